@@ -1,0 +1,242 @@
+"""How a layer lands on crossbars: the reference simulator's greedy spatial allocation, memoised and tabulated.
+
+CiMLoop's mapper does not search the spatial mapping: timeloopfe's constraint macros turn every ``maximize_dims``
+into fixed spatial factors by a greedy allocation (COST_MODEL.md §4). Replicating it reproduces every archived
+latency. The levels, innermost first:
+
+* crossbar rows (capacity ``xbar_rows``): C, R, S together;
+* crossbar columns (capacity ``xbar_cols``): the weight slices Y = ceil(8 / bits_per_cell) and M together, Y
+  first (found by matching the archive: allocating Y alone first misses 61 of 150 3-bit designs);
+* macro levels ``macros_per_tile``, ``tiles_per_chip``, ``router_group``, each in priority groups
+  [Y], [R, S], [M, C], [G], [P, Q], [N] (SRAM: Q is pinned temporal at the GLB, so only P).
+
+Whatever is left is temporal. The greedy is a small recursive search (~0.5 ms per call in Python), so it is
+memoised on (dims, capacity) and its results are stored in lazily filled integer tables; evaluation is then pure
+numpy gathers over (designs x layers) arrays: a layer's *state* (the dims still left) after rows/columns is looked
+up by (shape, rows, cols, slices), and each macro level maps (state, capacity) to the next state.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Order of the dims in a state tuple.
+STATE_DIMS = ("C", "M", "R", "S", "P", "Q", "G", "Y")
+_D = {d: i for i, d in enumerate(STATE_DIMS)}
+
+ROW_GROUPS = (("C", "R", "S"),)
+COL_GROUPS = (("Y", "M"),)
+MACRO_GROUPS = (("Y",), ("R", "S"), ("M", "C"), ("G",), ("P", "Q"), ("N",))
+
+#: Value grids the tables are indexed by.
+XBAR_SIZES = (16, 32, 64, 128, 256, 512)
+WEIGHT_SLICES = (1, 2, 3, 4, 8)
+MACRO_CAPACITIES = (1, 2, 4, 6, 8, 16, 32, 64, 128)
+
+
+def _prime_factors(x: int) -> tuple[int, ...]:
+    out, d = [], 2
+    while x > 1:
+        if x % d == 0:
+            out.append(d)
+            x //= d
+        else:
+            d += 1
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=None)
+def greedy_allocate(items: tuple[tuple[str, int], ...], capacity: int) -> tuple[tuple, float]:
+    """Greedy spatial allocation of ``items`` ((dim, size), ...) onto ``capacity`` instances.
+
+    Returns (allocations, utilisation), allocations a tuple of (dim, credited, factor). Mirrors timeloopfe's
+    constraint-macro rule: try every distinct prime of every dim (recursing on the rest of the capacity), and for a
+    dim larger than the capacity a ceil-split into k = ceil(v / K) chunks of ceil(v / k), credited
+    (a (k - 1) + v mod a) / k; keep the first choice with strictly larger utilisation.
+    """
+    best_alloc: tuple = ()
+    best_util = 1.0
+    if capacity <= 1:
+        return best_alloc, best_util
+    for i, (dim, size) in enumerate(items):
+        if size > capacity:
+            chunks = -(-size // capacity)
+            chunk = -(-size // chunks)
+            util = (chunk * (chunks - 1) + size % chunk) / chunks
+            if util > best_util:
+                best_util, best_alloc = util, ((dim, size % chunk, chunk),)
+        for p in sorted(set(_prime_factors(size))):
+            if p > capacity:
+                continue
+            rest = items[:i] + ((dim, size // p),) + items[i + 1:]
+            alloc, util = greedy_allocate(rest, capacity // p)
+            util *= p
+            if util > best_util:
+                best_util, best_alloc = util, ((dim, p, p),) + alloc
+    return best_alloc, best_util
+
+
+def allocate_level(state: tuple[int, ...], capacity: int, groups) -> tuple[tuple[int, ...], dict[str, int]]:
+    """Place the dims of ``state`` on one spatial level of ``capacity`` instances, group by group.
+
+    Returns the dims left (ceil-divided) and the spatial factor given to each dim of the groups.
+    """
+    left = list(state)
+    placed: dict[str, int] = {}
+    used = 1
+    for group in groups:
+        dims = [d for d in group if d != "N"]  # batch N = 1 never needs space
+        if not dims:
+            continue
+        items = tuple((d, left[_D[d]]) for d in dims)
+        factor = dict.fromkeys(dims, 1)
+        for dim, _, f in greedy_allocate(items, capacity // used)[0]:
+            factor[dim] *= f
+        for d in dims:
+            left[_D[d]] = -(-left[_D[d]] // factor[d])
+            used *= factor[d]
+        placed.update(factor)
+    return tuple(left), placed
+
+
+def initial_state(shape: tuple[int, ...], weight_slices: int, memory: str) -> tuple[int, ...]:
+    """State of a layer (C, M, R, S, P, Q, G) before mapping; SRAM pins Q temporal at the GLB."""
+    C, M, R, S, P, Q, G = (int(x) for x in shape)
+    return (C, M, R, S, P, 1 if memory == "sram" else Q, G, int(weight_slices))
+
+
+def _index(grid: tuple[int, ...], values: np.ndarray, what: str) -> np.ndarray:
+    grid_arr = np.asarray(grid)
+    idx = np.searchsorted(grid_arr, values)
+    idx = np.minimum(idx, len(grid_arr) - 1)
+    bad = grid_arr[idx] != values
+    if np.any(bad):
+        v = np.asarray(values)[bad].flat[0]
+        raise ValueError(f"{what}={v} is not supported by the mapping tables; use one of {list(grid)}")
+    return idx
+
+
+@dataclass
+class LayerMapping:
+    """Mapping outputs for designs x layers, each an array of shape (n_designs, n_layers).
+
+    Attributes:
+        row_groups: crossbars needed along the rows for one weight copy (n_Rgrp).
+        col_groups: crossbars needed along the columns for one weight copy (n_Mgrp).
+        temporal: the dims left temporal after all levels, shape (n_designs, n_layers, 8) in :data:`STATE_DIMS`
+            order (SRAM: Q reported as 1; the full Q is temporal).
+        p_replicas: product of the spatial P factors on the macro levels (copies of the weights).
+    """
+
+    row_groups: np.ndarray
+    col_groups: np.ndarray
+    temporal: np.ndarray
+    p_replicas: np.ndarray
+
+
+class MappingTables:
+    """Lazily filled lookup tables of the greedy mapping for one memory type.
+
+    ``shape_ids`` index the unique layer shapes registered with :meth:`register`. Tables:
+
+    * ``_first[shape, rows, cols, slices] -> state id`` after the crossbar rows and columns (-1 = not yet known);
+    * ``_next[state, capacity] -> state id`` and ``_pfac[state, capacity] -> spatial P factor`` for one macro level;
+    * ``_states[state] -> dims left`` (8 ints).
+    """
+
+    def __init__(self, memory: str):
+        self.memory = memory
+        self._shape_index: dict[tuple[int, ...], int] = {}
+        self._shapes: list[tuple[int, ...]] = []
+        self._state_index: dict[tuple[int, ...], int] = {}
+        self._states = np.zeros((0, len(STATE_DIMS)), dtype=np.int64)
+        self._first = np.full((0, len(XBAR_SIZES), len(XBAR_SIZES), len(WEIGHT_SLICES)), -1, dtype=np.int32)
+        self._next = np.full((0, len(MACRO_CAPACITIES)), -1, dtype=np.int32)
+        self._pfac = np.zeros((0, len(MACRO_CAPACITIES)), dtype=np.int64)
+
+    # -- registry --------------------------------------------------------------------------------------------
+    def register(self, shapes: np.ndarray) -> np.ndarray:
+        """Shape ids for layer shapes (L, 7) in C, M, R, S, P, Q, G order."""
+        ids = np.empty(len(shapes), dtype=np.int64)
+        for i, shape in enumerate(map(tuple, np.asarray(shapes, dtype=np.int64).tolist())):
+            if shape not in self._shape_index:
+                self._shape_index[shape] = len(self._shapes)
+                self._shapes.append(shape)
+            ids[i] = self._shape_index[shape]
+        grow = len(self._shapes) - self._first.shape[0]
+        if grow > 0:
+            pad = np.full((grow,) + self._first.shape[1:], -1, dtype=np.int32)
+            self._first = np.concatenate([self._first, pad])
+        return ids
+
+    def _state_id(self, state: tuple[int, ...]) -> int:
+        sid = self._state_index.get(state)
+        if sid is None:
+            sid = len(self._state_index)
+            self._state_index[state] = sid
+            if sid >= len(self._states):  # grow geometrically
+                n = max(64, 2 * len(self._states))
+                self._states = np.concatenate([self._states, np.zeros((n - len(self._states), 8), np.int64)])
+                self._next = np.concatenate([self._next, np.full((n - len(self._next), self._next.shape[1]), -1,
+                                                                 np.int32)])
+                self._pfac = np.concatenate([self._pfac, np.zeros((n - len(self._pfac), self._pfac.shape[1]),
+                                                                  np.int64)])
+            self._states[sid] = state
+        return sid
+
+    @property
+    def n_states(self) -> int:
+        return len(self._state_index)
+
+    # -- lookups ---------------------------------------------------------------------------------------------
+    def map(self, shape_ids: np.ndarray, rows: np.ndarray, cols: np.ndarray, slices: np.ndarray,
+            macro_capacities: tuple[np.ndarray, np.ndarray, np.ndarray]) -> LayerMapping:
+        """Map layers ``shape_ids`` (L,) onto designs given as arrays (n,) of crossbar rows, columns, weight slices
+        and the three macro-level capacities (macros per tile, tiles per chip, router groups)."""
+        ri = _index(XBAR_SIZES, rows, "xbar_rows")[:, None]
+        ci = _index(XBAR_SIZES, cols, "xbar_cols")[:, None]
+        yi = _index(WEIGHT_SLICES, slices, "weight slices")[:, None]
+        sh = np.asarray(shape_ids)[None, :]
+        state = self._first[sh, ri, ci, yi]
+        if (state < 0).any():
+            self._fill_first(sh, ri, ci, yi, state < 0)
+            state = self._first[sh, ri, ci, yi]
+        first = self._states[state]
+        row_groups = first[..., _D["C"]] * first[..., _D["R"]] * first[..., _D["S"]]
+        col_groups = first[..., _D["M"]] * first[..., _D["Y"]]
+        p_replicas = np.ones(state.shape, dtype=np.int64)
+        for capacity in macro_capacities:
+            ki = np.broadcast_to(_index(MACRO_CAPACITIES, capacity, "macro-level capacity")[:, None], state.shape)
+            nxt = self._next[state, ki]
+            if (nxt < 0).any():
+                self._fill_next(state, ki, nxt < 0)
+                nxt = self._next[state, ki]
+            p_replicas *= self._pfac[state, ki]
+            state = nxt
+        return LayerMapping(row_groups=row_groups, col_groups=col_groups, temporal=self._states[state],
+                            p_replicas=p_replicas)
+
+    def _fill_first(self, sh, ri, ci, yi, missing) -> None:
+        keys = np.stack(np.broadcast_arrays(sh, ri, ci, yi), axis=-1)[missing]
+        for s, r, c, y in np.unique(keys, axis=0).tolist():
+            state = initial_state(self._shapes[s], WEIGHT_SLICES[y], self.memory)
+            state, _ = allocate_level(state, XBAR_SIZES[r], ROW_GROUPS)
+            state, _ = allocate_level(state, XBAR_SIZES[c], COL_GROUPS)
+            self._first[s, r, c, y] = self._state_id(state)
+
+    def _fill_next(self, state, ki, missing) -> None:
+        keys = np.stack([state[missing], ki[missing]], axis=-1)
+        for sid, k in np.unique(keys, axis=0).tolist():
+            left, placed = allocate_level(tuple(self._states[sid].tolist()), MACRO_CAPACITIES[k], MACRO_GROUPS)
+            nxt = self._state_id(left)  # may grow the arrays, so write after
+            self._next[sid, k] = nxt
+            self._pfac[sid, k] = placed["P"]
+
+
+@functools.lru_cache(maxsize=None)
+def mapping_tables(memory: str) -> MappingTables:
+    """The process-wide memo tables for ``memory`` ("rram" or "sram")."""
+    return MappingTables(memory)

@@ -1,0 +1,354 @@
+"""The workload library: loading, validating and resolving the networks in ``problems/``.
+
+A network file ``problems/<name>.yaml`` holds ``name``, ``description`` and ``layers``, a list of mappings with
+the layer shape in Timeloop notation — ``C`` input channels, ``M`` output channels, ``R`` x ``S`` filter,
+``P`` x ``Q`` output, ``G`` groups (depthwise convs: G = channels, C = M = 1) — plus the activity factors the cost
+model uses: ``ain``, the mean input value, and ``aw``, the mean weight-slice value at 1..8 bits per cell (both
+dimensionless, in [0, 1]). A set file ``problems/sets/<name>.yaml`` names an ordered list of networks.
+
+Every problem is reported as a :class:`WorkloadError` with a one-line message naming the file, the layer, the
+problem and the fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import yaml
+
+#: Directory of the network files; ``$IMC_MOO_PROBLEMS`` overrides the repo's ``problems/``.
+PROBLEMS_DIR: Path = (
+    Path(os.environ["IMC_MOO_PROBLEMS"])
+    if os.environ.get("IMC_MOO_PROBLEMS")
+    else Path(__file__).resolve().parents[1] / "problems"
+)
+SETS_SUBDIR = "sets"
+
+#: Shape fields in the order of :meth:`Network.shape_array`.
+SHAPE_FIELDS = ("C", "M", "R", "S", "P", "Q", "G")
+REQUIRED_FIELDS = ("C", "M", "R", "S", "P", "Q")
+#: Number of bits-per-cell settings with a weight activity factor (``aw`` column b-1 = b bits per cell).
+N_BITS_PER_CELL = 8
+#: Activity defaults for layers that do not give them (typical values of the reference layers).
+DEFAULT_AIN = 0.55
+DEFAULT_AW = (0.50, 0.50, 0.40, 0.49, 0.30, 0.25, 0.24, 0.48)
+LAYER_KEYS = ("name", "op", *SHAPE_FIELDS, "stride", "depthwise", "einsum", "ain", "aw")
+NETWORK_KEYS = ("name", "description", "layers")
+SET_KEYS = ("name", "description", "networks")
+#: libyaml's safe loader when PyYAML was built with it (about 10x faster on the large transformer files).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class WorkloadError(ValueError):
+    """A workload file, set or name is missing or invalid; the message is one line ending with the fix."""
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """One network: per-layer shapes and activity factors, L layers in execution order.
+
+    Shape arrays ``C, M, R, S, P, Q, G`` are (L,) int64; ``ain`` is (L,) float64; ``aw`` is (L, 8) float64 with
+    column b-1 for b bits per cell; ``depthwise`` and ``einsum`` are (L,) bool. Arrays are copied and made
+    read-only, so a cached Network can be shared safely.
+    """
+
+    name: str
+    layer_names: tuple[str, ...]
+    C: np.ndarray
+    M: np.ndarray
+    R: np.ndarray
+    S: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+    G: np.ndarray
+    ain: np.ndarray
+    aw: np.ndarray
+    depthwise: np.ndarray
+    einsum: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.layer_names)
+        dtypes = {**dict.fromkeys(SHAPE_FIELDS, np.int64), "ain": np.float64, "aw": np.float64}
+        dtypes.update(depthwise=bool, einsum=bool)
+        for field, dtype in dtypes.items():
+            arr = np.array(getattr(self, field), dtype=dtype)
+            expected = (n, N_BITS_PER_CELL) if field == "aw" else (n,)
+            if arr.shape != expected:
+                raise WorkloadError(
+                    f"network {self.name!r}: array {field!r} has shape {arr.shape}, expected {expected}"
+                    " — give one entry per layer"
+                )
+            arr.flags.writeable = False
+            object.__setattr__(self, field, arr)
+        object.__setattr__(self, "layer_names", tuple(self.layer_names))
+
+    @property
+    def n_layers(self) -> int:
+        """Number of layers L."""
+        return len(self.layer_names)
+
+    @property
+    def macs(self) -> np.ndarray:
+        """(L,) int64 multiply-accumulates per layer at batch 1: C*M*R*S*P*Q*G."""
+        return self.C * self.M * self.R * self.S * self.P * self.Q * self.G
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(L,) int64 weights per layer: C*M*R*S*G."""
+        return self.C * self.M * self.R * self.S * self.G
+
+    @property
+    def total_macs(self) -> int:
+        """Multiply-accumulates of the whole network at batch 1."""
+        return int(self.macs.sum())
+
+    @property
+    def total_weights(self) -> int:
+        """Weights of the whole network."""
+        return int(self.weights.sum())
+
+    def shape_array(self) -> np.ndarray:
+        """(L, 7) int64 array of the columns C, M, R, S, P, Q, G."""
+        return np.stack([getattr(self, f) for f in SHAPE_FIELDS], axis=1)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Field validation
+
+
+def _display(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _positive_int(value: Any, where: str, field: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise WorkloadError(f"{where}: field {field!r} must be a positive integer, got {value!r} — fix the layer shape")
+
+
+def _fraction(value: Any, where: str, field: str) -> float:
+    if _is_number(value) and 0.0 <= value <= 1.0:
+        return float(value)
+    raise WorkloadError(
+        f"{where}: field {field!r} must be a number in [0, 1], got {value!r} — fix the activity factor or drop it"
+        " to use the default"
+    )
+
+
+def _flag(value: Any, where: str, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise WorkloadError(f"{where}: field {field!r} must be true or false, got {value!r} — fix the flag")
+
+
+def _parse_layer(layer: Any, index: int, file: str) -> dict[str, Any]:
+    """Validate one layer mapping; return its fields with defaults filled in."""
+    if not isinstance(layer, dict):
+        raise WorkloadError(
+            f"{file}: layer {index}: expected a mapping such as {{C: 64, M: 64, R: 3, S: 3, P: 56, Q: 56}},"
+            f" got {type(layer).__name__} — write each layer as a mapping"
+        )
+    name = layer.get("name", index)
+    if not isinstance(name, (str, int)) or isinstance(name, bool):
+        raise WorkloadError(f"{file}: layer {index}: field 'name' must be a string, got {name!r} — quote the name")
+    name = str(name)
+    where = f"{file}: layer {index} ({name!r})"
+
+    unknown = [k for k in layer if k not in LAYER_KEYS]
+    if unknown:
+        raise WorkloadError(
+            f"{where}: unknown key {unknown[0]!r} — use only the allowed keys {', '.join(LAYER_KEYS)}"
+        )
+    missing = [k for k in REQUIRED_FIELDS if k not in layer]
+    if missing:
+        raise WorkloadError(
+            f"{where}: missing required field {missing[0]!r} — every layer needs {', '.join(REQUIRED_FIELDS)}"
+        )
+    if "op" in layer and not isinstance(layer["op"], str):
+        raise WorkloadError(f"{where}: field 'op' must be a string, got {layer['op']!r} — e.g. op: Conv2d")
+    if "stride" in layer:
+        stride = layer["stride"]
+        if not isinstance(stride, list) or len(stride) != 2:
+            raise WorkloadError(f"{where}: field 'stride' must be a list [h, w], got {stride!r} — fix the stride")
+        for s in stride:
+            _positive_int(s, where, "stride")
+
+    parsed: dict[str, Any] = {"name": name}
+    for field in SHAPE_FIELDS:
+        parsed[field] = _positive_int(layer.get(field, 1), where, field)
+    parsed["depthwise"] = _flag(layer.get("depthwise", False), where, "depthwise")
+    parsed["einsum"] = _flag(layer.get("einsum", False), where, "einsum")
+    if parsed["depthwise"] and (parsed["C"] != 1 or parsed["M"] != 1):
+        raise WorkloadError(
+            f"{where}: depthwise layer has C={parsed['C']}, M={parsed['M']} — write depthwise convs as"
+            " C = M = 1 and G = channels"
+        )
+    parsed["ain"] = _fraction(layer.get("ain", DEFAULT_AIN), where, "ain")
+    aw = layer.get("aw", list(DEFAULT_AW))
+    if not isinstance(aw, list) or len(aw) != N_BITS_PER_CELL:
+        raise WorkloadError(
+            f"{where}: field 'aw' must be a list of {N_BITS_PER_CELL} numbers (bits per cell 1..8), got {aw!r}"
+            " — fix the list or drop it to use the default"
+        )
+    parsed["aw"] = [_fraction(v, where, f"aw[{b}]") for b, v in enumerate(aw)]
+    return parsed
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Files
+
+
+def _read_mapping(path: Path, allowed: Sequence[str], what: str) -> dict[str, Any]:
+    """Parse a YAML file that must hold a top-level mapping with keys from ``allowed``."""
+    file = _display(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise WorkloadError(f"{file}: malformed YAML{at}: {exc.problem} — fix the YAML syntax") from exc
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        reason = " ".join(str(exc).split())
+        raise WorkloadError(f"{file}: cannot read {what}: {reason} — fix or regenerate the file") from exc
+    if not isinstance(data, dict):
+        raise WorkloadError(
+            f"{file}: expected a top-level mapping with keys {', '.join(allowed)}, got {type(data).__name__}"
+            f" — write the {what} as a YAML mapping"
+        )
+    unknown = [k for k in data if k not in allowed]
+    if unknown:
+        raise WorkloadError(f"{file}: unknown top-level key {unknown[0]!r} — use only {', '.join(allowed)}")
+    name = data.get("name", path.stem)
+    if name != path.stem:
+        raise WorkloadError(
+            f"{file}: name {name!r} differs from the file name {path.stem!r} — make them equal"
+        )
+    return data
+
+
+@functools.lru_cache(maxsize=64)
+def _load_file(path: Path, mtime_ns: int) -> Network:
+    """Parse and validate a network file; ``mtime_ns`` only keys the cache, so an edited file is read again."""
+    file = _display(path)
+    data = _read_mapping(path, NETWORK_KEYS, "network")
+    layers = data.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise WorkloadError(f"{file}: 'layers' must be a non-empty list of layer mappings — add the layers")
+    parsed = [_parse_layer(layer, i, file) for i, layer in enumerate(layers)]
+    columns = {key: [p[key] for p in parsed] for key in (*SHAPE_FIELDS, "ain", "aw", "depthwise", "einsum")}
+    return Network(name=path.stem, layer_names=tuple(p["name"] for p in parsed), **columns)
+
+
+def _names_in(directory: Path) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.yaml") if p.is_file())
+
+
+def available_networks(problems_dir: Path | None = None) -> list[str]:
+    """Sorted names of the network files ``<problems_dir>/*.yaml``."""
+    return _names_in(Path(problems_dir or PROBLEMS_DIR))
+
+
+def available_sets(problems_dir: Path | None = None) -> list[str]:
+    """Sorted names of the set files ``<problems_dir>/sets/*.yaml``."""
+    return _names_in(Path(problems_dir or PROBLEMS_DIR) / SETS_SUBDIR)
+
+
+def _available_text(problems_dir: Path) -> str:
+    networks = ", ".join(available_networks(problems_dir)) or "(none)"
+    sets = ", ".join(available_sets(problems_dir)) or "(none)"
+    return f"available networks: {networks}; available sets: {sets}"
+
+
+def load_network(name_or_path: str | Path, problems_dir: Path | None = None) -> Network:
+    """Load and validate one network, by bare name (``<problems_dir>/<name>.yaml``) or by a path to a .yaml file.
+
+    Results are cached per (resolved path, modification time), so repeated calls are cheap and edits are seen.
+    """
+    problems_dir = Path(problems_dir or PROBLEMS_DIR)
+    is_path = isinstance(name_or_path, Path) or str(name_or_path).endswith((".yaml", ".yml"))
+    path = Path(name_or_path) if is_path else problems_dir / f"{name_or_path}.yaml"
+    if not path.is_file():
+        if is_path:
+            raise WorkloadError(f"{_display(path)}: network file not found — check the path")
+        raise WorkloadError(
+            f"unknown network {str(name_or_path)!r} (no {_display(path)}): {_available_text(problems_dir)}"
+            " — use one of these names or add the file"
+        )
+    path = path.resolve()
+    return _load_file(path, path.stat().st_mtime_ns)
+
+
+def _set_networks(name: str, problems_dir: Path) -> list[str]:
+    """Network names listed by the set file ``<problems_dir>/sets/<name>.yaml``."""
+    path = problems_dir / SETS_SUBDIR / f"{name}.yaml"
+    file = _display(path)
+    networks = _read_mapping(path, SET_KEYS, "workload set").get("networks")
+    if not isinstance(networks, list) or not networks or not all(isinstance(n, str) for n in networks):
+        raise WorkloadError(f"{file}: 'networks' must be a non-empty list of network names — list the networks")
+    known = set(available_networks(problems_dir))
+    for network in networks:
+        if network not in known:
+            raise WorkloadError(
+                f"{file}: unknown network {network!r}: available networks: {', '.join(sorted(known))}"
+                " — fix the set or add the network file"
+            )
+    return networks
+
+
+def _tokens(spec: str | Iterable[str]) -> list[str]:
+    items = [spec] if isinstance(spec, str) else list(spec)
+    tokens = []
+    for item in items:
+        if not isinstance(item, str):
+            raise WorkloadError(
+                f"workload entries must be names, got {item!r} — give network or set names such as resnet18, cnn4"
+            )
+        tokens.extend(t.strip() for t in item.split(",") if t.strip())
+    return tokens
+
+
+def resolve_workloads(spec: str | Sequence[str], problems_dir: Path | None = None) -> list[str]:
+    """Expand a workload spec into an ordered list of distinct network names.
+
+    ``spec`` is a set name (a file in ``problems/sets``, e.g. ``cnn4``), a network name, a comma-separated string
+    of these, or a list of them. Network names take precedence over set names; duplicates keep their first place.
+    """
+    problems_dir = Path(problems_dir or PROBLEMS_DIR)
+    tokens = _tokens(spec)
+    if not tokens:
+        raise WorkloadError(
+            "empty workload set: give at least one network, e.g. workloads=[resnet18] or a set name such as cnn4"
+        )
+    networks, sets = set(available_networks(problems_dir)), set(available_sets(problems_dir))
+    resolved: dict[str, None] = {}
+    for token in tokens:
+        if token in networks:
+            resolved[token] = None
+        elif token in sets:
+            resolved.update(dict.fromkeys(_set_networks(token, problems_dir)))
+        else:
+            raise WorkloadError(
+                f"unknown workload {token!r}: {_available_text(problems_dir)} — use one of these names or add"
+                f" {_display(problems_dir / f'{token}.yaml')}"
+            )
+    return list(resolved)
+
+
+def load_workloads(spec: str | Sequence[str], problems_dir: Path | None = None) -> list[Network]:
+    """The networks of :func:`resolve_workloads` ``(spec)``, loaded and validated, in order."""
+    return [load_network(name, problems_dir) for name in resolve_workloads(spec, problems_dir)]
