@@ -1,0 +1,203 @@
+"""Public evaluation API: designs x workloads -> energy, latency, area, EDAP (pandas in, pandas out)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..space import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError
+from ..workloads import Network, load_workloads
+from .cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
+
+#: EDAP unit used in outputs: mJ * ms * mm2 (J -> mJ is 1e3, s -> ms is 1e3).
+EDAP_SCALE = 1e3 * 1e3
+#: Evaluate at most this many design x layer pairs at once to bound memory.
+MAX_PAIRS_PER_CHUNK = 1 << 20
+
+
+@functools.lru_cache(maxsize=None)
+def packaged_coefficients() -> dict:
+    """Calibrated energy coefficients (``data/coefficients.json``, written by ``python -m imc_moo.calibrate``):
+    ``theta[memory][component]`` and ``theta_by_network[memory][network][component]``."""
+    path = resources.files("imc_moo.model") / "data" / "coefficients.json"
+    if not path.is_file():
+        return {"theta": {m: {} for m in MEMORIES}, "theta_by_network": {m: {} for m in MEMORIES}}
+    return json.loads(path.read_text())
+
+
+def energy_coefficients(memory: str, network: str) -> dict[str, float]:
+    """theta for ``network`` on ``memory``: fitted for that network when the reference covers it, else the
+    memory's theta (all 1 if the package has no calibration)."""
+    coefs = packaged_coefficients()
+    by_net = coefs["theta_by_network"].get(memory, {})
+    return by_net.get(network, coefs["theta"].get(memory, {}))
+
+
+def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
+    """Check a design table and turn it into arrays. Raises :class:`DesignError` naming the bad column/value."""
+    memory = _check_memory(memory)
+    if not isinstance(designs, pd.DataFrame):
+        raise DesignError("designs must be a pandas DataFrame (see imc_moo.space.DesignSpace.decode)")
+    df = designs
+    if "glb_depth" not in df and "glb_mib" in df:
+        df = df.assign(glb_depth=np.rint(df["glb_mib"].to_numpy(dtype=float) * GLB_WORDS_PER_MIB))
+    if "technology_nm" not in df:
+        df = df.assign(technology_nm=32)
+    if "bits_per_cell" not in df and memory == "sram":
+        df = df.assign(bits_per_cell=1)
+    needed = [c for c in DESIGN_COLUMNS if c != "glb_mib"]
+    missing = [c for c in needed if c not in df]
+    if missing:
+        raise DesignError(f"design table lacks columns {missing}: give every one of {needed}")
+    arrays = {}
+    for col in needed:
+        values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        if not np.all(np.isfinite(values)) or np.any(values <= 0):
+            bad = df[col].iloc[int(np.flatnonzero(~(np.isfinite(values) & (values > 0)))[0])]
+            raise DesignError(f"{col}={bad!r} is not a positive number: fix the design table")
+        arrays[col] = values
+    for col in needed:
+        if col not in ("voltage", "base_latency_s"):
+            if not np.array_equal(arrays[col], np.rint(arrays[col])):
+                raise DesignError(f"{col} must hold integers, got {arrays[col][arrays[col] != np.rint(arrays[col])][0]}")
+            arrays[col] = arrays[col].astype(np.int64)
+    bpc = arrays["bits_per_cell"]
+    if np.any((bpc < 1) | (bpc > 8)):
+        raise DesignError(f"bits_per_cell={bpc[(bpc < 1) | (bpc > 8)][0]} is out of range: use 1..8")
+    if memory == "sram" and np.any(bpc != 1):
+        raise DesignError("SRAM cells hold one bit: set bits_per_cell=1 for memory='sram'")
+    return Designs(memory=memory, **arrays)
+
+
+def _check_memory(memory: str) -> str:
+    mem = str(memory).lower()
+    if mem not in MEMORIES:
+        raise DesignError(f"unknown memory {memory!r}: use one of {', '.join(MEMORIES)}")
+    return mem
+
+
+@dataclass
+class NetworkResult:
+    """Totals of one network on n designs: arrays (n,) and per-component energies (n,) in J."""
+
+    energy_j: np.ndarray
+    latency_s: np.ndarray
+    cycles: np.ndarray
+    valid: np.ndarray
+    weights_fit: np.ndarray
+    weight_cells: np.ndarray
+    energy_components_j: dict
+
+
+def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
+                     per_layer: bool = False) -> NetworkResult | tuple[NetworkResult, dict]:
+    """Sum the layer costs of ``network`` on designs ``d``, chunked over designs to bound memory.
+
+    With ``per_layer``, also returns (n, L) arrays ``energy_j``, ``latency_s``, ``cycles``, ``mappable``.
+    """
+    theta = energy_coefficients(d.memory, network.name) if theta is None else theta
+    n, L = d.n, network.n_layers
+    step = max(1, MAX_PAIRS_PER_CHUNK // max(L, 1))
+    cycles = np.empty(n)
+    valid = np.empty(n, dtype=bool)
+    comps = {}
+    layers = {k: np.empty((n, L)) for k in ("energy_j", "latency_s", "cycles")} if per_layer else None
+    if per_layer:
+        layers["mappable"] = np.empty((n, L), dtype=bool)
+    for start in range(0, n, step):
+        sl = slice(start, min(n, start + step))
+        part = d.take(np.arange(sl.start, sl.stop)) if (sl.start, sl.stop) != (0, n) else d
+        lc = layer_costs(part, network, theta)
+        cycles[sl] = lc.cycles.sum(axis=1)
+        valid[sl] = lc.mappable.all(axis=1)
+        for k, v in lc.energy_pj.items():
+            comps.setdefault(k, np.empty(n))[sl] = v.sum(axis=1) * 1e-12
+        if per_layer:
+            layers["energy_j"][sl] = sum(lc.energy_pj.values()) * 1e-12
+            layers["cycles"][sl] = lc.cycles
+            layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
+            layers["mappable"][sl] = lc.mappable
+    if d.memory == "sram":
+        valid[:] = True  # the reference never fails an SRAM mapping: leftover weights are time-multiplexed
+    cells = weight_cells(d, network)
+    fits = cells <= chip_cells(d) if d.memory == "rram" else np.ones(n, dtype=bool)
+    result = NetworkResult(
+        energy_j=sum(comps.values()),
+        latency_s=cycles * d.base_latency_s,
+        cycles=cycles,
+        valid=valid,
+        weights_fit=fits,
+        weight_cells=cells,
+        energy_components_j=comps,
+    )
+    return (result, layers) if per_layer else result
+
+
+def area_components_mm2(d: Designs) -> dict[str, np.ndarray]:
+    """Chip area per component (ADC incl. column periphery, row drivers, cells, tile buffers, GLB), (n,) mm2."""
+    return dict(d.lookups.area_mm2)
+
+
+def evaluate(designs: pd.DataFrame, workloads: str | Sequence[str], memory: str = "rram", *,
+             components: bool = False) -> pd.DataFrame:
+    """Energy, latency, area and EDAP of every design on every network of a workload set.
+
+    Args:
+        designs: table with the design columns of :data:`imc_moo.space.DESIGN_COLUMNS` (``glb_mib`` may replace
+            ``glb_depth``; ``technology_nm`` defaults to 32; SRAM ``bits_per_cell`` defaults to 1).
+        workloads: a set name (``cnn4``, ``mixed9``), a network name, or a list of them.
+        memory: ``"rram"`` (weights resident on chip) or ``"sram"`` (weights streamed from LPDDR4).
+        components: add per-component energy columns ``energy_<component>_j`` and area columns
+            ``area_<component>_mm2``.
+
+    Returns:
+        One row per design x network (design-major), with the design columns, ``design_id`` (row of ``designs``),
+        ``workload``, ``energy_j`` [J], ``latency_s`` [s], ``cycles``, ``area_mm2`` [mm2], ``edap``
+        [mJ*ms*mm2], ``weights_fit`` (RRAM: every weight fits on chip; SRAM streams weights, always true),
+        ``weight_cells`` and ``valid`` (the reference simulator could map every layer; RRAM fails when a layer's
+        weights cannot all be placed in space, e.g. depthwise layers on too few crossbars).
+    """
+    d = designs_from_frame(designs, memory)
+    networks = load_workloads(workloads)
+    area = area_components_mm2(d)
+    area_total = sum(area.values())
+    base = designs.reset_index(drop=True).copy()
+    base["design_id"] = np.arange(d.n)
+    frames = []
+    for net in networks:
+        r = evaluate_network(d, net)
+        f = base.assign(
+            workload=net.name, energy_j=r.energy_j, latency_s=r.latency_s, cycles=r.cycles, area_mm2=area_total,
+            edap=r.energy_j * r.latency_s * area_total * EDAP_SCALE, weights_fit=r.weights_fit,
+            weight_cells=r.weight_cells, valid=r.valid,
+        )
+        if components:
+            for k in ENERGY_COMPONENTS:
+                f[f"energy_{k}_j"] = r.energy_components_j.get(k, 0.0)
+            for k in AREA_COMPONENTS:
+                f[f"area_{k}_mm2"] = area[k]
+        frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    order = np.lexsort((np.repeat(np.arange(len(networks)), d.n), out["design_id"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def evaluate_layers(designs: pd.DataFrame, workload: str, memory: str = "rram") -> pd.DataFrame:
+    """Per-layer breakdown of one network: one row per design x layer with ``design_id``, ``layer``,
+    ``energy_j``, ``latency_s``, ``cycles`` and ``mappable``."""
+    d = designs_from_frame(designs, memory)
+    (net,) = load_workloads([workload])
+    _, layers = evaluate_network(d, net, per_layer=True)
+    n, L = d.n, net.n_layers
+    return pd.DataFrame({
+        "design_id": np.repeat(np.arange(n), L),
+        "workload": net.name,
+        "layer": np.tile(np.asarray(net.layer_names), n),
+        **{k: v.ravel() for k, v in layers.items()},
+    })

@@ -1,0 +1,212 @@
+"""Closed-form energy, latency and area of IMC designs over (designs x layers) numpy arrays.
+
+Follows COST_MODEL.md §5: the reference simulator's totals reduce to counts of actions per component (from the
+layer shape and the greedy mapping) times per-action energies from NeuroSim/CACTI tables. Each energy term k is
+scaled by a calibration coefficient theta_k (all 1 reproduces the reference's formula; ``calibrate`` fits them).
+
+Shapes: n designs, L layers. Energies in pJ inside the kernel, returned in J; latency in cycles and s; areas in mm2.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..workloads import Network
+from . import tables
+from .mapping import STATE_DIMS, mapping_tables
+
+ENERGY_COMPONENTS = ("cell", "row", "adc", "glb", "ibuf", "obuf", "router", "dram", "cell_write", "weight_drivers")
+AREA_COMPONENTS = ("adc", "row_drivers", "cells", "buffers", "glb")
+INPUT_BITS = WEIGHT_BITS = OUTPUT_BITS = 8
+GLB_WORD_BITS = 2048
+_D = {d: i for i, d in enumerate(STATE_DIMS)}
+
+
+@dataclass(frozen=True)
+class Designs:
+    """Design parameters as arrays of shape (n,), plus the per-design table lookups the kernel needs."""
+
+    memory: str
+    voltage: np.ndarray
+    bits_per_cell: np.ndarray
+    base_latency_s: np.ndarray
+    xbar_rows: np.ndarray
+    xbar_cols: np.ndarray
+    router_group: np.ndarray
+    tiles_per_chip: np.ndarray
+    macros_per_tile: np.ndarray
+    glb_depth: np.ndarray
+    technology_nm: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.voltage)
+
+    @property
+    def weight_slices(self) -> np.ndarray:
+        """ceil(8 / bits_per_cell): columns one 8-bit weight occupies."""
+        return -(-WEIGHT_BITS // self.bits_per_cell)
+
+    @property
+    def n_macros(self) -> np.ndarray:
+        return self.router_group * self.tiles_per_chip * self.macros_per_tile
+
+    @property
+    def n_tiles(self) -> np.ndarray:
+        return self.router_group * self.tiles_per_chip
+
+    @functools.cached_property
+    def lookups(self) -> "DesignLookups":
+        return DesignLookups.of(self)
+
+    def take(self, index: np.ndarray) -> "Designs":
+        """The designs at ``index`` (table lookups are recomputed lazily)."""
+        fields = {k: getattr(self, k)[index] for k in self.__dataclass_fields__ if k != "memory"}
+        return Designs(memory=self.memory, **fields)
+
+
+@dataclass(frozen=True)
+class DesignLookups:
+    """Per-design coefficients, each (n, 4) bilinear NeuroSim coefficients or (n,) pJ / mm2 values."""
+
+    cell_read: np.ndarray
+    row_read: np.ndarray
+    adc_read: np.ndarray
+    cell_write: np.ndarray
+    row_write: np.ndarray
+    glb_read_pj_per_bit: np.ndarray
+    glb_write_pj_per_bit: np.ndarray
+    ibuf_pj_per_bit: np.ndarray
+    obuf_pj_per_bit: np.ndarray
+    router_pj_per_bit: np.ndarray
+    area_mm2: dict
+
+    @classmethod
+    def of(cls, d: Designs) -> "DesignLookups":
+        ns = tables.neurosim(d.memory)
+        idx = ns.index(d.technology_nm, d.xbar_rows, d.xbar_cols, d.voltage)
+        ca = tables.cacti()
+        glb = ca.glb_at(d.technology_nm, d.glb_depth)
+        width = 8 * d.macros_per_tile  # tile buffers are 8 bits per macro wide
+        ibuf = ca.buffer_at(d.technology_nm, d.xbar_rows, width)
+        obuf = ca.buffer_at(d.technology_nm, d.xbar_cols, width)
+        c0 = {q: ns.coefficients(q, idx)[:, 0] for q in ("adc_area", "col_area", "row_area", "cell_area")}
+        drivers = 2.0 if d.memory == "sram" else 1.0  # SRAM weight drivers reuse the row-driver area
+        macros = d.n_macros.astype(float)
+        area = {
+            "adc": 1e-6 * macros * (c0["adc_area"] + c0["col_area"]),
+            "row_drivers": 1e-6 * macros * drivers * c0["row_area"],
+            "cells": 1e-6 * macros * c0["cell_area"] * d.xbar_rows * d.xbar_cols,
+            "buffers": d.n_tiles * (ibuf[:, 2] + obuf[:, 2]),
+            "glb": glb[:, 2],
+        }
+        return cls(
+            cell_read=ns.coefficients("cell_read", idx),
+            row_read=ns.coefficients("row_read", idx),
+            adc_read=ns.coefficients("adc_read", idx),
+            cell_write=ns.coefficients("cell_write", idx),
+            row_write=ns.coefficients("row_write", idx),
+            glb_read_pj_per_bit=glb[:, 0] / GLB_WORD_BITS,
+            glb_write_pj_per_bit=glb[:, 1] / GLB_WORD_BITS,
+            ibuf_pj_per_bit=(ibuf[:, 0] + ibuf[:, 1]) / width,
+            obuf_pj_per_bit=(obuf[:, 0] + obuf[:, 1]) / width,
+            router_pj_per_bit=tables.ROUTER_PJ_PER_BIT_32NM * tables.router_node_factor(d.technology_nm),
+            area_mm2=area,
+        )
+
+
+def _bilinear(coef: np.ndarray, ain: np.ndarray, aw: np.ndarray) -> np.ndarray:
+    """Per-action energy (n, L) from coefficients (n, 4), ain (L,) and aw (n, L)."""
+    c = coef[:, :, None]
+    return c[:, 0] + c[:, 1] * ain + (c[:, 2] + c[:, 3] * ain) * aw
+
+
+@functools.lru_cache(maxsize=64)
+def _layer_counts(network: Network) -> dict[str, np.ndarray]:
+    """Per-layer action counts that depend on the shape only, float64 arrays of shape (L,)."""
+    C, M, R, S, P, Q, G = (network.shape_array()[:, i].astype(float) for i in range(7))
+    return {
+        "macs": C * M * R * S * G * P * Q,
+        "row_acts": C * R * S * G * P * Q,  # per column group
+        "conversions": M * G * P * Q,  # per weight slice and row group
+        "in_bits": INPUT_BITS * C * R * S * G * P * Q,  # im2col input bits
+        "out_bits": OUTPUT_BITS * M * G * P * Q,
+        "weight_bits": WEIGHT_BITS * C * M * R * S * G,
+        "weights": C * M * R * S * G,
+        "Q": Q,
+    }
+
+
+@dataclass
+class LayerCosts:
+    """Per (design, layer) results: ``energy_pj[k]`` (n, L) per component (calibration applied), ``cycles`` (n, L),
+    ``mappable`` (n, L) bool (every weight dim placed in space; always true for SRAM)."""
+
+    energy_pj: dict
+    cycles: np.ndarray
+    mappable: np.ndarray
+
+
+def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerCosts:
+    """Energy per component and cycles of every layer of ``network`` on every design of ``d``."""
+    lk = d.lookups
+    counts = _layer_counts(network)
+    tabs = mapping_tables(d.memory)
+    shape_ids = _shape_ids(network, d.memory)
+    m = tabs.map(shape_ids, d.xbar_rows, d.xbar_cols, d.weight_slices,
+                 (d.macros_per_tile, d.tiles_per_chip, d.router_group))
+    t = m.temporal
+    weight_tiles = t[..., _D["M"]] * t[..., _D["Y"]]  # output-channel tiles: inputs re-streamed once each
+    psum_tiles = t[..., _D["C"]] * t[..., _D["R"]] * t[..., _D["S"]]  # partial-sum passes at the GLB
+    mappable = (t[..., [_D[k] for k in "CMRSGY"]] == 1).all(axis=-1)
+    cycles = np.prod(t, axis=-1, dtype=np.int64).astype(float)
+    if d.memory == "sram":
+        cycles *= counts["Q"]  # Q is pinned temporal at the GLB
+
+    ain = network.ain
+    aw = network.aw[:, d.bits_per_cell - 1].T
+    slices = d.weight_slices[:, None].astype(float)
+    in_bits = counts["in_bits"] * weight_tiles
+    out_bits = counts["out_bits"] * psum_tiles
+    e = {
+        "cell": counts["macs"] * slices * _bilinear(lk.cell_read, ain, aw),
+        "row": counts["row_acts"] * m.col_groups * _bilinear(lk.row_read, ain, aw),
+        "adc": counts["conversions"] * slices * m.row_groups * _bilinear(lk.adc_read, ain, aw),
+        "glb": in_bits * lk.glb_read_pj_per_bit[:, None]
+        + out_bits * lk.glb_write_pj_per_bit[:, None]
+        + (out_bits - counts["out_bits"]) * lk.glb_read_pj_per_bit[:, None],  # later psum passes read-modify-write
+        "ibuf": in_bits * lk.ibuf_pj_per_bit[:, None],
+        "obuf": counts["out_bits"] * slices * m.row_groups * lk.obuf_pj_per_bit[:, None],
+        "router": (in_bits + out_bits) * lk.router_pj_per_bit[:, None],
+    }
+    if d.memory == "sram":
+        written = counts["weight_bits"] * m.p_replicas  # weights fetched once, written into every replica
+        e["dram"] = np.broadcast_to(counts["weight_bits"] * tables.DRAM_PJ_PER_BIT, cycles.shape)
+        e["cell_write"] = written * _bilinear(lk.cell_write, ain, aw)
+        e["weight_drivers"] = written / d.xbar_cols[:, None] * _bilinear(lk.row_write, ain, aw)
+    energy = {k: v * theta.get(k, 1.0) for k, v in e.items()}
+    return LayerCosts(energy_pj=energy, cycles=cycles, mappable=mappable)
+
+
+@functools.lru_cache(maxsize=64)
+def _shape_ids_cached(network: Network, memory: str) -> np.ndarray:
+    return mapping_tables(memory).register(network.shape_array())
+
+
+def _shape_ids(network: Network, memory: str) -> np.ndarray:
+    return _shape_ids_cached(network, memory)
+
+
+def weight_cells(d: Designs, network: Network) -> np.ndarray:
+    """Cells needed to hold every weight of ``network`` on chip: sum of C*R*S*M*G * weight slices, shape (n,).
+
+    The method's constraint omits G; counting it is the physical truth (depthwise layers need G crossbars)."""
+    return _layer_counts(network)["weights"].sum() * d.weight_slices
+
+
+def chip_cells(d: Designs) -> np.ndarray:
+    """Memory cells on the chip, shape (n,)."""
+    return d.n_macros * d.xbar_rows * d.xbar_cols
