@@ -1,0 +1,267 @@
+"""A workload set as a pymoo ``Problem`` over the integer genome of a design space.
+
+Objectives (minimised):
+
+* ``eda``: three objectives, aggregated energy [J], aggregated delay [s] and chip area [mm2];
+* ``edap``: one objective, aggregated energy x aggregated delay x area in mJ*ms*mm2 (the field's EDAP unit).
+  With ``aggregation="max"`` this is the method's default 'ela' score; ``mean`` gives 'ela_mean'.
+
+Energy and delay of the set aggregate the per-network values by ``max`` (the method's default), ``mean``,
+``sum`` or ``geomean``; area is the chip's.
+
+Inequality constraints (feasible when <= 0), all normalised so their scales are comparable:
+
+* one per workload when weights must stay on chip (RRAM by default): weight cells needed / cells on chip - 1;
+* chip area / ``area_limit_mm2`` - 1 (default limit 800 mm2, the method's 8 cm2);
+* the number of workloads the reference simulator could not map (RRAM layers whose weights do not fit in space,
+  e.g. MobileNetV3's depthwise layers on too few crossbars). Such designs also get the finite objective
+  :data:`PENALTY` — never a good score (the original scored simulator failures 0, i.e. perfect).
+
+Every distinct design evaluated is kept in :attr:`WorkloadSetProblem.archive`, which also makes repeated designs
+free and the count of distinct evaluations exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from pymoo.core.problem import Problem
+
+from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network
+from .model.cost import Designs
+from .space import DesignSpace, make_space
+from .workloads import load_workloads, resolve_workloads
+
+AGGREGATIONS = ("max", "mean", "sum", "geomean")
+OBJECTIVES = ("eda", "edap")
+#: Objective value given to designs the reference simulator cannot map: finite, and worse than any real design.
+PENALTY = 1e30
+EDA_NAMES = ("energy_j", "latency_s", "area_mm2")
+
+
+class ProblemError(ValueError):
+    """A problem configuration that cannot work; the message names the option and the fix."""
+
+
+def aggregate(values: np.ndarray, how: str) -> np.ndarray:
+    """Aggregate per-workload values (n, W) over workloads -> (n,)."""
+    if how == "max":
+        return values.max(axis=1)
+    if how == "mean":
+        return values.mean(axis=1)
+    if how == "sum":
+        return values.sum(axis=1)
+    if how == "geomean":
+        return np.exp(np.log(values).mean(axis=1))
+    raise ProblemError(f"unknown aggregation {how!r}: use one of {', '.join(AGGREGATIONS)}")
+
+
+@dataclass
+class Evaluation:
+    """Results for n genomes on W workloads.
+
+    Attributes:
+        energy_j, latency_s, valid, weights_fit: (n, W) per workload.
+        area_mm2: (n,) chip area.
+        F: (n, n_obj) objectives; G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2].
+    """
+
+    energy_j: np.ndarray
+    latency_s: np.ndarray
+    area_mm2: np.ndarray
+    valid: np.ndarray
+    weights_fit: np.ndarray
+    F: np.ndarray
+    G: np.ndarray
+    edap: np.ndarray
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return (self.G <= 0).all(axis=1)
+
+
+@dataclass
+class Archive:
+    """Every distinct design a problem has evaluated, in evaluation order.
+
+    ``index`` maps a genome key (:meth:`DesignSpace.keys`) to its row in ``genomes`` (m, n_var) and ``results``.
+    """
+
+    index: dict = field(default_factory=dict)
+    genomes: np.ndarray | None = None
+    results: Evaluation | None = None
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def add(self, keys: list[int], genomes: np.ndarray, ev: Evaluation) -> None:
+        start = len(self.index)
+        self.index.update((k, start + i) for i, k in enumerate(keys))
+        self.genomes = genomes if self.genomes is None else np.vstack([self.genomes, genomes])
+        self.results = ev if self.results is None else _stack([self.results, ev])
+
+    def lookup(self, keys: list[int]) -> Evaluation:
+        return _take(self.results, np.fromiter((self.index[k] for k in keys), dtype=np.int64, count=len(keys)))
+
+    def frame(self, problem: "WorkloadSetProblem") -> pd.DataFrame:
+        """Decoded designs with objectives, constraints and per-workload metrics, one row per distinct design."""
+        if not self.index:
+            return pd.DataFrame()
+        return problem.results_frame(self.genomes, self.results).assign(eval_order=np.arange(len(self)))
+
+
+def _stack(rows: list[Evaluation]) -> Evaluation:
+    return Evaluation(**{k: np.concatenate([getattr(r, k) for r in rows]) for k in Evaluation.__dataclass_fields__})
+
+
+def _take(ev: Evaluation, index: np.ndarray) -> Evaluation:
+    return Evaluation(**{k: getattr(ev, k)[index] for k in Evaluation.__dataclass_fields__})
+
+
+class WorkloadSetProblem(Problem):
+    """Search one design for a set of networks.
+
+    Args:
+        workloads: a set name (``cnn4``, ``mixed9``), a network or a list of them.
+        memory: ``"rram"`` or ``"sram"``.
+        objectives: ``"eda"`` (energy, delay, area) or ``"edap"`` (their product).
+        aggregation: how per-network energy and delay combine: ``max``, ``mean``, ``sum`` or ``geomean``.
+        area_limit_mm2: chip-area constraint (default 800 mm2).
+        technology_nm: node in nm, or a list of nodes to search as an extra gene.
+        space: design-space variant (``rram``, ``sram``, ``sram_large``) or a :class:`DesignSpace`;
+            default: ``rram`` for RRAM, ``sram_large`` for SRAM sets with more than four networks, else ``sram``.
+        weights_on_chip: require every weight to fit on chip (default: True for RRAM, False for SRAM, which
+            streams weights from DRAM).
+    """
+
+    def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
+                 aggregation: str = "max", area_limit_mm2: float = 800.0,
+                 technology_nm: int | Sequence[int] = 32, space: str | DesignSpace | None = None,
+                 weights_on_chip: bool | None = None):
+        if objectives not in OBJECTIVES:
+            raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
+        if aggregation not in AGGREGATIONS:
+            raise ProblemError(f"unknown aggregation {aggregation!r}: use one of {', '.join(AGGREGATIONS)}")
+        if not np.isfinite(area_limit_mm2) or area_limit_mm2 <= 0:
+            raise ProblemError(f"area_limit_mm2 must be a positive number of mm2, got {area_limit_mm2}")
+        self.workloads = resolve_workloads(workloads)
+        self.networks = load_workloads(self.workloads)
+        memory = str(memory).lower()
+        if not isinstance(space, DesignSpace):
+            variant = space or ("sram_large" if memory == "sram" and len(self.workloads) > 4 else None)
+            space = make_space(memory, variant, technology_nm=technology_nm)
+        if space.memory != memory:
+            raise ProblemError(f"design space {space.name!r} is for {space.memory}, not {memory}")
+        self.space = space
+        self.memory = memory
+        self.objectives = objectives
+        self.aggregation = aggregation
+        self.area_limit_mm2 = float(area_limit_mm2)
+        self.weights_on_chip = (memory == "rram") if weights_on_chip is None else bool(weights_on_chip)
+        self._theta = [energy_coefficients(memory, n.name) for n in self.networks]
+        self.archive = Archive()
+        n_capacity = len(self.networks) if self.weights_on_chip else 0
+        super().__init__(n_var=space.n_var, n_obj=3 if objectives == "eda" else 1, n_ieq_constr=n_capacity + 2,
+                         xl=space.xl, xu=space.xu, vtype=int)
+
+    # -- naming ----------------------------------------------------------------------------------------------
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        return EDA_NAMES if self.objectives == "eda" else ("edap",)
+
+    @property
+    def constraint_names(self) -> tuple[str, ...]:
+        cap = tuple(f"capacity_{w}" for w in self.workloads) if self.weights_on_chip else ()
+        return cap + ("area", "unmappable_workloads")
+
+    # -- evaluation ------------------------------------------------------------------------------------------
+    def designs(self, genomes: np.ndarray) -> Designs:
+        """Design arrays for genomes (n, n_var), without building a DataFrame."""
+        genomes = self.space.check_genomes(genomes)
+        cols = {}
+        for j, (key, vals) in enumerate(self.space.values.items()):
+            cols[key] = np.asarray(vals)[genomes[:, j]]
+        for key, val in self.space.fixed.items():
+            cols[key] = np.full(len(genomes), val)
+        ints = {k: np.asarray(v).astype(np.int64) for k, v in cols.items() if k not in ("voltage", "base_latency_s")}
+        return Designs(memory=self.memory, voltage=np.asarray(cols["voltage"], dtype=float),
+                       base_latency_s=np.asarray(cols["base_latency_s"], dtype=float), **ints)
+
+    def evaluate_genomes(self, genomes: np.ndarray) -> Evaluation:
+        """Evaluate genomes (n, n_var) on every workload; no caching, no archive."""
+        d = self.designs(genomes)
+        W = len(self.networks)
+        energy = np.empty((d.n, W))
+        latency = np.empty((d.n, W))
+        valid = np.empty((d.n, W), dtype=bool)
+        fits = np.empty((d.n, W), dtype=bool)
+        cells = np.empty((d.n, W))
+        for w, (net, theta) in enumerate(zip(self.networks, self._theta)):
+            r = evaluate_network(d, net, theta)
+            energy[:, w], latency[:, w], valid[:, w] = r.energy_j, r.latency_s, r.valid
+            fits[:, w], cells[:, w] = r.weights_fit, r.weight_cells
+        area = sum(d.lookups.area_mm2.values())
+        e_agg, l_agg = aggregate(energy, self.aggregation), aggregate(latency, self.aggregation)
+        edap = e_agg * l_agg * area * EDAP_SCALE
+        F = np.column_stack([e_agg, l_agg, area]) if self.objectives == "eda" else edap[:, None].copy()
+        mappable = valid.all(axis=1)
+        F[~mappable] = PENALTY
+        g = []
+        if self.weights_on_chip:
+            chip = (d.n_macros * d.xbar_rows * d.xbar_cols).astype(float)
+            g.append(cells / chip[:, None] - 1.0)
+        g.append((area / self.area_limit_mm2 - 1.0)[:, None])
+        g.append((~valid).sum(axis=1, keepdims=True).astype(float))
+        return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits,
+                          F=F, G=np.hstack(g), edap=np.where(mappable, edap, PENALTY))
+
+    def evaluate_cached(self, genomes: np.ndarray) -> Evaluation:
+        """Evaluate genomes, reusing archived results and archiving the new distinct designs."""
+        genomes = self.space.check_genomes(genomes)
+        keys = self.space.keys(genomes).tolist()
+        new: dict[int, int] = {}
+        for i, k in enumerate(keys):
+            if k not in self.archive.index and k not in new:
+                new[k] = i
+        if new:
+            idx = np.fromiter(new.values(), dtype=np.int64, count=len(new))
+            self.archive.add(list(new), genomes[idx], self.evaluate_genomes(genomes[idx]))
+        return self.archive.lookup(keys)
+
+    def _evaluate(self, X, out, *args, **kwargs):
+        ev = self.evaluate_cached(np.rint(np.asarray(X, dtype=float)).astype(np.int64))
+        out["F"] = ev.F
+        out["G"] = ev.G
+        out["edap"] = ev.edap
+
+    @property
+    def n_evaluated(self) -> int:
+        """Distinct designs evaluated so far."""
+        return len(self.archive)
+
+    def reset_archive(self) -> None:
+        self.archive = Archive()
+
+    # -- tables ----------------------------------------------------------------------------------------------
+    def results_frame(self, genomes: np.ndarray, ev: Evaluation) -> pd.DataFrame:
+        """Decoded designs + aggregated objectives + per-workload energy/latency/EDAP columns."""
+        df = self.space.decode(genomes)
+        df["energy_j"] = aggregate(ev.energy_j, self.aggregation)
+        df["latency_s"] = aggregate(ev.latency_s, self.aggregation)
+        df["area_mm2"] = ev.area_mm2
+        df["edap"] = ev.edap
+        df["feasible"] = ev.feasible
+        df["cv"] = np.maximum(ev.G, 0).sum(axis=1)
+        for w, name in enumerate(self.workloads):
+            df[f"energy_j_{name}"] = ev.energy_j[:, w]
+            df[f"latency_s_{name}"] = ev.latency_s[:, w]
+            df[f"edap_{name}"] = ev.energy_j[:, w] * ev.latency_s[:, w] * ev.area_mm2 * EDAP_SCALE
+        return df
+
+    def describe(self) -> str:
+        return (f"{self.memory.upper()} {'+'.join(self.workloads)} | objectives {self.objectives} "
+                f"({self.aggregation}) | area <= {self.area_limit_mm2:g} mm2 | space {self.space.name} "
+                f"({self.space.size:,} designs)")
