@@ -1,0 +1,5 @@
+"""``python -m imc_moo [overrides]``: the Hydra experiment app."""
+
+from .experiment import main
+
+main()

@@ -1,0 +1,104 @@
+"""The Hydra entry point: compose a problem and an algorithm from ``conf/``, run, write the run directory.
+
+``imc-moo [overrides]`` or ``python -m imc_moo [overrides]``; ``imc-moo --help`` lists the config groups,
+``imc-moo --cfg job`` prints the composed config, ``imc-moo -m algorithm=phased_ga,nsga2 seed=0,1`` sweeps.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from .algorithms import run_algorithm
+from .export import best_row, pareto_front, write_best, write_tables
+from .problem import WorkloadSetProblem
+from .progress import Progress
+
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message names the key and the fix."""
+
+
+def build_problem(cfg: DictConfig) -> WorkloadSetProblem:
+    """The :class:`WorkloadSetProblem` described by a ``problem`` config node."""
+    tech = cfg.technology_nm
+    tech = list(tech) if OmegaConf.is_list(tech) else tech
+    workloads = cfg.workloads
+    workloads = list(workloads) if OmegaConf.is_list(workloads) else workloads
+    return WorkloadSetProblem(workloads=workloads, memory=cfg.memory, objectives=cfg.objectives,
+                              aggregation=cfg.aggregation, area_limit_mm2=float(cfg.area_limit_mm2),
+                              technology_nm=tech, space=cfg.get("space"), weights_on_chip=cfg.get("weights_on_chip"))
+
+
+def algorithm_knobs(cfg: DictConfig) -> dict:
+    """The algorithm node without its name, as plain Python values."""
+    knobs = OmegaConf.to_container(cfg, resolve=True)
+    knobs.pop("name", None)
+    return knobs
+
+
+def run(cfg: DictConfig, outdir: Path) -> dict:
+    """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload."""
+    budget = cfg.budget
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
+        raise ConfigError(f"budget must be a positive number of designs, got {budget!r}: e.g. budget=3300")
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        raise ConfigError(f"seed must be an integer, got {cfg.seed!r}: e.g. seed=0")
+    problem = build_problem(cfg.problem)
+    outdir.mkdir(parents=True, exist_ok=True)
+    if not _writable(outdir):
+        raise ConfigError(f"cannot write to the output directory {outdir}: choose another with hydra.run.dir=...")
+    progress = Progress(cfg.algorithm.name, budget, enabled=bool(cfg.progress))
+    start = time.perf_counter()
+    result = run_algorithm(cfg.algorithm.name, problem, budget=budget, seed=cfg.seed, progress=progress,
+                           **algorithm_knobs(cfg.algorithm))
+    wall = time.perf_counter() - start
+    progress.close()
+    meta = {"algorithm": cfg.algorithm.name, "problem": cfg.problem.name, "seed": cfg.seed, "budget": budget,
+            "evaluations": result.evaluations, "wall_time_s": round(wall, 3)}
+    summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
+    if cfg.plots:
+        from .plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
+
+        title = f"{cfg.problem.name} · {cfg.algorithm.name} · seed {cfg.seed}"
+        archive = result.archive
+        pareto_plot(archive, pareto_front(archive), best_row(archive), outdir / "pareto.png", title)
+        convergence_plot(history, outdir / "convergence.png", title)
+    write_best(outdir, summary)
+    return summary
+
+
+def _writable(directory: Path) -> bool:
+    probe = directory / ".write_test"
+    try:
+        probe.write_text("")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+def main(cfg: DictConfig) -> float:
+    outdir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        summary = run(cfg, outdir)
+    except (ValueError, KeyError, OSError) as err:  # bad input: one line, no traceback
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"imc-moo: error: {message}", file=sys.stderr)
+        sys.exit(2)
+    edap = summary["edap"]
+    print(f"best EDAP {edap:.6g} mJ·ms·mm² ({'feasible' if summary['feasible'] else 'NO feasible design found'}) "
+          f"after {summary['evaluations']} designs in {summary['wall_time_s']:.1f} s; results in {outdir}")
+    return edap
+
+
+if __name__ == "__main__":
+    main()

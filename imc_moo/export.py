@@ -1,0 +1,120 @@
+"""Write a run's results into its directory, atomically.
+
+Files (``best.json`` is written last, so its presence marks a complete run):
+
+* ``archive.csv``: every distinct design evaluated, in evaluation order (decoded parameters, aggregated and
+  per-workload energy/latency/EDAP, feasibility);
+* ``pareto.csv``: the feasible, mutually non-dominated designs in (energy, delay, area);
+* ``history.csv``: per generation: distinct evaluations so far, best feasible EDAP so far, hypervolume of the
+  feasible archive so far (:mod:`imc_moo.indicators`), feasible fraction of the generation's population;
+* ``best.json``: algorithm, problem, seed, budget, evaluations, edap, design, per_workload, wall_time_s, version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .indicators import OBJECTIVES, anytime_hypervolume, nondominated
+from .space import DESIGN_COLUMNS
+
+RUN_FILES = ("archive.csv", "pareto.csv", "history.csv", "best.json")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and an atomic rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_csv(path: Path, df: pd.DataFrame) -> None:
+    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
+
+
+def pareto_front(archive: pd.DataFrame) -> pd.DataFrame:
+    """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by EDAP."""
+    feas = archive[archive["feasible"].astype(bool)]
+    if feas.empty:
+        return feas
+    mask = nondominated(feas[list(OBJECTIVES)].to_numpy(dtype=float))
+    return feas[mask].sort_values("edap").reset_index(drop=True)
+
+
+def best_row(archive: pd.DataFrame) -> pd.Series:
+    """The feasible design with the lowest aggregated EDAP (or, if none is feasible, the least violating)."""
+    feas = archive[archive["feasible"].astype(bool)]
+    if len(feas):
+        return feas.loc[feas["edap"].idxmin()]
+    return archive.loc[archive["cv"].idxmin()]
+
+
+def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame, hv: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """Add the anytime hypervolume column to a per-generation history."""
+    out = history.copy()
+    out["hypervolume"] = anytime_hypervolume(archive, out["evaluations"].to_numpy(), hv["ideal"], hv["reference"])
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any]) -> dict:
+    """The ``best.json`` payload."""
+    per_workload = {
+        w: {"energy_j": _plain(best[f"energy_j_{w}"]), "latency_s": _plain(best[f"latency_s_{w}"]),
+            "area_mm2": _plain(best["area_mm2"]), "edap": _plain(best[f"edap_{w}"])}
+        for w in workloads
+    }
+    return {
+        **{k: _plain(v) for k, v in meta.items()},
+        "edap": _plain(best["edap"]),
+        "feasible": bool(best["feasible"]),
+        "design": {c: _plain(best[c]) for c in DESIGN_COLUMNS},
+        "per_workload": per_workload,
+        "version": __version__,
+    }
+
+
+def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, workloads: list[str],
+                 meta: Mapping[str, Any], hv: Mapping[str, Mapping[str, float]]) -> tuple[dict, pd.DataFrame]:
+    """Write archive.csv, pareto.csv and history.csv into ``outdir``; return the ``best.json`` payload and the
+    history with its hypervolume column. Call :func:`write_best` once everything else is written.
+
+    ``meta`` holds algorithm, problem, seed, budget, evaluations, wall_time_s (and anything else to record).
+    """
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "best.json").unlink(missing_ok=True)  # a rerun into the same directory is incomplete until the end
+    history = history_with_hv(history, archive, hv)
+    atomic_write_csv(outdir / "archive.csv", archive)
+    atomic_write_csv(outdir / "pareto.csv", pareto_front(archive))
+    atomic_write_csv(outdir / "history.csv", history)
+    final_hv = float(history["hypervolume"].iloc[-1]) if len(history) else 0.0
+    return best_summary(best_row(archive), workloads, {**meta, "hypervolume": final_hv}), history
+
+
+def write_best(outdir: Path, summary: Mapping[str, Any]) -> None:
+    """Write ``best.json``, the marker of a complete run."""
+    atomic_write_text(Path(outdir) / "best.json", json.dumps(summary, indent=2) + "\n")

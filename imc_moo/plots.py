@@ -1,0 +1,56 @@
+"""Seaborn figures of a run (Pareto front, convergence) and of a sweep (box plots, seed bands, fronts, bars)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+LABELS = {"energy_j": "energy [J]", "latency_s": "delay [s]", "area_mm2": "area [mm²]",
+          "edap": "EDAP [mJ·ms·mm²]", "evaluations": "distinct designs evaluated", "hypervolume": "hypervolume"}
+
+
+def _save(fig, path: Path) -> None:
+    """Save atomically (temporary file + rename) and close."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, path: Path, title: str = "") -> None:
+    """Pairwise energy/delay/area scatter of feasible designs, the front highlighted, the best-EDAP design starred."""
+    sns.set_theme(style="whitegrid", context="paper")
+    pairs = [("energy_j", "latency_s"), ("energy_j", "area_mm2"), ("latency_s", "area_mm2")]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    feas = archive[archive["feasible"].astype(bool)]
+    for ax, (x, y) in zip(axes, pairs):
+        sns.scatterplot(data=feas, x=x, y=y, ax=ax, color="0.75", s=10, linewidth=0, label="feasible designs")
+        sns.scatterplot(data=front, x=x, y=y, ax=ax, color="C0", s=22, label="Pareto front")
+        ax.scatter([best[x]], [best[y]], marker="*", s=220, color="C3", edgecolor="k", zorder=5, label="best EDAP")
+        ax.set(xscale="log", yscale="log", xlabel=LABELS[x], ylabel=LABELS[y])
+        if ax is not axes[0]:
+            ax.get_legend().remove()
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def convergence_plot(history: pd.DataFrame, path: Path, title: str = "") -> None:
+    """Best EDAP and hypervolume against distinct evaluations."""
+    sns.set_theme(style="whitegrid", context="paper")
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    sns.lineplot(data=history, x="evaluations", y="best_edap", ax=a, drawstyle="steps-post", marker="o", markersize=3)
+    a.set(yscale="log", xlabel=LABELS["evaluations"], ylabel="best " + LABELS["edap"])
+    sns.lineplot(data=history, x="evaluations", y="hypervolume", ax=b, drawstyle="steps-post", marker="o",
+                 markersize=3, color="C2")
+    b.set(xlabel=LABELS["evaluations"], ylabel=LABELS["hypervolume"])
+    fig.suptitle(title)
+    _save(fig, path)
