@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .export import atomic_write_text
 from .model.api import designs_from_frame, evaluate_network, packaged_coefficients
 from .model.cost import ENERGY_COMPONENTS
 from .space import DESIGN_COLUMNS
@@ -208,21 +209,15 @@ def _write(coefficients: dict, ref: pd.DataFrame, test: np.ndarray, reference: P
             "held_out_fraction": HELD_OUT_FRACTION, "min_share": MIN_SHARE, "ridge": RIDGE,
             "huber_delta": HUBER_DELTA}
     payload = {"theta": coefficients["theta"], "theta_by_network": coefficients["theta_by_network"], "fit": meta}
-    _atomic_write(DATA / "coefficients.json", json.dumps(payload, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(DATA / "coefficients.json", json.dumps(payload, indent=1, sort_keys=True) + "\n")
     held = ref[test]
     check = pd.concat(
         g.sort_values("design_key").iloc[:: max(1, len(g) // CHECK_ROWS_PER_NETWORK)].head(CHECK_ROWS_PER_NETWORK)
         for _, g in held.groupby(["memory", "workload"], sort=True))
     cols = ["memory", "workload", *DESIGN_INPUTS, "energy_j", "latency_s", "area_mm2"]
-    _atomic_write(DATA / "check_set.csv", check[cols].to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(DATA / "check_set.csv", check[cols].to_csv(index=False, float_format="%.10g"))
     packaged_coefficients.cache_clear()
     print(f"\nwrote {DATA / 'coefficients.json'} and {len(check)} held-out rows to {DATA / 'check_set.csv'}")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 if __name__ == "__main__":

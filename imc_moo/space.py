@@ -262,7 +262,7 @@ def make_space(
         fixed["bits_per_cell"] = 1  # SRAM cells hold one bit (METHOD.md §1.4)
     nodes = (technology_nm,) if np.isscalar(technology_nm) else tuple(technology_nm)
     for node in nodes:
-        if int(node) not in TECHNOLOGIES_NM:
+        if not float(node).is_integer() or int(node) not in TECHNOLOGIES_NM:
             raise DesignError(f"technology_nm={node} is not supported: use one of {TECHNOLOGIES_NM}")
     if len(nodes) == 1:
         fixed["technology_nm"] = int(nodes[0])

@@ -60,7 +60,7 @@ def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
         values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
         if not np.all(np.isfinite(values)) or np.any(values <= 0):
             bad = df[col].iloc[int(np.flatnonzero(~(np.isfinite(values) & (values > 0)))[0])]
-            raise DesignError(f"{col}={bad!r} is not a positive number: fix the design table")
+            raise DesignError(f"{col}={bad} is not a positive number: fix the design table")
         arrays[col] = values
     for col in needed:
         if col not in ("voltage", "base_latency_s"):
@@ -73,6 +73,13 @@ def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
     if memory == "sram" and np.any(bpc != 1):
         raise DesignError("SRAM cells hold one bit: set bits_per_cell=1 for memory='sram'")
     return Designs(memory=memory, **arrays)
+
+
+def design_frame(d: Designs) -> pd.DataFrame:
+    """The design columns of :data:`DESIGN_COLUMNS` for design arrays ``d``."""
+    cols = {c: getattr(d, c) for c in DESIGN_COLUMNS if c != "glb_mib"}
+    cols["glb_mib"] = d.glb_depth / GLB_WORDS_PER_MIB
+    return pd.DataFrame({c: cols[c] for c in DESIGN_COLUMNS})
 
 
 def _check_memory(memory: str) -> str:
@@ -123,8 +130,6 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
             layers["cycles"][sl] = lc.cycles
             layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
             layers["mappable"][sl] = lc.mappable
-    if d.memory == "sram":
-        valid[:] = True  # the reference never fails an SRAM mapping: leftover weights are time-multiplexed
     cells = weight_cells(d, network)
     fits = cells <= chip_cells(d) if d.memory == "rram" else np.ones(n, dtype=bool)
     result = NetworkResult(
@@ -167,7 +172,7 @@ def evaluate(designs: pd.DataFrame, workloads: str | Sequence[str], memory: str 
     networks = load_workloads(workloads)
     area = area_components_mm2(d)
     area_total = sum(area.values())
-    base = designs.reset_index(drop=True).copy()
+    base = design_frame(d).join(designs.reset_index(drop=True).drop(columns=list(DESIGN_COLUMNS), errors="ignore"))
     base["design_id"] = np.arange(d.n)
     frames = []
     for net in networks:

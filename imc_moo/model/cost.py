@@ -155,13 +155,15 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
     lk = d.lookups
     counts = _layer_counts(network)
     tabs = mapping_tables(d.memory)
-    shape_ids = _shape_ids(network, d.memory)
-    m = tabs.map(shape_ids, d.xbar_rows, d.xbar_cols, d.weight_slices,
+    m = tabs.map(tabs.shape_ids(network), d.xbar_rows, d.xbar_cols, d.weight_slices,
                  (d.macros_per_tile, d.tiles_per_chip, d.router_group))
     t = m.temporal
     weight_tiles = t[..., _D["M"]] * t[..., _D["Y"]]  # output-channel tiles: inputs re-streamed once each
     psum_tiles = t[..., _D["C"]] * t[..., _D["R"]] * t[..., _D["S"]]  # partial-sum passes at the GLB
-    mappable = (t[..., [_D[k] for k in "CMRSGY"]] == 1).all(axis=-1)
+    if d.memory == "rram":
+        mappable = (t[..., [_D[k] for k in "CMRSGY"]] == 1).all(axis=-1)
+    else:  # the reference never fails an SRAM mapping: leftover weight tiles are time-multiplexed
+        mappable = np.ones(t.shape[:2], dtype=bool)
     cycles = np.prod(t, axis=-1, dtype=np.int64).astype(float)
     if d.memory == "sram":
         cycles *= counts["Q"]  # Q is pinned temporal at the GLB
@@ -189,15 +191,6 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
         e["weight_drivers"] = written / d.xbar_cols[:, None] * _bilinear(lk.row_write, ain, aw)
     energy = {k: v * theta.get(k, 1.0) for k, v in e.items()}
     return LayerCosts(energy_pj=energy, cycles=cycles, mappable=mappable)
-
-
-@functools.lru_cache(maxsize=64)
-def _shape_ids_cached(network: Network, memory: str) -> np.ndarray:
-    return mapping_tables(memory).register(network.shape_array())
-
-
-def _shape_ids(network: Network, memory: str) -> np.ndarray:
-    return _shape_ids_cached(network, memory)
 
 
 def weight_cells(d: Designs, network: Network) -> np.ndarray:

@@ -156,6 +156,7 @@ class MappingTables:
         self._first = np.full((0, len(XBAR_SIZES), len(XBAR_SIZES), len(WEIGHT_SLICES)), -1, dtype=np.int32)
         self._next = np.full((0, len(MACRO_CAPACITIES)), -1, dtype=np.int32)
         self._pfac = np.zeros((0, len(MACRO_CAPACITIES)), dtype=np.int64)
+        self._network_ids: dict = {}
 
     # -- registry --------------------------------------------------------------------------------------------
     def register(self, shapes: np.ndarray) -> np.ndarray:
@@ -170,6 +171,13 @@ class MappingTables:
         if grow > 0:
             pad = np.full((grow,) + self._first.shape[1:], -1, dtype=np.int32)
             self._first = np.concatenate([self._first, pad])
+        return ids
+
+    def shape_ids(self, network) -> np.ndarray:
+        """Shape ids of a network's layers (L,), registered once per network object."""
+        ids = self._network_ids.get(network)
+        if ids is None:
+            ids = self._network_ids[network] = self.register(network.shape_array())
         return ids
 
     def _state_id(self, state: tuple[int, ...]) -> int:
