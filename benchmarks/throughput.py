@@ -29,7 +29,7 @@ import tracemalloc
 
 import numpy as np
 
-from imc_moo.model import cost, mapping, tables
+from imc_moo.model import mapping, tables
 from imc_moo.model.api import designs_from_frame, evaluate, evaluate_network
 from imc_moo.space import make_space
 from imc_moo.workloads import load_workloads
