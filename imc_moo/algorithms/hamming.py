@@ -64,7 +64,7 @@ def capacity_ratio(problem, genomes: np.ndarray) -> np.ndarray | None:
     return need / chip_cells(d)
 
 
-def first_unique_rows(X: np.ndarray) -> np.ndarray:
+def _first_unique_rows(X: np.ndarray) -> np.ndarray:
     """Indices of the first occurrence of each distinct row of X (n, v), ascending (= original order)."""
     _, first = np.unique(X, axis=0, return_index=True)
     return np.sort(first)
@@ -108,7 +108,7 @@ class HammingDiverseSampling(Sampling):
         first = draw(N)
         ratio = capacity_ratio(problem, first)
         if ratio is None:
-            return first[first_unique_rows(first)]
+            return first[_first_unique_rows(first)]
         drawn, ratios = [first], [ratio]
         n_pass = int((ratio <= 1).sum())
         while n_pass < N and len(drawn) < self.max_draw_factor:
@@ -117,7 +117,7 @@ class HammingDiverseSampling(Sampling):
             ratios.append(capacity_ratio(problem, batch))
             n_pass += int((ratios[-1] <= 1).sum())
         X, r = np.vstack(drawn), np.concatenate(ratios)
-        keep = first_unique_rows(X)
+        keep = _first_unique_rows(X)
         X, r = X[keep], r[keep]
         passing = np.flatnonzero(r <= 1)[:N]
         if len(passing) < N:  # best effort: the closest-to-fitting rejected genomes, in draw order among ties

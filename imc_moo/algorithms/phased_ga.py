@@ -19,6 +19,15 @@ the first generation boundary where the run's distinct evaluations reach K + (i+
 Setting :attr:`Phase.generations` (e.g. ``dataclasses.replace(p, generations=10)`` for every phase) reproduces
 the original's fixed generation counts instead. After the last phase the algorithm stops by itself.
 
+Revisits. By default offspring equal to any design already evaluated in the run are discarded and re-bred
+(``avoid_revisits``), so generations spend their evaluations on new designs (the first two default phases take
+~10 generations each, like the original). Late phases (PM probability 0.2 / 0.05 with eta 15 / 25 barely moves an
+integer gene) can only recombine a converged population; when ``mating_attempts`` rounds of mating yield no new
+design the phase ends early (``phase_log`` records why), and after the last phase the run ends below its budget.
+On RRAM/SRAM cnn4 with the defaults this happens in the fine-tuning phase at ~2,400-2,750 of 3,300 designs, after
+the exact optimum has been found. ``avoid_revisits=False`` keeps pymoo's plain duplicate elimination: the late
+phases then run hundreds of generations of mostly revisits to reach their milestones.
+
 The generator is pymoo's ``random_state`` (seeded once by ``minimize(..., seed=...)``); it is never re-seeded
 per phase (METHOD.md §8.11), so the same seed gives the same run.
 """
@@ -44,19 +53,43 @@ from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 from pymoo.util.display.multi import MultiObjectiveOutput
 from pymoo.util.display.single import SingleObjectiveOutput
 
-from .hamming import HammingDiverseSampling, first_unique_rows
+from .hamming import HammingDiverseSampling
+
+
+class GenomeKeys:
+    """Mixed-radix int64 identity of integer genomes within bounds ``xl..xu`` (inclusive), e.g. for hashing.
+
+    Args:
+        xl, xu: (n_var,) integer bounds. The space must have fewer than 2**63 points.
+    """
+
+    def __init__(self, xl: np.ndarray, xu: np.ndarray):
+        self.xl = np.asarray(xl, dtype=np.int64)
+        cards = np.asarray(xu, dtype=np.int64) - self.xl + 1
+        if int(np.prod([int(c) for c in cards], dtype=object)) >= 2**63:
+            raise ValueError("the integer space is too large for int64 genome keys")
+        self.radix = np.cumprod(np.r_[1, cards[:-1]]).astype(np.int64)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """Keys of genomes X (n, n_var) (rounded to integers) -> (n,) int64."""
+        return (np.rint(np.asarray(X, dtype=float)).astype(np.int64) - self.xl) @ self.radix
 
 
 class RunDuplicateElimination(DefaultDuplicateElimination):
-    """pymoo's duplicate elimination (against the population and the other offspring), extended to ``seen``:
-    every individual evaluated so far in the run."""
+    """pymoo's duplicate elimination (offspring vs. each other and the populations passed in), extended to every
+    genome whose key is in ``seen`` (sorted (m,) int64 keys of everything evaluated so far in the run), so each
+    generation spends its evaluations on new designs. ``keys`` must be set before use."""
 
     def __init__(self):
         super().__init__()
-        self.seen = Population.empty()
+        self.keys: GenomeKeys | None = None
+        self.seen = np.empty(0, dtype=np.int64)
 
     def do(self, pop, *args, **kwargs):
-        return super().do(pop, *args, self.seen, **kwargs)
+        pop = super().do(pop, *args, **kwargs)
+        if len(pop) == 0 or len(self.seen) == 0:
+            return pop
+        return pop[~np.isin(self.keys(pop.get("X")), self.seen)]
 
 
 @dataclass(frozen=True)
@@ -100,7 +133,7 @@ METHOD_PHASES: tuple[Phase, ...] = (
 
 
 class PhasedGA(GeneticAlgorithm):
-    """Multi-phase GA over integer genomes; works on any bounded pymoo problem with 1 or more objectives.
+    """Multi-phase GA over integer genomes; works on any pymoo problem with integer bounds and 1+ objectives.
 
     Args:
         pop_size: population size and offspring per generation (method: 70).
@@ -111,6 +144,11 @@ class PhasedGA(GeneticAlgorithm):
             phase milestones. Pass the same number to the termination criterion.
         hamming_init: False evaluates ``pop_size`` uniformly random genomes instead (ablation).
         mutation_prob_var: PM per-gene probability; None = pymoo's min(0.5, 1/n_var) (1/9 RRAM, 1/8 SRAM).
+        avoid_revisits: discard offspring equal to any design evaluated in the run
+            (:class:`RunDuplicateElimination`); False = pymoo's duplicate elimination (population and offspring).
+        mating_attempts: rounds of selection + variation per generation to fill ``pop_size`` acceptable
+            offspring (pymoo's ``n_max_iterations``; pymoo's default is 100, 20 keeps stalled phases cheap); if none
+            is found the phase ends early.
         **kwargs: passed to pymoo's ``GeneticAlgorithm`` (e.g. ``callback``, ``verbose``).
 
     Run state, readable from callbacks:
@@ -118,6 +156,8 @@ class PhasedGA(GeneticAlgorithm):
         phase_label: name of the phase that produced the last evaluated generation (``"initial population"``
             for the first generation).
         milestones: (n_phases,) distinct-evaluation targets of the phases (set after initialisation).
+        phase_log: one dict per phase started: phase, name, start_evaluations and, once it is over,
+            end_evaluations, generations and ended ("milestone", "generations" or "no new designs").
         evaluated: every distinct individual evaluated in this run, in evaluation order (pymoo Population).
         operator_parameters(): the parameters of the operators currently in use.
     """
@@ -126,7 +166,8 @@ class PhasedGA(GeneticAlgorithm):
 
     def __init__(self, pop_size: int = 70, n_candidates: int = 1000, n_select: int = 500,
                  phases: Sequence[Phase] = METHOD_PHASES, budget: int = 3300, hamming_init: bool = True,
-                 mutation_prob_var: float | None = None, avoid_revisits: bool = True, **kwargs):
+                 mutation_prob_var: float | None = None, avoid_revisits: bool = True, mating_attempts: int = 20,
+                 **kwargs):
         phases = tuple(phases)
         if pop_size < 2:
             raise ValueError(f"pop_size must be >= 2, got {pop_size}")
@@ -145,11 +186,14 @@ class PhasedGA(GeneticAlgorithm):
         self.phases = phases
         self.budget = int(budget)
         self.mutation_prob_var = mutation_prob_var
+        self.mating_attempts = int(mating_attempts)
         self.phase = 0
         self.phase_label = ""
         self.milestones = np.empty(0)
+        self.phase_log: list[dict] = []
         self.evaluated = Population.empty()
-        self._evaluated_X = np.empty((0, 0))
+        self._keys: GenomeKeys | None = None
+        self._seen = np.empty(0, dtype=np.int64)  # sorted keys of ``evaluated``
         self._generations_in_phase = 0
 
     # -- setup -----------------------------------------------------------------------------------------------
@@ -166,19 +210,22 @@ class PhasedGA(GeneticAlgorithm):
             self.survival = RankAndCrowding()
             self.selection = TournamentSelection(func_comp=binary_tournament)
             self.tournament_type = "comp_by_dom_and_crowding"  # read by NSGA-II's binary_tournament
-        self.phase = 0
-        self.mating = self._mating(self.phases[0])
+        self._keys = GenomeKeys(*problem.bounds())
         self.evaluated = Population.empty()
-        self._evaluated_X = np.empty((0, problem.n_var))
+        self._seen = np.empty(0, dtype=np.int64)
         if isinstance(self.eliminate_duplicates, RunDuplicateElimination):
-            self.eliminate_duplicates.seen = self.evaluated
+            self.eliminate_duplicates.keys = self._keys
+            self.eliminate_duplicates.seen = self._seen
+        self.phase = 0
+        self.phase_log = []
+        self.mating = self._mating(self.phases[0])
 
     def _mating(self, phase: Phase) -> Mating:
         crossover = SBX(prob=phase.crossover_prob, eta=phase.crossover_eta, vtype=float, repair=RoundingRepair())
         mutation = PM(prob=phase.mutation_prob, eta=phase.mutation_eta, prob_var=self.mutation_prob_var,
                       vtype=float, repair=RoundingRepair())
         return Mating(self.selection, crossover, mutation, repair=self.repair,
-                      eliminate_duplicates=self.eliminate_duplicates, n_max_iterations=100)
+                      eliminate_duplicates=self.eliminate_duplicates, n_max_iterations=self.mating_attempts)
 
     # -- pymoo hooks -----------------------------------------------------------------------------------------
     def _initialize_advance(self, infills=None, **kwargs):
@@ -189,23 +236,43 @@ class PhasedGA(GeneticAlgorithm):
         self.milestones = n0 + (np.arange(1, n + 1) * (self.budget - n0)) / n
         self._start_phase(0)
 
+    def _infill(self):
+        off = self._mate()
+        while len(off) == 0 and self._next_phase("no new designs"):
+            off = self._mate()
+        return off if len(off) else None
+
     def _advance(self, infills=None, **kwargs):
         self.phase_label = self.phases[self.phase].name
         self._remember(infills)
         super()._advance(infills=infills, **kwargs)
         self._generations_in_phase += 1
-        if self._phase_done():
-            if self.phase + 1 < len(self.phases):
-                self._start_phase(self.phase + 1)
-            else:
-                self.termination.force_termination = True
+        reason = self._phase_done()
+        if reason and not self.termination.force_termination:
+            self._next_phase(reason)
 
     # -- phases ----------------------------------------------------------------------------------------------
-    def _phase_done(self) -> bool:
+    def _mate(self) -> Population:
+        return self.mating.do(self.problem, self.pop, self.n_offsprings, algorithm=self,
+                              random_state=self.random_state)
+
+    def _phase_done(self) -> str | None:
+        """Why the current phase is over ("generations" or "milestone"), or None."""
         generations = self.phases[self.phase].generations
         if generations is not None:
-            return self._generations_in_phase >= generations
-        return len(self.evaluated) >= self.milestones[self.phase]
+            return "generations" if self._generations_in_phase >= generations else None
+        return "milestone" if len(self.evaluated) >= self.milestones[self.phase] else None
+
+    def _next_phase(self, reason: str) -> bool:
+        """Close the current phase (``reason``: "milestone", "generations" or "no new designs") and start the
+        next one; after the last phase, stop the run. Returns whether a phase was started."""
+        self.phase_log[-1].update(end_evaluations=len(self.evaluated), generations=self._generations_in_phase,
+                                  ended=reason)
+        if self.phase + 1 < len(self.phases):
+            self._start_phase(self.phase + 1)
+            return True
+        self.termination.force_termination = True
+        return False
 
     def _start_phase(self, index: int) -> None:
         """Switch operators to phase ``index`` and restart the population from the archive's best."""
@@ -213,6 +280,8 @@ class PhasedGA(GeneticAlgorithm):
         self._generations_in_phase = 0
         self.mating = self._mating(self.phases[index])
         self.pop = self.archive_best(self.pop_size)
+        self.phase_log.append({"phase": index, "name": self.phases[index].name,
+                               "start_evaluations": len(self.evaluated)})
 
     def archive_best(self, n: int) -> Population:
         """The best n individuals evaluated in this run under the algorithm's survival (feasibility first, then
@@ -221,17 +290,17 @@ class PhasedGA(GeneticAlgorithm):
                                 random_state=self.random_state)
 
     def _remember(self, pop: Population | None) -> None:
-        """Append the individuals of ``pop`` whose genome is new to :attr:`evaluated` (vectorised de-duplication)."""
+        """Append the individuals of ``pop`` whose genome is new to :attr:`evaluated` (vectorised by keys)."""
         if pop is None or len(pop) == 0:
             return
-        X = np.asarray(pop.get("X"), dtype=float) + 0.0  # + 0.0 maps -0.0 to 0.0 for byte-wise row comparison
-        n_old = len(self._evaluated_X)
-        first = first_unique_rows(np.vstack([self._evaluated_X, X]))
-        new = first[first >= n_old] - n_old
-        self._evaluated_X = np.vstack([self._evaluated_X, X[new]])
+        keys = self._keys(pop.get("X"))
+        _, first = np.unique(keys, return_index=True)
+        first = np.sort(first)
+        new = first[~np.isin(keys[first], self._seen)]
         self.evaluated = Population.merge(self.evaluated, pop[new])
+        self._seen = np.union1d(self._seen, keys[new])
         if isinstance(self.eliminate_duplicates, RunDuplicateElimination):
-            self.eliminate_duplicates.seen = self.evaluated
+            self.eliminate_duplicates.seen = self._seen
 
     def operator_parameters(self) -> dict[str, float]:
         """Parameters of the crossover and mutation in use: crossover_prob, crossover_eta, mutation_prob,

@@ -1,0 +1,131 @@
+"""The algorithm registry: name -> builder.
+
+A builder is called as ``builder(problem, budget, **knobs)`` with the :class:`~imc_moo.problem.WorkloadSetProblem`
+to search and the distinct-evaluation budget, and returns either a pymoo ``Algorithm`` (run on ``problem``) or a
+pair ``(algorithm, pymoo_problem)`` when the algorithm must see another view of the problem (e.g.
+:class:`~imc_moo.algorithms.scalarize.ScalarizedProblem`; that view must evaluate through ``problem`` so the
+archive fills). Its knobs are its keyword parameters after ``budget``: :func:`knob_names` lists them and
+:func:`imc_moo.algorithms.run_algorithm` rejects any other. Register more with ``ALGORITHMS[name] = builder``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.algorithms.moo.nsga3 import NSGA3
+from pymoo.algorithms.soo.nonconvex.ga import GA
+from pymoo.operators.crossover.sbx import SBX
+from pymoo.operators.mutation.pm import PM
+from pymoo.operators.repair.rounding import RoundingRepair
+from pymoo.operators.sampling.rnd import IntegerRandomSampling
+from pymoo.operators.selection.tournament import TournamentSelection
+from pymoo.util.ref_dirs import get_reference_directions
+
+from ..problem import WorkloadSetProblem
+from .phased_ga import METHOD_PHASES, Phase, PhasedGA
+from .random_search import RandomSearch
+from .scalarize import ScalarizedProblem
+
+Builder = Callable[..., object]
+
+#: name -> builder; baselines and other modules add entries.
+ALGORITHMS: dict[str, Builder] = {}
+
+
+def knob_names(builder: Builder) -> tuple[str, ...] | None:
+    """Keyword knobs a builder accepts (parameters after ``problem`` and ``budget``); None if it takes
+    ``**kwargs`` (then any knob is passed through)."""
+    params = list(inspect.signature(builder).parameters.values())[2:]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return tuple(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _register(name: str) -> Callable[[Builder], Builder]:
+    def add(builder: Builder) -> Builder:
+        ALGORITHMS[name] = builder
+        return builder
+    return add
+
+
+def _operators(crossover_prob: float, crossover_eta: float, mutation_prob: float, mutation_eta: float) -> dict:
+    """Integer-genome SBX/PM (variation on floats, rounded back) as GA/NSGA keyword arguments."""
+    return dict(sampling=IntegerRandomSampling(),
+                crossover=SBX(prob=crossover_prob, eta=crossover_eta, vtype=float, repair=RoundingRepair()),
+                mutation=PM(prob=mutation_prob, eta=mutation_eta, vtype=float, repair=RoundingRepair()),
+                eliminate_duplicates=True)
+
+
+def _phases(phases: Sequence[Phase | Mapping]) -> tuple[Phase, ...]:
+    """Phases given as :class:`Phase` objects or mappings of its fields (e.g. from a YAML config)."""
+    return tuple(p if isinstance(p, Phase) else Phase(**p) for p in phases)
+
+
+@_register("phased_ga")
+def build_phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, n_candidates: int = 1000,
+                    n_select: int = 500, phases: Sequence[Phase | Mapping] = METHOD_PHASES,
+                    hamming_init: bool = True, mutation_prob_var: float | None = None,
+                    avoid_revisits: bool = True, mating_attempts: int = 20) -> PhasedGA:
+    """The method's 4-phase GA with Hamming-diverse initialisation (:class:`PhasedGA`)."""
+    return PhasedGA(pop_size=pop_size, n_candidates=n_candidates, n_select=n_select, phases=_phases(phases),
+                    budget=budget, hamming_init=hamming_init, mutation_prob_var=mutation_prob_var,
+                    avoid_revisits=avoid_revisits, mating_attempts=mating_attempts)
+
+
+@_register("nsga2")
+def build_nsga2(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
+                crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20) -> NSGA2:
+    """NSGA-II with integer SBX/PM (pymoo's defaults), random initial population."""
+    return NSGA2(pop_size=pop_size, **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
+
+
+def cv_then_random(pop, P, random_state=None, **kwargs) -> np.ndarray:
+    """NSGA-III's binary tournament for index pairs P (n, 2): lower CV wins, otherwise a coin flip -> (n, 1).
+
+    Same rule as pymoo's ``comp_by_cv_then_random``, but CV ties are broken with the run's generator too
+    (pymoo 0.6.2 draws them from an unseeded one, pymoo issue #794), so runs are reproducible."""
+    cv = np.asarray(pop.get("CV"), dtype=float)[:, 0]
+    a, b = P[:, 0], P[:, 1]
+    coin = random_state.random(len(P)) < 0.5
+    winner = np.where(cv[a] < cv[b], a, np.where(cv[b] < cv[a], b, np.where(coin, a, b)))
+    return winner[:, None].astype(int)
+
+
+@_register("nsga3")
+def build_nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = None, n_partitions: int = 11,
+                crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9,
+                mutation_eta: float = 20) -> NSGA3:
+    """NSGA-III on Das-Dennis reference directions (3 objectives, 11 partitions: 78 directions).
+
+    ``pop_size`` defaults to the number of directions rounded up to a multiple of 4 (80 for 3 objectives). With
+    one objective there is a single direction and the population defaults to the method's 70 rounded up (72).
+    """
+    if problem.n_obj == 1:
+        ref_dirs = np.ones((1, 1))
+    else:
+        ref_dirs = get_reference_directions("das-dennis", problem.n_obj, n_partitions=n_partitions)
+    if pop_size is None:
+        pop_size = 4 * math.ceil((len(ref_dirs) if problem.n_obj > 1 else 70) / 4)
+    if pop_size < len(ref_dirs):
+        raise ValueError(f"nsga3: pop_size ({pop_size}) must be >= the {len(ref_dirs)} reference directions")
+    return NSGA3(ref_dirs=ref_dirs, pop_size=pop_size, selection=TournamentSelection(func_comp=cv_then_random),
+                 **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
+
+
+@_register("ga")
+def build_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
+             crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20):
+    """pymoo's single-objective GA with integer SBX/PM; on a 3-objective problem it minimises the aggregated
+    EDAP through a :class:`ScalarizedProblem` view."""
+    algorithm = GA(pop_size=pop_size, **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
+    return algorithm if problem.n_obj == 1 else (algorithm, ScalarizedProblem(problem))
+
+
+@_register("random")
+def build_random(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70) -> RandomSearch:
+    """Uniform random search in batches of ``pop_size``."""
+    return RandomSearch(pop_size=pop_size)

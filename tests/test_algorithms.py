@@ -1,0 +1,163 @@
+"""Tests of the algorithm registry and run_algorithm: budgets, archives, histories, reproducibility, feasibility
+of the reported best, Pareto fronts, and the phased GA against random search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imc_moo.algorithms import (
+    ALGORITHMS,
+    HISTORY_COLUMNS,
+    DistinctEvaluations,
+    RunResult,
+    ScalarizedProblem,
+    knob_names,
+    run_algorithm,
+)
+from imc_moo.problem import PENALTY, WorkloadSetProblem
+
+CORE = ("phased_ga", "nsga2", "nsga3", "ga", "random")
+#: knobs that keep the phased GA's initialisation small enough for a 400-design budget
+SMALL = {"phased_ga": {"n_candidates": 300, "n_select": 150}}
+
+
+@pytest.fixture(scope="module")
+def rram():
+    return WorkloadSetProblem("cnn4", "rram", "edap")
+
+
+@pytest.fixture(scope="module")
+def rram_eda():
+    return WorkloadSetProblem("cnn4", "rram", "eda")
+
+
+@pytest.fixture(scope="module")
+def sram_eda():
+    return WorkloadSetProblem("cnn4", "sram", "eda")
+
+
+def offspring_per_generation(result: RunResult) -> int:
+    return int(result.pymoo_result.algorithm.pop_size)
+
+
+def test_registry_and_errors(rram):
+    assert set(CORE) <= set(ALGORITHMS)
+    assert "n_select" in knob_names(ALGORITHMS["phased_ga"])
+    with pytest.raises(ValueError, match="unknown algorithm 'nope'.*nsga2"):
+        run_algorithm("nope", rram)
+    with pytest.raises(ValueError, match="unknown option.*popsize.*valid options are.*pop_size"):
+        run_algorithm("nsga2", rram, budget=100, popsize=10)
+    with pytest.raises(ValueError, match="budget"):
+        run_algorithm("random", rram, budget=0)
+
+
+@pytest.mark.parametrize("name", CORE)
+def test_budget_archive_and_history(name, rram_eda):
+    budget = 400
+    r = run_algorithm(name, rram_eda, budget=budget, seed=1, **SMALL.get(name, {}))
+    assert r.evaluations <= budget + offspring_per_generation(r)
+    assert r.evaluations >= budget or name == "phased_ga"  # the phased GA may stop early once converged
+    assert r.evaluations == len(r.archive) == rram_eda.n_evaluated
+    genes = list(rram_eda.space.names)
+    assert not r.archive.duplicated(subset=genes).any()
+    assert r.archive["eval_order"].tolist() == list(range(r.evaluations))
+    h = r.history
+    assert list(h.columns) == list(HISTORY_COLUMNS)
+    assert h["generation"].tolist() == list(range(1, len(h) + 1))
+    assert h["evaluations"].is_monotonic_increasing and h["evaluations"].iloc[-1] == r.evaluations
+    best_so_far = h["best_edap"].dropna()
+    assert best_so_far.is_monotonic_decreasing
+    feasible = r.archive[r.archive["feasible"]]
+    if len(feasible):
+        assert best_so_far.iloc[-1] == feasible["edap"].min() == r.best["edap"]
+    assert h["feasible_fraction"].between(0, 1).all()
+    assert r.wall_time_s > 0 and r.seed == 1 and r.budget == budget and r.algorithm == name
+
+
+@pytest.mark.parametrize("name", CORE)
+def test_same_seed_same_run(name, sram_eda):
+    runs = [run_algorithm(name, sram_eda, budget=300, seed=s, **SMALL.get(name, {})) for s in (3, 3, 4)]
+    a, b, c = (r.archive for r in runs)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_series_equal(runs[0].best, runs[1].best)
+    assert not (len(a) == len(c) and a.equals(c))
+
+
+@pytest.mark.parametrize("name", CORE)
+def test_best_is_never_unmappable(name, rram):
+    r = run_algorithm(name, rram, budget=600, seed=0, **SMALL.get(name, {}))
+    best = r.best
+    assert best["edap"] < PENALTY
+    if r.archive["feasible"].any():
+        assert best["feasible"]
+    if name != "random":  # random search finds about 2 feasible RRAM designs per 1000
+        assert best["feasible"] and best["cv"] == 0
+
+
+def test_best_falls_back_to_least_violation(rram):
+    r = run_algorithm("random", rram, budget=70, seed=0)
+    archive = r.archive.assign(feasible=False, cv=np.arange(len(r.archive), 0, -1, dtype=float))
+    fallback = RunResult(**{**r.__dict__, "archive": archive})
+    assert fallback.best["cv"] == 1.0
+    assert fallback.pareto().empty
+
+
+@pytest.mark.parametrize("name", ["nsga2", "nsga3"])
+def test_multiobjective_pareto_is_nondominated(name, sram_eda):
+    r = run_algorithm(name, sram_eda, budget=500, seed=0)
+    front = r.pareto()
+    assert len(front) >= 5 and front["feasible"].all()
+    F = front[["energy_j", "latency_s", "area_mm2"]].to_numpy()
+    dominated = ((F[:, None, :] <= F[None, :, :]).all(axis=2) & (F[:, None, :] < F[None, :, :]).any(axis=2))
+    assert not dominated.any()
+    # nothing feasible in the archive dominates a front member
+    feas = r.archive[r.archive["feasible"]][["energy_j", "latency_s", "area_mm2"]].to_numpy()
+    assert not ((feas[:, None, :] <= F[None, :, :]).all(axis=2) & (feas[:, None, :] < F[None, :, :]).any(axis=2)).any()
+
+
+def test_nsga3_population_size(sram_eda):
+    r = run_algorithm("nsga3", sram_eda, budget=200, seed=0)
+    assert len(r.pymoo_result.algorithm.survival.ref_dirs) == 78 and offspring_per_generation(r) == 80
+
+
+def test_ga_scalarizes_three_objectives(rram, rram_eda):
+    r3 = run_algorithm("ga", rram_eda, budget=300, seed=2)
+    assert isinstance(r3.pymoo_result.problem, ScalarizedProblem)
+    assert r3.pymoo_result.problem.n_obj == 1 and r3.evaluations == rram_eda.n_evaluated
+    r1 = run_algorithm("ga", rram, budget=300, seed=2)
+    # same genomes, same EDAP objective: the scalarized run is the single-objective run
+    genes = list(rram.space.names)
+    pd.testing.assert_frame_equal(r3.archive[genes + ["edap"]], r1.archive[genes + ["edap"]])
+
+
+def test_progress_receives_history_rows(rram):
+    rows = []
+    r = run_algorithm("phased_ga", rram, budget=400, seed=0, progress=rows.append, **SMALL["phased_ga"])
+    assert pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)).equals(r.history)
+    assert rows[0]["phase"] == "initial population" and rows[-1]["phase"] in {"fine-tuning", "convergence"}
+
+
+def test_phases_from_mappings(rram):
+    phases = [{"name": "only", "crossover_prob": 1.0, "crossover_eta": 5, "mutation_prob": 0.5,
+               "mutation_eta": 5}]
+    r = run_algorithm("phased_ga", rram, budget=300, seed=0, phases=phases, **SMALL["phased_ga"])
+    assert set(r.history["phase"]) == {"initial population", "only"}
+
+
+def test_distinct_evaluations_progress(rram):
+    class Stub:
+        problem = rram
+
+    rram.reset_archive()
+    rram.evaluate_cached(rram.space.sample(30, np.random.default_rng(0)))
+    t = DistinctEvaluations(60)
+    assert t.update(Stub()) == pytest.approx(rram.n_evaluated / 60) and not t.has_terminated()
+
+
+def test_phased_ga_beats_random_search(rram):
+    def median_best(name):
+        return np.median([run_algorithm(name, rram, budget=1000, seed=s).best["edap"] for s in range(3)])
+
+    assert median_best("phased_ga") < median_best("random")
