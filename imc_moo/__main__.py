@@ -1,5 +1,5 @@
 """``python -m imc_moo [overrides]``: the Hydra experiment app."""
 
-from .experiment import main
+from .experiment import cli
 
-main()
+cli()

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -100,5 +101,57 @@ def main(cfg: DictConfig) -> float:
     return edap
 
 
-if __name__ == "__main__":
+def _one_line(err: Exception) -> str:
+    """Hydra's multi-line composition errors as one line (option lists kept, search-path dump dropped)."""
+    text = str(err).split("Config search path")[0]
+    return " ".join(text.replace("\t", " ").split())
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Compose the config once with the command-line overrides so a bad group option, key or value fails
+    with one line before Hydra starts (Hydra itself prints several lines)."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="check"):
+        cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
+        run_dir = Path(cfg.hydra.run.dir)
+    ancestor = run_dir.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK) or not _creatable(run_dir):
+        raise ConfigError(f"cannot create the output directory {run_dir}: choose a writable one with "
+                          "hydra.run.dir=...")
+
+
+def _creatable(directory: Path) -> bool:
+    """Whether ``directory`` exists as a writable directory or could be created (probed, then removed)."""
+    if directory.is_dir():
+        return _writable(directory)
+    created = []
+    try:
+        for parent in reversed([directory, *directory.parents]):
+            if not parent.exists():
+                parent.mkdir()
+                created.append(parent)
+        return _writable(directory)
+    except OSError:
+        return False
+    finally:
+        for d in reversed(created):
+            d.rmdir()
+
+
+def cli() -> None:
+    """Console entry point: pre-checks a single run's overrides, then hands over to Hydra."""
+    args = sys.argv[1:]
+    if not any(a.startswith("-") for a in args):  # flags (--help, --cfg, -m, ...) go straight to Hydra
+        try:
+            check_overrides(args)
+        except Exception as err:  # noqa: BLE001 - any composition error is bad input here
+            print(f"imc-moo: error: {_one_line(err)}", file=sys.stderr)
+            sys.exit(2)
     main()
+
+
+if __name__ == "__main__":
+    cli()

@@ -27,6 +27,8 @@ from .indicators import OBJECTIVES, anytime_hypervolume, nondominated
 from .space import DESIGN_COLUMNS
 
 RUN_FILES = ("archive.csv", "pareto.csv", "history.csv", "best.json")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -36,6 +38,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

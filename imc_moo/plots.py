@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -36,11 +37,21 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
         sns.scatterplot(data=feas, x=x, y=y, ax=ax, color="0.75", s=10, linewidth=0, label="feasible designs")
         sns.scatterplot(data=front, x=x, y=y, ax=ax, color="C0", s=22, label="Pareto front")
         ax.scatter([best[x]], [best[y]], marker="*", s=220, color="C3", edgecolor="k", zorder=5, label="best EDAP")
-        ax.set(xscale="log", yscale="log", xlabel=LABELS[x], ylabel=LABELS[y])
+        ax.set(xscale=_scale(feas[x]), yscale=_scale(feas[y]), xlabel=LABELS[x], ylabel=LABELS[y])
+        for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
+            if _scale(feas[col]) == "linear":
+                axis.set_major_locator(MaxNLocator(4))
         if ax is not axes[0]:
             ax.get_legend().remove()
     fig.suptitle(title)
+    fig.tight_layout()
     _save(fig, path)
+
+
+def _scale(values: pd.Series) -> str:
+    """Log scale for data spanning a decade or more; linear otherwise (log ticks of a narrow range crowd)."""
+    lo, hi = values.min(), values.max()
+    return "log" if lo > 0 and hi / lo >= 10 else "linear"
 
 
 def convergence_plot(history: pd.DataFrame, path: Path, title: str = "") -> None:

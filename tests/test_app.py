@@ -1,0 +1,151 @@
+"""The Hydra experiment app and the sweep report, driven through the compose API and as a user would (subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from imc_moo.experiment import CONF_DIR, run
+from imc_moo.indicators import OBJECTIVES, nondominated
+from imc_moo.report import report
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["budget=300", "algorithm.n_candidates=200", "algorithm.n_select=100", "algorithm.pop_size=30"]
+BEST_KEYS = {"algorithm", "problem", "seed", "budget", "evaluations", "edap", "design", "per_workload",
+             "wall_time_s", "version"}
+
+
+def cfg_for(overrides):
+    with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="test"):
+        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+
+
+def imc_moo(*args, cwd=ROOT):
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return subprocess.run([sys.executable, "-m", "imc_moo", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_defaults_and_overrides_compose():
+    cfg = cfg_for([])
+    assert (cfg.problem.name, cfg.algorithm.name, cfg.budget, cfg.seed) == ("rram_cnn4", "phased_ga", 3300, 0)
+    assert cfg.hydra.run.dir.startswith("runs/") and cfg.hydra.sweep.dir.startswith("runs/multirun/")
+    cfg = cfg_for(["algorithm=nsga3", "problem=sram_mixed9", "seed=7", "problem.aggregation=mean"])
+    assert (cfg.algorithm.name, cfg.problem.memory, cfg.problem.workloads, cfg.seed) == ("nsga3", "sram", "mixed9", 7)
+    assert cfg.problem.aggregation == "mean"
+
+
+def test_run_writes_consistent_outputs(tmp_path):
+    cfg = cfg_for(SMALL + ["problem.objectives=eda", "plots=true", "progress=false"])
+    summary = run(cfg, tmp_path)
+    for name in ("archive.csv", "pareto.csv", "history.csv", "best.json", "pareto.png", "convergence.png"):
+        assert (tmp_path / name).is_file(), name
+    best = json.loads((tmp_path / "best.json").read_text())
+    assert BEST_KEYS <= set(best) and best == json.loads(json.dumps(summary))
+    assert set(best["per_workload"]) == {"resnet18", "vgg16", "alexnet", "mobilenet_v3"}
+    archive = pd.read_csv(tmp_path / "archive.csv")
+    assert best["evaluations"] == len(archive) and best["evaluations"] <= 300 + 30
+    pareto = pd.read_csv(tmp_path / "pareto.csv")
+    assert len(pareto) > 0 and pareto["feasible"].all()
+    assert nondominated(pareto[list(OBJECTIVES)].to_numpy()).all()
+    feasible = archive[archive.feasible]
+    assert best["edap"] == pytest.approx(feasible.edap.min())
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert np.all(np.diff(history.evaluations) >= 0) and history.evaluations.iloc[-1] == len(archive)
+    assert np.all(np.diff(history.best_edap.dropna()) <= 0)  # best so far never gets worse
+    assert np.all(np.diff(history.hypervolume) >= -1e-12) and 0 < history.hypervolume.iloc[-1] <= 1
+
+
+def test_same_seed_same_results(tmp_path):
+    cfg = cfg_for(SMALL + ["plots=false", "progress=false", "seed=3"])
+    run(cfg, tmp_path / "a")
+    run(cfg, tmp_path / "b")
+    a, b = (pd.read_csv(tmp_path / d / "archive.csv") for d in "ab")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_cli_default_style_run(tmp_path):
+    out = tmp_path / "run"
+    res = imc_moo(*SMALL, "plots=false", f"hydra.run.dir={out}")
+    assert res.returncode == 0, res.stderr
+    assert str(out) in res.stdout and "best EDAP" in res.stdout
+    assert json.loads((out / "best.json").read_text())["problem"] == "rram_cnn4"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["algorithm=simulated_annealing"], "algorithm/simulated_annealing"),
+    (["problem.workloads=[resnet19]"], "resnet19"),
+    (["problem.workloads=[]"], "empty workload set"),
+    (["budget=0"], "budget must be a positive"),
+    (["problem.memory=dram"], "unknown memory"),
+    (["no_such_key=1"], "no_such_key"),
+])
+def test_bad_input_gives_one_clear_line(tmp_path, args, needle):
+    res = imc_moo(*args, "plots=false", f"hydra.run.dir={tmp_path / 'run'}")
+    assert res.returncode != 0
+    assert "Traceback" not in res.stderr and needle in res.stderr
+    assert len([line for line in res.stderr.splitlines() if line.startswith("imc-moo: error")]) == 1
+    assert not (tmp_path / "run" / "best.json").exists()
+
+
+def test_unwritable_output_dir_fails_cleanly(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    if os.access(locked, os.W_OK):  # running as root: permissions do not bind
+        target = "/proc/imc_moo_run"
+    else:
+        target = str(locked / "run")
+    res = imc_moo(*SMALL, "plots=false", f"hydra.run.dir={target}")
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+
+
+def test_multirun_and_report(tmp_path):
+    sweep = tmp_path / "sweep"
+    res = imc_moo("-m", "algorithm=phased_ga,random", "seed=0,1", "budget=600", "plots=false", "progress=false",
+                  f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0, res.stderr
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert len(runs) == 4 and all((r / "best.json").is_file() for r in runs)
+    summary = report(sweep)
+    assert len(summary) == 4 and (summary.status == "ok").all()
+    assert set(summary.algorithm) == {"phased_ga", "random"} and set(summary.seed) == {0, 1}
+    comp = pd.read_csv(sweep / "comparison.csv")
+    assert set(comp.algorithm) == {"phased_ga", "random"} and (comp.runs == 2).all()
+    for _, row in summary.iterrows():
+        assert row.edap == pytest.approx(json.loads((sweep / row.run / "best.json").read_text())["edap"])
+    for fig in ("best_edap_box.png", "convergence.png", "pareto_fronts.png"):
+        assert (sweep / fig).is_file()
+    # a crashed run (no best.json) is named, the others still reported
+    (runs[0] / "best.json").unlink()
+    summary = report(sweep, plots=False)
+    assert (summary.status == "failed").sum() == 1 and (summary.status == "ok").sum() == 3
+    assert summary.loc[summary.status == "failed", "run"].iloc[0] == runs[0].name
+
+
+def test_report_cli_rejects_a_non_sweep(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "imc_moo.report", str(tmp_path / "nope")], capture_output=True,
+                         text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "not a directory" in res.stderr
+
+
+@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+def test_parallel_launchers(tmp_path, launcher):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher" if launcher == "joblib"
+                        else "hydra_plugins.hydra_submitit_launcher")
+    sweep = tmp_path / launcher
+    extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=5"]
+    res = imc_moo("-m", f"hydra/launcher={launcher}", *extra, "algorithm=random", "seed=0,1", "budget=140",
+                  "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0, res.stderr[-2000:]
+    bests = sorted(sweep.rglob("best.json"))
+    assert len(bests) == 2
+    assert {json.loads(b.read_text())["seed"] for b in bests} == {0, 1}
