@@ -31,7 +31,7 @@ import pandas as pd
 from pymoo.core.problem import Problem
 
 from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network
-from .model.cost import Designs
+from .model.cost import Designs, chip_cells, weight_cells
 from .space import DesignSpace, make_space
 from .workloads import load_workloads, resolve_workloads
 
@@ -198,25 +198,28 @@ class WorkloadSetProblem(Problem):
         latency = np.empty((d.n, W))
         valid = np.empty((d.n, W), dtype=bool)
         fits = np.empty((d.n, W), dtype=bool)
-        cells = np.empty((d.n, W))
         for w, (net, theta) in enumerate(zip(self.networks, self._theta)):
             r = evaluate_network(d, net, theta)
-            energy[:, w], latency[:, w], valid[:, w] = r.energy_j, r.latency_s, r.valid
-            fits[:, w], cells[:, w] = r.weights_fit, r.weight_cells
+            energy[:, w], latency[:, w], valid[:, w], fits[:, w] = r.energy_j, r.latency_s, r.valid, r.weights_fit
         area = sum(d.lookups.area_mm2.values())
         e_agg, l_agg = aggregate(energy, self.aggregation), aggregate(latency, self.aggregation)
         edap = e_agg * l_agg * area * EDAP_SCALE
         F = np.column_stack([e_agg, l_agg, area]) if self.objectives == "eda" else edap[:, None].copy()
         mappable = valid.all(axis=1)
         F[~mappable] = PENALTY
+        G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
+        return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits,
+                          F=F, G=G, edap=np.where(mappable, edap, PENALTY))
+
+    def design_constraints(self, d: Designs) -> np.ndarray:
+        """The constraints that need no mapping, (n, n_ieq_constr - 1): weight cells needed / cells on chip - 1
+        per workload (when weights stay on chip), then area / limit - 1. Cheap: table lookups only."""
         g = []
         if self.weights_on_chip:
-            chip = (d.n_macros * d.xbar_rows * d.xbar_cols).astype(float)
-            g.append(cells / chip[:, None] - 1.0)
-        g.append((area / self.area_limit_mm2 - 1.0)[:, None])
-        g.append((~valid).sum(axis=1, keepdims=True).astype(float))
-        return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits,
-                          F=F, G=np.hstack(g), edap=np.where(mappable, edap, PENALTY))
+            chip = chip_cells(d).astype(float)
+            g.extend((weight_cells(d, net) / chip - 1.0)[:, None] for net in self.networks)
+        g.append((sum(d.lookups.area_mm2.values()) / self.area_limit_mm2 - 1.0)[:, None])
+        return np.hstack(g)
 
     def evaluate_cached(self, genomes: np.ndarray) -> Evaluation:
         """Evaluate genomes, reusing archived results and archiving the new distinct designs."""

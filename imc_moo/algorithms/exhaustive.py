@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 
 from ..model.api import EDAP_SCALE
-from ..model.cost import chip_cells, weight_cells
 from ..problem import Evaluation, WorkloadSetProblem, aggregate
 
 BASE_LATENCY = "base_latency_s"
@@ -248,13 +247,7 @@ def _unit_base_latency_problem(problem: WorkloadSetProblem) -> WorkloadSetProble
 def _design_feasible(problem: WorkloadSetProblem, genomes: np.ndarray) -> np.ndarray:
     """(n,) bool: the design-only constraints of ``problem`` (area, and capacity with weights on chip) hold,
     computed as :meth:`WorkloadSetProblem.evaluate_genomes` computes them."""
-    d = problem.designs(genomes)
-    ok = sum(d.lookups.area_mm2.values()) / problem.area_limit_mm2 - 1.0 <= 0
-    if problem.weights_on_chip:
-        chip = chip_cells(d).astype(float)
-        for net in problem.networks:
-            ok &= weight_cells(d, net) / chip - 1.0 <= 0
-    return ok
+    return (problem.design_constraints(problem.designs(genomes)) <= 0).all(axis=1)
 
 
 def _eda(ev: Evaluation, how: str) -> np.ndarray:

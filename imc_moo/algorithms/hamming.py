@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 from pymoo.core.sampling import Sampling
 
-from ..model.cost import chip_cells, weight_cells
 
 
 def select_max_min_hamming(candidates: np.ndarray, k: int) -> np.ndarray:
@@ -55,13 +54,12 @@ def capacity_ratio(problem, genomes: np.ndarray) -> np.ndarray | None:
     Computed from the design parameters only (no cost model): the same quantity as the problem's capacity
     constraints (``ratio <= 1`` passes all of them). Applies to problems that keep weights on chip
     (``problem.weights_on_chip``, e.g. :class:`~imc_moo.problem.WorkloadSetProblem` on RRAM) and expose
-    ``designs(genomes)`` and ``networks``; returns None otherwise.
+    ``designs(genomes)``, ``design_constraints`` and ``networks``; returns None otherwise.
     """
     if not getattr(problem, "weights_on_chip", False):
         return None
-    d = problem.designs(genomes)
-    need = np.max([weight_cells(d, net) for net in problem.networks], axis=0)
-    return need / chip_cells(d)
+    capacity = problem.design_constraints(problem.designs(genomes))[:, : len(problem.networks)]
+    return 1.0 + capacity.max(axis=1)
 
 
 def _first_unique_rows(X: np.ndarray) -> np.ndarray:
