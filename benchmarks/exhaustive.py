@@ -1,16 +1,18 @@
-"""Exact optimum and Pareto front of the cnn4 design spaces by exhaustive enumeration: the optimizers' yardstick.
+"""Exact optimum and Pareto front of the benchmark design spaces by exhaustive enumeration: the optimizers' yardstick.
 
-    python benchmarks/exhaustive.py [--chunk-size N] [--out DIR]
+    python benchmarks/exhaustive.py [--problem NAME ...] [--chunk-size N] [--out DIR]
 
-For RRAM cnn4 (space ``rram``, 12,096,000 designs) and SRAM cnn4 (space ``sram``, all lists, 2,488,320 designs),
-objectives EDAP with ``max`` aggregation, area <= 800 mm2, prints the least EDAP [mJ*ms*mm2], the best design,
+For RRAM cnn4 (space ``rram``, 12,096,000 designs) and SRAM cnn4 (space ``sram``, all lists, 2,488,320 designs) by
+default, or the problems named by ``--problem`` (``rram_cnn4``, ``sram_cnn4``, ``sram_mixed9``: SRAM mixed9, space
+``sram_large``, 4,064,256 designs x 9 networks, several minutes), objectives EDAP with ``max`` aggregation,
+area <= 800 mm2, prints the least EDAP [mJ*ms*mm2], the best design,
 the size of the exact (energy, latency, area) front, wall time and designs/s, and the brute-force rate
-(``problem.evaluate_genomes`` on random genomes) for comparison. Writes, per memory, to ``--out``
+(``problem.evaluate_genomes`` on random genomes) for comparison. Writes, per problem, to ``--out``
 (default ``benchmarks/results``):
 
-* ``exhaustive_<memory>_cnn4.csv``: the front, one row per point (:meth:`ExhaustiveResult.front_frame`: design
+* ``exhaustive_<memory>_<set>.csv``: the front, one row per point (:meth:`ExhaustiveResult.front_frame`: design
   columns, aggregated and per-workload energy/latency/EDAP, ``optimum`` marking the least-EDAP design);
-* ``exhaustive_<memory>_cnn4.json``: the problem, the optimum (EDAP, genome, design), front size, ideal and nadir
+* ``exhaustive_<memory>_<set>.json``: the problem, the optimum (EDAP, genome, design), front size, ideal and nadir
   points of the front, counts and timings.
 """
 
@@ -27,8 +29,16 @@ import numpy as np
 from imc_moo.algorithms.exhaustive import ExhaustiveResult, exhaustive
 from imc_moo.problem import EDA_NAMES, WorkloadSetProblem
 
-#: (memory, workload set, design-space variant)
-CONFIGS = (("rram", "cnn4", "rram"), ("sram", "cnn4", "sram"))
+#: problem name (as in conf/problem) -> (memory, workload set, design-space variant)
+PROBLEMS = {
+    "rram_cnn4": ("rram", "cnn4", "rram"),
+    "sram_cnn4": ("sram", "cnn4", "sram"),
+    "sram_mixed9": ("sram", "mixed9", "sram_large"),
+}
+#: what runs without ``--problem``
+DEFAULT_PROBLEMS = ("rram_cnn4", "sram_cnn4")
+#: (memory, workload set, design-space variant) of the default problems
+CONFIGS = tuple(PROBLEMS[name] for name in DEFAULT_PROBLEMS)
 AGGREGATION = "max"
 #: Random genomes timed through plain ``evaluate_genomes`` for the brute-force rate.
 BRUTE_SAMPLE = 20_000
@@ -73,16 +83,32 @@ def summary(problem: WorkloadSetProblem, workload_set: str, result: ExhaustiveRe
     }
 
 
+def _progress_printer(every_s: float = 30.0):
+    """A progress callback printing one line at most every ``every_s`` seconds (long enumerations only)."""
+    last = [0.0]
+
+    def report(p) -> None:
+        if p.elapsed_s - last[0] >= every_s and p.chunk + 1 < p.n_chunks:
+            last[0] = p.elapsed_s
+            print(f"  chunk {p.chunk + 1}/{p.n_chunks} | {p.designs_done:,}/{p.n_designs:,} designs | "
+                  f"best {p.best_edap:.6g} | front {p.front_size} | {p.elapsed_s:.0f} s", flush=True)
+    return report
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk-size", type=int, default=50_000, help="designs per chunk (default 50,000)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--problem", nargs="+", choices=sorted(PROBLEMS), default=list(DEFAULT_PROBLEMS),
+                        metavar="NAME", help=f"problems to enumerate: {', '.join(PROBLEMS)} "
+                                             f"(default: {' '.join(DEFAULT_PROBLEMS)})")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for memory, workload_set, variant in CONFIGS:
+    for name in args.problem:
+        memory, workload_set, variant = PROBLEMS[name]
         problem = WorkloadSetProblem(workload_set, memory, objectives="edap", aggregation=AGGREGATION, space=variant)
         print(f"== {problem.describe()}", flush=True)
-        result = exhaustive(problem, chunk_size=args.chunk_size)
+        result = exhaustive(problem, chunk_size=args.chunk_size, progress=_progress_printer())
         rate = brute_force_rate(problem)
         print(f"best EDAP {result.best_edap:.6g} mJ*ms*mm2, genome {result.best_genome.tolist()}")
         print("best design: " + ", ".join(f"{k}={v:g}" for k, v in result.best_design.items()))

@@ -33,9 +33,11 @@ def build_problem(cfg: DictConfig) -> WorkloadSetProblem:
     tech = list(tech) if OmegaConf.is_list(tech) else tech
     workloads = cfg.workloads
     workloads = list(workloads) if OmegaConf.is_list(workloads) else workloads
+    voltages = cfg.get("voltages")
     return WorkloadSetProblem(workloads=workloads, memory=cfg.memory, objectives=cfg.objectives,
                               aggregation=cfg.aggregation, area_limit_mm2=float(cfg.area_limit_mm2),
-                              technology_nm=tech, space=cfg.get("space"), weights_on_chip=cfg.get("weights_on_chip"))
+                              technology_nm=tech, space=cfg.get("space"), weights_on_chip=cfg.get("weights_on_chip"),
+                              voltages=list(voltages) if voltages is not None else None)
 
 
 def algorithm_knobs(cfg: DictConfig) -> dict:
@@ -63,7 +65,7 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     wall = time.perf_counter() - start
     progress.close()
     meta = {"algorithm": cfg.algorithm.name, "problem": cfg.problem.name, "seed": cfg.seed, "budget": budget,
-            "evaluations": result.evaluations, "wall_time_s": round(wall, 3)}
+            "evaluations": result.evaluations, "wall_time_s": round(wall, 3), **result.extra}
     summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
     if cfg.plots:
         from .plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting

@@ -5,6 +5,8 @@ Objectives (minimised):
 * ``eda``: three objectives, aggregated energy [J], aggregated delay [s] and chip area [mm2];
 * ``edap``: one objective, aggregated energy x aggregated delay x area in mJ*ms*mm2 (the field's EDAP unit).
   With ``aggregation="max"`` this is the method's default 'ela' score; ``mean`` gives 'ela_mean'.
+* ``edap_cost``: two objectives, EDAP and the relative manufacturing cost = area [mm2] x the node's cost factor
+  (METHOD.md §6.5, 32 nm = 1), for the technology study where the node is a gene.
 
 Energy and delay of the set aggregate the per-network values by ``max`` (the method's default), ``mean``,
 ``sum`` or ``geomean``; area is the chip's.
@@ -36,7 +38,9 @@ from .space import DesignSpace, make_space
 from .workloads import load_workloads, resolve_workloads
 
 AGGREGATIONS = ("max", "mean", "sum", "geomean")
-OBJECTIVES = ("eda", "edap")
+OBJECTIVES = ("eda", "edap", "edap_cost")
+#: Relative manufacturing cost per mm2 by node (METHOD.md §6.5; 32 nm = 1).
+COST_FACTOR_BY_NODE = {7: 3.8709, 10: 2.2431, 14: 1.4976, 22: 1.2828, 32: 1.0, 45: 0.6061}
 #: Objective value given to designs the reference simulator cannot map: finite, and worse than any real design.
 PENALTY = 1e30
 EDA_NAMES = ("energy_j", "latency_s", "area_mm2")
@@ -66,7 +70,8 @@ class Evaluation:
     Attributes:
         energy_j, latency_s, valid, weights_fit: (n, W) per workload.
         area_mm2: (n,) chip area.
-        F: (n, n_obj) objectives; G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2].
+        F: (n, n_obj) objectives; G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2];
+        cost: (n,) relative manufacturing cost (area x node factor).
     """
 
     energy_j: np.ndarray
@@ -77,6 +82,7 @@ class Evaluation:
     F: np.ndarray
     G: np.ndarray
     edap: np.ndarray
+    cost: np.ndarray
 
     @property
     def feasible(self) -> np.ndarray:
@@ -135,12 +141,13 @@ class WorkloadSetProblem(Problem):
             default: ``rram`` for RRAM, ``sram_large`` for SRAM sets with more than four networks, else ``sram``.
         weights_on_chip: require every weight to fit on chip (default: True for RRAM, False for SRAM, which
             streams weights from DRAM).
+        voltages: override the voltage list (e.g. :data:`imc_moo.space.EXTENDED_VOLTAGES`, 0.45-1.10 V, SRAM).
     """
 
     def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
                  aggregation: str = "max", area_limit_mm2: float = 800.0,
                  technology_nm: int | Sequence[int] = 32, space: str | DesignSpace | None = None,
-                 weights_on_chip: bool | None = None):
+                 weights_on_chip: bool | None = None, voltages: Sequence[float] | None = None):
         if objectives not in OBJECTIVES:
             raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
         if aggregation not in AGGREGATIONS:
@@ -152,7 +159,7 @@ class WorkloadSetProblem(Problem):
         memory = str(memory).lower()
         if not isinstance(space, DesignSpace):
             variant = space or ("sram_large" if memory == "sram" and len(self.workloads) > 4 else None)
-            space = make_space(memory, variant, technology_nm=technology_nm)
+            space = make_space(memory, variant, technology_nm=technology_nm, voltages=voltages)
         if space.memory != memory:
             raise ProblemError(f"design space {space.name!r} is for {space.memory}, not {memory}")
         self.space = space
@@ -164,13 +171,14 @@ class WorkloadSetProblem(Problem):
         self._theta = [energy_coefficients(memory, n.name) for n in self.networks]
         self.archive = Archive()
         n_capacity = len(self.networks) if self.weights_on_chip else 0
-        super().__init__(n_var=space.n_var, n_obj=3 if objectives == "eda" else 1, n_ieq_constr=n_capacity + 2,
+        n_obj = {"eda": 3, "edap": 1, "edap_cost": 2}[objectives]
+        super().__init__(n_var=space.n_var, n_obj=n_obj, n_ieq_constr=n_capacity + 2,
                          xl=space.xl, xu=space.xu, vtype=int)
 
     # -- naming ----------------------------------------------------------------------------------------------
     @property
     def objective_names(self) -> tuple[str, ...]:
-        return EDA_NAMES if self.objectives == "eda" else ("edap",)
+        return {"eda": EDA_NAMES, "edap": ("edap",), "edap_cost": ("edap", "cost")}[self.objectives]
 
     @property
     def constraint_names(self) -> tuple[str, ...]:
@@ -204,12 +212,14 @@ class WorkloadSetProblem(Problem):
         area = sum(d.lookups.area_mm2.values())
         e_agg, l_agg = aggregate(energy, self.aggregation), aggregate(latency, self.aggregation)
         edap = e_agg * l_agg * area * EDAP_SCALE
-        F = np.column_stack([e_agg, l_agg, area]) if self.objectives == "eda" else edap[:, None].copy()
+        cost = area * np.vectorize(COST_FACTOR_BY_NODE.__getitem__, otypes=[float])(d.technology_nm)
+        F = {"eda": lambda: np.column_stack([e_agg, l_agg, area]), "edap": lambda: edap[:, None].copy(),
+             "edap_cost": lambda: np.column_stack([edap, cost])}[self.objectives]()
         mappable = valid.all(axis=1)
         F[~mappable] = PENALTY
         G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
         return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits,
-                          F=F, G=G, edap=np.where(mappable, edap, PENALTY))
+                          F=F, G=G, edap=np.where(mappable, edap, PENALTY), cost=cost)
 
     def design_constraints(self, d: Designs) -> np.ndarray:
         """The constraints that need no mapping, (n, n_ieq_constr - 1): weight cells needed / cells on chip - 1
@@ -256,6 +266,7 @@ class WorkloadSetProblem(Problem):
         df["latency_s"] = aggregate(ev.latency_s, self.aggregation)
         df["area_mm2"] = ev.area_mm2
         df["edap"] = ev.edap
+        df["cost"] = ev.cost
         df["feasible"] = ev.feasible
         df["cv"] = np.maximum(ev.G, 0).sum(axis=1)
         for w, name in enumerate(self.workloads):

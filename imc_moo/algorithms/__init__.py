@@ -5,12 +5,19 @@ algorithm (:data:`ALGORITHMS`, see :mod:`.registry` for the builder protocol), r
 ``budget`` distinct designs are evaluated (:class:`DistinctEvaluations`) and returns a :class:`RunResult`.
 
 Registered: ``phased_ga`` (the method), ``nsga2``, ``nsga3``, ``ga`` (EDAP-scalarised on 3-objective problems),
-``random``; :mod:`.baselines`, when present, adds the method's baselines.
+``random``.
+
+Procedures made of several searches (the method's baselines, :mod:`.baselines`: ``specialized``,
+``largest_workload``, ``sequential``) are not single pymoo algorithms: they register a *runner* in :data:`RUNNERS`,
+called as ``runner(problem, budget, seed, progress=None, **knobs) -> RunResult``; its knobs are its keyword-only
+parameters (:func:`runner_knob_names`). :func:`run_algorithm` dispatches to a runner before the pymoo path, with the
+same budget and knob checks. A name is either an algorithm or a runner, never both.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import time
 from typing import Callable, Mapping
 
@@ -27,9 +34,28 @@ from .termination import DistinctEvaluations
 
 __all__ = [
     "ALGORITHMS", "DistinctEvaluations", "HISTORY_COLUMNS", "HammingDiverseSampling", "HistoryCallback",
-    "METHOD_PHASES", "Phase", "PhasedGA", "RandomSearch", "RunResult", "ScalarizedProblem", "knob_names",
-    "run_algorithm", "run_archive", "select_max_min_hamming",
+    "METHOD_PHASES", "Phase", "PhasedGA", "RUNNERS", "RandomSearch", "RunResult", "ScalarizedProblem",
+    "available_algorithms", "knob_names", "run_algorithm", "run_archive", "runner_knob_names",
+    "select_max_min_hamming",
 ]
+
+Runner = Callable[..., RunResult]
+
+#: name -> runner for multi-search procedures (e.g. the baselines); names distinct from :data:`ALGORITHMS`.
+RUNNERS: dict[str, Runner] = {}
+
+
+def runner_knob_names(runner: Runner) -> tuple[str, ...] | None:
+    """Knobs a runner accepts: its keyword-only parameters (None if it takes ``**kwargs``)."""
+    params = inspect.signature(runner).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def available_algorithms() -> list[str]:
+    """Every name :func:`run_algorithm` accepts (pymoo algorithms and runners), sorted."""
+    return sorted(set(ALGORITHMS) | set(RUNNERS))
 
 
 def run_algorithm(name: str, problem: WorkloadSetProblem, budget: int = 3300, seed: int = 0,
@@ -40,8 +66,11 @@ def run_algorithm(name: str, problem: WorkloadSetProblem, budget: int = 3300, se
     ``minimize(..., DistinctEvaluations(budget), seed=seed, copy_algorithm=False)``: the run stops at the first
     generation boundary at or past the budget (algorithms may also stop earlier by themselves).
 
+    A name in :data:`RUNNERS` is run by its runner instead (same budget and knob checks; see :mod:`.baselines`
+    for what budget and evaluations mean there).
+
     Args:
-        name: a key of :data:`ALGORITHMS`.
+        name: a key of :data:`ALGORITHMS` or :data:`RUNNERS`.
         problem: the workload-set problem.
         budget: distinct designs the run may evaluate (plus at most one generation's overshoot).
         seed: seeds pymoo's generator, the run's only source of randomness.
@@ -51,17 +80,23 @@ def run_algorithm(name: str, problem: WorkloadSetProblem, budget: int = 3300, se
     Raises:
         ValueError: unknown algorithm or knob (the message lists the valid ones), or a bad budget.
     """
-    if name not in ALGORITHMS:
-        raise ValueError(f"unknown algorithm {name!r}: use one of {', '.join(sorted(ALGORITHMS))}")
+    if name not in ALGORITHMS and name not in RUNNERS:
+        raise ValueError(f"unknown algorithm {name!r}: use one of {', '.join(available_algorithms())}")
+    if name in ALGORITHMS and name in RUNNERS:
+        raise ValueError(f"algorithm name {name!r} is registered both as a pymoo algorithm and as a runner: "
+                         "rename one of them")
     if isinstance(budget, bool) or int(budget) != budget or budget < 1:
         raise ValueError(f"budget must be a positive number of distinct designs, got {budget!r}")
-    builder = ALGORITHMS[name]
-    valid = knob_names(builder)
+    runner = RUNNERS.get(name)
+    builder = ALGORITHMS.get(name)
+    valid = runner_knob_names(runner) if runner is not None else knob_names(builder)
     unknown = sorted(set(knobs) - set(valid)) if valid is not None else []
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(unknown)} for algorithm {name!r}: "
                          f"valid options are {', '.join(valid) or '(none)'}")
     problem.reset_archive()
+    if runner is not None:
+        return runner(problem, int(budget), seed, progress, **knobs)
     built = builder(problem, int(budget), **knobs)
     algorithm, target = built if isinstance(built, tuple) else (built, problem)
     history = HistoryCallback(problem, start=problem.n_evaluated, progress=progress)
@@ -74,7 +109,7 @@ def run_algorithm(name: str, problem: WorkloadSetProblem, budget: int = 3300, se
                      archive=archive, history=history.frame(), wall_time_s=wall, pymoo_result=res)
 
 
-try:  # the baselines register themselves in ALGORITHMS when their module exists
+try:  # the baselines register themselves in RUNNERS when their module exists
     importlib.import_module(f"{__name__}.baselines")
 except ModuleNotFoundError as err:
     if err.name != f"{__name__}.baselines":

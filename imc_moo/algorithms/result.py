@@ -3,7 +3,7 @@ design and Pareto front."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import moocore
@@ -89,13 +89,16 @@ class RunResult:
         problem: the workload-set problem searched.
         seed: the run's seed.
         budget: distinct-evaluation budget.
-        evaluations: distinct designs the run evaluated (= ``len(archive)``).
-        archive: every distinct design of the run, in evaluation order (:func:`run_archive`: decoded design,
-            ``energy_j`` [J], ``latency_s`` [s], ``area_mm2``, ``edap`` [mJ*ms*mm2], ``feasible``, ``cv``,
-            per-workload columns, ``eval_order``).
+        evaluations: distinct designs the run evaluated (= ``len(archive)``; for the multi-search baselines of
+            :mod:`.baselines`, the distinct model evaluations of all their searches, single-workload ones included).
+        archive: every distinct design of the run evaluated on the set problem, in evaluation order
+            (:func:`run_archive`: decoded design, ``energy_j`` [J], ``latency_s`` [s], ``area_mm2``, ``edap``
+            [mJ*ms*mm2], ``feasible``, ``cv``, per-workload columns, ``eval_order``).
         history: one row per generation (:data:`HISTORY_COLUMNS`).
         wall_time_s: wall-clock time of the search [s].
         pymoo_result: pymoo's ``Result`` (None for runs not driven by a single ``minimize``).
+        extra: run-specific payload merged into ``best.json`` (plain Python values; e.g. a baseline's
+            per-workload references or stages), empty by default.
     """
 
     algorithm: str
@@ -107,6 +110,7 @@ class RunResult:
     history: pd.DataFrame
     wall_time_s: float
     pymoo_result: Result | None = None
+    extra: dict = field(default_factory=dict)
 
     @property
     def best(self) -> pd.Series:
