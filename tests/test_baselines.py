@@ -1,0 +1,255 @@
+"""Tests of the method's baselines (imc_moo.algorithms.baselines): the runner registry, specialized designs,
+the largest-workload pick, the sequential stage chain, budgets, run files and reproducibility."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imc_moo.algorithms import (
+    ALGORITHMS,
+    HISTORY_COLUMNS,
+    RUNNERS,
+    RunResult,
+    available_algorithms,
+    run_algorithm,
+    runner_knob_names,
+)
+from imc_moo.algorithms.baselines import (
+    SEQUENTIAL_STAGES,
+    evaluate_within,
+    largest_network,
+    single_workload_problem,
+    start_genome,
+)
+from imc_moo.export import best_row, best_summary
+from imc_moo.problem import PENALTY, WorkloadSetProblem
+from imc_moo.report import normalized_edap
+from imc_moo.space import DESIGN_COLUMNS
+
+BUDGET = 300
+INNER = {"n_candidates": 200, "n_select": 100, "pop_size": 20}
+STAGE_GENES = {s.name: set(s.genes) for s in SEQUENTIAL_STAGES}
+
+
+@pytest.fixture(scope="module")
+def rram():
+    return WorkloadSetProblem("cnn4", "rram", "edap")
+
+
+@pytest.fixture(scope="module")
+def sram():
+    return WorkloadSetProblem("cnn4", "sram", "edap")
+
+
+def run(name, problem, budget=BUDGET, seed=0, **knobs) -> RunResult:
+    if name in ("specialized", "largest_workload"):
+        knobs.setdefault("inner_knobs", INNER)
+    return run_algorithm(name, problem, budget, seed, **knobs)
+
+
+@pytest.fixture(scope="module")
+def specialized(rram):
+    return run("specialized", rram)
+
+
+@pytest.fixture(scope="module")
+def largest(rram):
+    return run("largest_workload", rram)
+
+
+@pytest.fixture(scope="module")
+def sequential(rram):
+    return run("sequential", rram)
+
+
+@pytest.fixture(scope="module")
+def sequential_sram(sram):
+    return run("sequential", sram)
+
+
+def check_run_shape(r: RunResult, problem: WorkloadSetProblem) -> None:
+    """What every baseline result shares with the other algorithms' results."""
+    assert list(r.history.columns) == list(HISTORY_COLUMNS) and len(r.history)
+    assert r.history["evaluations"].is_monotonic_increasing
+    assert r.history["generation"].tolist() == list(range(1, len(r.history) + 1))
+    assert r.history["evaluations"].iloc[-1] == r.evaluations
+    assert not r.archive.empty and r.archive["eval_order"].is_monotonic_increasing
+    assert r.archive["eval_order"].is_unique and r.archive["eval_order"].max() < r.evaluations
+    expected = problem.archive.frame(problem).drop(columns="eval_order")
+    pd.testing.assert_frame_equal(r.archive.drop(columns="eval_order"), expected)
+    best = r.best
+    assert best["edap"] == best_row(r.archive)["edap"]
+    final = r.history["best_edap"].iloc[-1]
+    if bool(best["feasible"]):
+        assert final == pytest.approx(best["edap"])
+    json.dumps(r.extra, allow_nan=False)  # plain, finite values: goes into best.json as is
+
+
+# -- registry ------------------------------------------------------------------------------------------------
+def test_runner_registry(rram):
+    assert {"specialized", "largest_workload", "sequential"} <= set(RUNNERS)
+    assert not set(RUNNERS) & set(ALGORITHMS)
+    assert set(available_algorithms()) == set(RUNNERS) | set(ALGORITHMS)
+    assert runner_knob_names(RUNNERS["sequential"]) == ("start", "passes", "patience")
+    assert runner_knob_names(RUNNERS["specialized"]) == ("inner", "inner_knobs", "budget_per_workload")
+    with pytest.raises(ValueError, match="unknown algorithm 'nope'.*largest_workload.*nsga2.*sequential"):
+        run_algorithm("nope", rram)
+    with pytest.raises(ValueError, match="unknown option.*top_n.*valid options are inner, inner_knobs, top_k"):
+        run_algorithm("largest_workload", rram, 100, top_n=2)
+    with pytest.raises(ValueError, match="inner must be a pymoo algorithm"):
+        run_algorithm("specialized", rram, 100, inner="sequential")
+    with pytest.raises(ValueError, match="unknown start 'low'"):
+        run_algorithm("sequential", rram, 100, start="low")
+    with pytest.raises(ValueError, match="budget must be a positive"):
+        run_algorithm("sequential", rram, 0)
+
+
+def test_evaluate_within_never_passes_the_limit(rram):
+    rram.reset_archive()
+    X = rram.space.sample(12, np.random.default_rng(0))
+    X = X[np.unique(rram.space.keys(X), return_index=True)[1]]
+    ev = evaluate_within(rram, np.vstack([X[:3], X[:3]]), limit=2)
+    assert rram.n_evaluated == 2
+    assert (ev.edap[[2, 5]] == PENALTY).all() and (ev.G[[2, 5]] == PENALTY).all()
+    np.testing.assert_array_equal(ev.edap[[0, 1]], rram.evaluate_genomes(X[:2]).edap)
+    ev = evaluate_within(rram, X, limit=5)  # archived rows read back, then 3 new ones
+    assert rram.n_evaluated == 5 and (ev.edap[5:] == PENALTY).all() and (ev.edap[:5] < PENALTY).any()
+    rram.reset_archive()
+
+
+# -- specialized ---------------------------------------------------------------------------------------------
+def test_specialized_reference(rram, specialized):
+    r = specialized
+    check_run_shape(r, rram)
+    spec = r.extra["specialized"]
+    assert list(spec) == rram.workloads
+    assert {"edap", "design", "feasible"} <= set(spec["vgg16"]) and set(spec["vgg16"]["design"]) == set(DESIGN_COLUMNS)
+    # each workload's search, re-run alone, gives the recorded optimum; evaluations = sum over the searches + W
+    inner_evaluations = 0
+    for w in rram.workloads:
+        single = single_workload_problem(rram, w, limit=BUDGET)
+        alone = run_algorithm("phased_ga", single, BUDGET, 0, **INNER)
+        inner_evaluations += alone.evaluations
+        assert alone.evaluations <= BUDGET
+        assert spec[w]["edap"] == alone.best["edap"]
+        # by construction: no design of the w-only search beats it on w (among those feasible for w)
+        feasible = alone.archive[alone.archive["feasible"]]
+        assert spec[w]["edap"] <= feasible["edap"].min()
+        # the set row of w's specialized design reproduces its EDAP_w exactly
+        row = r.archive[(r.archive[list(DESIGN_COLUMNS)] == pd.Series(spec[w]["design"])).all(axis=1)]
+        assert len(row) == 1 and row[f"edap_{w}"].iloc[0] == pytest.approx(spec[w]["edap"], rel=1e-12)
+    assert r.evaluations == inner_evaluations + len(r.archive)
+    assert r.evaluations <= len(rram.workloads) * (BUDGET + 1)
+    assert set(r.history["phase"]) == set(rram.workloads)
+    # the run's best is the specialized design of least set EDAP, feasible first
+    assert r.best["edap"] == best_row(r.archive)["edap"] and len(r.archive) <= len(rram.workloads)
+
+
+def test_specialized_beats_the_joint_design_on_its_workload(rram, specialized):
+    joint = run_algorithm("phased_ga", rram, BUDGET, 0, **INNER).best
+    spec = specialized.extra["specialized"]
+    wins = [spec[w]["edap"] <= joint[f"edap_{w}"] for w in rram.workloads]
+    assert sum(wins) >= len(wins) - 1, wins
+
+
+def test_specialized_budget_per_workload_and_report(rram, specialized):
+    r = run("specialized", rram, budget=BUDGET, budget_per_workload=150, inner_knobs={**INNER, "n_select": 60})
+    assert r.evaluations <= 4 * 150 + 4 and r.budget == BUDGET
+    # best.json payloads feed imc-moo-report's normalisation
+    meta = {"problem": "rram_cnn4", "seed": 0}
+    bests = {Path("s"): best_summary(best_row(specialized.archive), rram.workloads,
+                                     {**meta, "algorithm": "specialized", **specialized.extra}),
+             Path("l"): best_summary(best_row(r.archive), rram.workloads, {**meta, "algorithm": "other"})}
+    norm = normalized_edap(bests)
+    assert set(norm["workload"]) == set(rram.workloads) and (norm["normalized_edap"] > 0).all()
+
+
+# -- largest workload ----------------------------------------------------------------------------------------
+def test_largest_network_picks():
+    assert largest_network(WorkloadSetProblem("cnn4", "rram", "edap")) == "vgg16"
+    assert largest_network(WorkloadSetProblem("mixed9", "sram", "edap")) == "gpt2_medium"
+
+
+def test_largest_workload_single_pick(rram, largest):
+    r = largest
+    check_run_shape(r, rram)
+    assert r.extra == {"largest_workload": "vgg16"}
+    assert len(r.archive) == 1 and r.evaluations <= BUDGET
+    single = single_workload_problem(rram, "vgg16", limit=BUDGET - 1)
+    alone = run_algorithm("phased_ga", single, BUDGET - 1, 0, **INNER)
+    assert r.evaluations == alone.evaluations + 1
+    pd.testing.assert_series_equal(r.best[list(DESIGN_COLUMNS)], alone.best[list(DESIGN_COLUMNS)],
+                                   check_names=False)
+    assert r.best["edap_vgg16"] == pytest.approx(alone.best["edap"], rel=1e-12)
+    assert set(r.history["phase"]) == {"vgg16", "set"} and r.history["best_edap"].iloc[:-1].isna().all()
+
+
+def test_largest_workload_top_k(rram):
+    r = run("largest_workload", rram, top_k=5)
+    assert len(r.archive) == 5 and r.evaluations <= BUDGET
+    # the top-5 by VGG16 EDAP: ordered by it, feasible ones; the best is the least set EDAP among them
+    assert r.archive["edap_vgg16"].is_monotonic_increasing
+    assert r.best["edap"] == r.archive[r.archive["feasible"]]["edap"].min()
+
+
+# -- sequential ----------------------------------------------------------------------------------------------
+def check_chain(r: RunResult, problem: WorkloadSetProblem, stages: list[str]) -> None:
+    recs = r.extra["stages"]
+    assert [s["stage"] for s in recs] == ["start"] + stages
+    space_genes = set(problem.space.names)
+    for prev, cur in zip(recs, recs[1:]):
+        changed = {g for g in space_genes if prev["design"][g] != cur["design"][g]}
+        assert changed <= STAGE_GENES[cur["stage"]], (cur["stage"], changed)
+        assert set(cur["genes"]) == STAGE_GENES[cur["stage"]] & space_genes
+        # never worse: feasibility first, then EDAP (CV among infeasible designs)
+        prev_key = (not prev["feasible"], prev["best_edap"] if prev["feasible"] else prev["cv"])
+        cur_key = (not cur["feasible"], cur["best_edap"] if cur["feasible"] else cur["cv"])
+        assert cur_key <= prev_key
+        assert cur["evaluations"] >= prev["evaluations"]
+    assert recs[-1]["best_edap"] <= recs[0]["best_edap"]
+    assert r.best["edap"] == recs[-1]["best_edap"]
+    assert r.evaluations == len(r.archive) <= r.budget
+    assert r.archive["eval_order"].tolist() == list(range(r.evaluations))
+
+
+def test_sequential_rram(rram, sequential):
+    check_run_shape(sequential, rram)
+    check_chain(sequential, rram, ["device", "circuit", "architecture", "system"])
+    recs = sequential.extra["stages"]
+    assert recs[0]["design"] == {**recs[0]["design"], "voltage": 0.7, "xbar_rows": 256, "router_group": 8,
+                                 "tiles_per_chip": 16, "glb_mib": 4.0}
+    methods = {s["stage"]: s["method"] for s in recs}
+    assert methods["device"] == "exhaustive" and methods["architecture"] == "ga"  # 1,260 designs > its share
+    assert set(sequential.history["phase"]) == {"start", "device", "circuit", "architecture", "system"}
+
+
+def test_sequential_sram_skips_device(sram, sequential_sram):
+    check_run_shape(sequential_sram, sram)
+    check_chain(sequential_sram, sram, ["circuit", "architecture", "system"])
+    assert sequential_sram.extra["stages"][0]["design"]["tiles_per_chip"] == 32
+
+
+def test_sequential_max_start_and_passes(sram):
+    design = sram.space.decode(start_genome(sram, "max")[None, :]).iloc[0]
+    # SRAM lists stop at 16 groups, 32 tiles, 64 macros: nearest values
+    assert (design.voltage, design.xbar_rows, design.router_group, design.tiles_per_chip, design.macros_per_tile,
+            design.glb_mib) == (0.85, 512, 16, 32, 64, 32.0)
+    r = run("sequential", sram, budget=200, start="max", passes=2)
+    check_chain(r, sram, ["circuit", "architecture", "system"] * 2)
+    assert [s["pass"] for s in r.extra["stages"]] == [0, 1, 1, 1, 2, 2, 2]
+
+
+# -- budgets and reproducibility -----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["specialized", "largest_workload", "sequential"])
+def test_reproducible(rram, name, request):
+    first = request.getfixturevalue({"specialized": "specialized", "largest_workload": "largest",
+                                     "sequential": "sequential"}[name])
+    again = run(name, rram)
+    pd.testing.assert_frame_equal(first.archive, again.archive)
+    pd.testing.assert_frame_equal(first.history, again.history)
+    assert first.extra == again.extra and first.evaluations == again.evaluations
