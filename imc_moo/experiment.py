@@ -64,7 +64,9 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
                            **algorithm_knobs(cfg.algorithm))
     wall = time.perf_counter() - start
     progress.close()
-    meta = {"algorithm": cfg.algorithm.name, "problem": cfg.problem.name, "seed": cfg.seed, "budget": budget,
+    meta = {"algorithm": cfg.algorithm.name, "label": run_label(cfg), "problem": cfg.problem.name,
+            "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
+            "budget": budget,
             "evaluations": result.evaluations, "wall_time_s": round(wall, 3), **result.extra}
     summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
     if cfg.plots:
@@ -76,6 +78,16 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
         convergence_plot(history, outdir / "convergence.png", title)
     write_best(outdir, summary)
     return summary
+
+
+def run_label(cfg: DictConfig) -> str:
+    """The algorithm name plus any algorithm knobs overridden on the command line (e.g. in an ablation sweep)."""
+    try:
+        task = HydraConfig.get().overrides.task
+    except ValueError:  # composed without a Hydra run (tests, API use)
+        task = []
+    knobs = [o.split(".", 1)[1] for o in task if o.startswith("algorithm.")]
+    return cfg.algorithm.name + "".join(f"[{k}]" for k in sorted(knobs))
 
 
 def _writable(directory: Path) -> bool:

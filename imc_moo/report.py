@@ -8,8 +8,10 @@ Writes into the sweep directory:
   evaluations and wall time;
 * ``normalized_edap.csv`` (when the sweep has ``specialized`` runs): per-workload EDAP of each method's design
   divided by the best workload-specific EDAP of the same problem and seed (METHOD.md §5.2's normalisation);
-* figures: ``best_edap_box.png``, ``convergence.png`` (median with IQR band over seeds), ``pareto_fronts.png``
-  and ``normalized_edap.png``.
+* figures: ``best_edap_box.png``, ``convergence.png`` (median with IQR band over seeds), ``pareto_fronts.png``,
+  ``normalized_edap.png`` and, for EDAP-vs-cost runs, ``edap_cost_front.png``;
+* ``report.md``: the study report — these tables with how each number is computed, the joint design's EDAP
+  reduction against each baseline, normalised per-workload EDAP, the best designs, the technology front, figures.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import atomic_write_csv
+from .export import atomic_write_csv, atomic_write_text
 
-SUMMARY_COLUMNS = ["run", "algorithm", "problem", "seed", "edap", "hypervolume", "evaluations", "wall_time_s",
-                   "feasible", "status"]
+SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "seed", "edap", "hypervolume",
+                   "evaluations", "wall_time_s", "feasible", "status"]
+#: Runs are compared within one problem variant (problem and aggregation), per algorithm label.
+GROUP = ["problem", "aggregation"]
 
 
 class ReportError(ValueError):
@@ -52,8 +56,9 @@ def _run_identity(run: Path) -> dict:
     from omegaconf import OmegaConf
 
     c = OmegaConf.load(cfg)
-    return {"algorithm": c.get("algorithm", {}).get("name"), "problem": c.get("problem", {}).get("name"),
-            "seed": c.get("seed")}
+    name = c.get("algorithm", {}).get("name")
+    return {"algorithm": name, "label": name, "problem": c.get("problem", {}).get("name"),
+            "aggregation": c.get("problem", {}).get("aggregation"), "seed": c.get("seed")}
 
 
 def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
@@ -69,9 +74,17 @@ def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
         if best is None:
             rows.append({"run": rel, **_run_identity(run), "status": "failed"})
             continue
+        best.setdefault("label", best.get("algorithm"))  # runs written before labels existed
+        best.setdefault("aggregation", "max")
         bests[run] = best
         rows.append({"run": rel, **{k: best.get(k) for k in SUMMARY_COLUMNS if k in best}, "status": "ok"})
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS), bests
+
+
+def with_variant(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``variant``: the problem name, with the aggregation appended when it is not the default max."""
+    agg = df["aggregation"].fillna("max") if "aggregation" in df else pd.Series("max", index=df.index)
+    return df.assign(variant=df["problem"].astype(str) + np.where(agg == "max", "", " · " + agg.astype(str)))
 
 
 def iqr(s: pd.Series) -> float:
@@ -79,34 +92,37 @@ def iqr(s: pd.Series) -> float:
 
 
 def comparison(summary: pd.DataFrame) -> pd.DataFrame:
-    """Median and IQR per problem x algorithm over the finished runs."""
+    """Median and IQR per problem variant x algorithm label over the finished runs (EDAP over feasible runs)."""
     ok = summary[summary.status == "ok"]
     if ok.empty:
         return pd.DataFrame()
-    agg = ok.groupby(["problem", "algorithm"]).agg(
-        runs=("seed", "size"),
+    ok = ok.assign(edap=ok.edap.where(ok.feasible.astype(bool)))  # an infeasible run has no EDAP to compare
+    agg = ok.groupby(GROUP + ["label"]).agg(
+        runs=("seed", "size"), feasible_runs=("edap", "count"),
         edap_median=("edap", "median"), edap_iqr=("edap", iqr),
         hypervolume_median=("hypervolume", "median"), hypervolume_iqr=("hypervolume", iqr),
         evaluations_median=("evaluations", "median"), wall_time_s_median=("wall_time_s", "median"))
-    return agg.reset_index().sort_values(["problem", "edap_median"])
+    return agg.reset_index().sort_values(GROUP + ["edap_median"])
 
 
 def normalized_edap(bests: dict[Path, dict]) -> pd.DataFrame:
-    """Per-workload EDAP of each run's design / the specialized optimum of that workload (same problem, seed)."""
-    ref = {}
-    for best in bests.values():
-        if best.get("algorithm") == "specialized" and "specialized" in best:
-            ref[(best["problem"], best["seed"])] = {w: v["edap"] for w, v in best["specialized"].items()}
+    """Per-workload EDAP of each run's design / the specialized optimum of that workload (same problem variant
+    and seed): METHOD.md §5.2's normalisation; 1 means as good as the workload-specific design."""
+    def key(best):
+        return best.get("problem"), best.get("aggregation"), best.get("seed")
+
+    ref = {key(b): {w: v["edap"] for w, v in b["specialized"].items()}
+           for b in bests.values() if b.get("algorithm") == "specialized" and "specialized" in b}
     rows = []
     for best in bests.values():
-        key = (best.get("problem"), best.get("seed"))
-        if key not in ref or best.get("algorithm") == "specialized":
+        k = key(best)
+        if k not in ref or best.get("algorithm") == "specialized" or not best.get("feasible", True):
             continue
         for w, v in best.get("per_workload", {}).items():
-            if w in ref[key] and v.get("edap") and ref[key][w]:
-                rows.append({"problem": key[0], "seed": key[1], "algorithm": best["algorithm"], "workload": w,
-                             "normalized_edap": v["edap"] / ref[key][w]})
-    return pd.DataFrame(rows, columns=["problem", "seed", "algorithm", "workload", "normalized_edap"])
+            if w in ref[k] and v.get("edap") and ref[k][w]:
+                rows.append({"problem": k[0], "aggregation": k[1], "seed": k[2], "label": best.get("label"),
+                             "workload": w, "normalized_edap": v["edap"] / ref[k][w]})
+    return pd.DataFrame(rows, columns=["problem", "aggregation", "seed", "label", "workload", "normalized_edap"])
 
 
 def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: pd.DataFrame) -> list[str]:
@@ -117,58 +133,70 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
 
     sns.set_theme(style="whitegrid", context="paper")
     made = []
-    ok = summary[summary.status == "ok"]
-    if not ok.empty:
-        g = sns.catplot(data=ok, x="algorithm", y="edap", col="problem", kind="box", sharey=False, height=3.6,
-                        aspect=1.2, col_wrap=min(3, ok.problem.nunique()))
-        g.map_dataframe(sns.stripplot, x="algorithm", y="edap", color="k", size=3)
-        g.set(yscale="log")
-        g.set_axis_labels("", "best " + LABELS["edap"])
-        g.tick_params(axis="x", rotation=30)
-        _save(g.figure, sweep / "best_edap_box.png")
+    ok = with_variant(summary[summary.status == "ok"])
+    norm = with_variant(norm) if not norm.empty else norm
+    feasible = ok[ok.feasible.astype(bool)] if "feasible" in ok else ok
+    if not feasible.empty:
+        variants = sorted(feasible.variant.unique())
+        ncol = min(3, len(variants))
+        nrow = -(-len(variants) // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.8 * nrow), squeeze=False)
+        for ax, v in zip(axes.flat, variants):
+            d = feasible[feasible.variant == v]
+            order = sorted(d.label.unique())
+            # median with interquartile bar (seaborn's boxplot breaks on one-run groups with matplotlib 3.11)
+            sns.pointplot(data=d, x="label", y="edap", order=order, ax=ax, estimator="median", errorbar=("pi", 50),
+                          linestyle="none", marker="D", color="C3", capsize=0.25)
+            sns.stripplot(data=d, x="label", y="edap", order=order, ax=ax, color="k", size=3, alpha=0.6)
+            ax.set(yscale="log", title=v, xlabel="", ylabel="best " + LABELS["edap"])
+            ax.tick_params(axis="x", rotation=30)
+        for ax in list(axes.flat)[len(variants):]:
+            ax.set_visible(False)
+        fig.tight_layout()
+        _save(fig, sweep / "best_edap_box.png")
         made.append("best_edap_box.png")
     hist, fronts = [], []
     for run, best in bests.items():
-        ident = {k: best.get(k) for k in ("algorithm", "problem", "seed")}
+        ident = {k: best.get(k) for k in ("label", "problem", "aggregation", "seed")}
         if (run / "history.csv").is_file():
             hist.append(pd.read_csv(run / "history.csv").assign(**ident))
         if (run / "pareto.csv").is_file():
             fronts.append(pd.read_csv(run / "pareto.csv").assign(**ident))
     if hist:
-        h = pd.concat(hist, ignore_index=True).dropna(subset=["best_edap"])
+        h = with_variant(pd.concat(hist, ignore_index=True)).dropna(subset=["best_edap"])
         if not h.empty:
             # put every run on a common evaluation grid so seeds can be banded
             grid = np.unique(np.linspace(0, h.evaluations.max(), 40).round())
             banded = []
-            for (alg, prob, seed), r in h.groupby(["algorithm", "problem", "seed"]):
+            for (alg, prob, seed), r in h.groupby(["label", "variant", "seed"]):
                 r = r.sort_values("evaluations")
                 idx = np.searchsorted(r.evaluations.to_numpy(), grid, side="right") - 1
                 keep = idx >= 0
                 banded.append(pd.DataFrame({"evaluations": grid[keep], "best_edap": r.best_edap.to_numpy()[idx[keep]],
                                             "hypervolume": r.hypervolume.to_numpy()[idx[keep]],
-                                            "algorithm": alg, "problem": prob, "seed": seed}))
+                                            "label": alg, "variant": prob, "seed": seed}))
             b = pd.concat(banded, ignore_index=True)
-            fig, axes = plt.subplots(b.problem.nunique(), 2, figsize=(11, 3.6 * b.problem.nunique()), squeeze=False)
-            for row, (prob, d) in zip(axes, b.groupby("problem")):
-                sns.lineplot(data=d, x="evaluations", y="best_edap", hue="algorithm", ax=row[0],
+            fig, axes = plt.subplots(b.variant.nunique(), 2, figsize=(11, 3.6 * b.variant.nunique()), squeeze=False)
+            for row, (prob, d) in zip(axes, b.groupby("variant")):
+                sns.lineplot(data=d, x="evaluations", y="best_edap", hue="label", ax=row[0],
                              estimator="median", errorbar=("pi", 50))
                 row[0].set(yscale="log", title=prob, xlabel=LABELS["evaluations"], ylabel="best " + LABELS["edap"])
-                sns.lineplot(data=d, x="evaluations", y="hypervolume", hue="algorithm", ax=row[1],
+                sns.lineplot(data=d, x="evaluations", y="hypervolume", hue="label", ax=row[1],
                              estimator="median", errorbar=("pi", 50), legend=False)
                 row[1].set(title=prob, xlabel=LABELS["evaluations"], ylabel=LABELS["hypervolume"])
             _save(fig, sweep / "convergence.png")
             made.append("convergence.png")
     if fronts:
-        f = pd.concat(fronts, ignore_index=True)
+        f = with_variant(pd.concat(fronts, ignore_index=True))
         if not f.empty:
-            g = sns.relplot(data=f, x="energy_j", y="latency_s", hue="algorithm", col="problem", size="area_mm2",
+            g = sns.relplot(data=f, x="energy_j", y="latency_s", hue="label", col="variant", size="area_mm2",
                             sizes=(8, 80), alpha=0.6, height=3.8, facet_kws={"sharex": False, "sharey": False})
             g.set(xscale="log", yscale="log")
             g.set_axis_labels(LABELS["energy_j"], LABELS["latency_s"])
             _save(g.figure, sweep / "pareto_fronts.png")
             made.append("pareto_fronts.png")
     if not norm.empty:
-        g = sns.catplot(data=norm, x="workload", y="normalized_edap", hue="algorithm", col="problem", kind="bar",
+        g = sns.catplot(data=norm, x="workload", y="normalized_edap", hue="label", col="variant", kind="bar",
                         errorbar=("pi", 50), height=3.8, aspect=1.4, sharex=False)
         for ax in g.axes.flat:
             ax.axhline(1.0, color="k", lw=0.8, ls="--")
@@ -177,6 +205,161 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
         _save(g.figure, sweep / "normalized_edap.png")
         made.append("normalized_edap.png")
     return made
+
+
+
+JOINT = "phased_ga"
+BASELINES = ("specialized", "largest_workload", "sequential")
+DESIGN_KEYS = ("voltage", "bits_per_cell", "base_latency_s", "xbar_rows", "xbar_cols", "router_group",
+               "tiles_per_chip", "macros_per_tile", "glb_mib", "technology_nm")
+
+
+def _md(df: pd.DataFrame, digits: int = 4) -> str:
+    """A DataFrame as a markdown table (numbers to ``digits`` significant digits)."""
+    if df.empty:
+        return "_(no rows)_"
+    cols = list(df.columns)
+
+    def cell(v):
+        if isinstance(v, (float, np.floating)):
+            return "—" if not np.isfinite(v) else f"{v:.{digits}g}"
+        return str(v)
+
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def reductions(summary: pd.DataFrame, bests: dict[Path, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Relative EDAP reduction of the joint design (phased GA) vs each baseline, per problem variant and seed:
+    set level (aggregated EDAP) and per workload (each network's EDAP of the joint vs the baseline's design),
+    as (1 - EDAP_joint / EDAP_baseline) x 100, median over seeds. Infeasible designs are left out."""
+    runs = {}
+    for best in bests.values():
+        if best.get("feasible", True):
+            runs[(best["problem"], best.get("aggregation"), best["seed"], best.get("label"))] = best
+    set_rows, wl_rows = [], []
+    for (prob, agg, seed, label), joint in runs.items():
+        if label != JOINT:
+            continue
+        for base in BASELINES:
+            other = runs.get((prob, agg, seed, base))
+            if other is None:
+                continue
+            if base != "specialized":
+                set_rows.append({"problem": prob, "aggregation": agg, "seed": seed, "baseline": base,
+                                 "reduction_pct": 100 * (1 - joint["edap"] / other["edap"])})
+            for w, v in joint["per_workload"].items():
+                ref = (other.get("specialized", {}).get(w, {}).get("edap") if base == "specialized"
+                       else other["per_workload"].get(w, {}).get("edap"))
+                if ref:
+                    wl_rows.append({"problem": prob, "aggregation": agg, "seed": seed, "baseline": base,
+                                    "workload": w, "reduction_pct": 100 * (1 - v["edap"] / ref)})
+    set_df = pd.DataFrame(set_rows, columns=["problem", "aggregation", "seed", "baseline", "reduction_pct"])
+    wl_df = pd.DataFrame(wl_rows, columns=["problem", "aggregation", "seed", "baseline", "workload", "reduction_pct"])
+    return set_df, wl_df
+
+
+def best_designs(summary: pd.DataFrame, bests: dict[Path, dict]) -> pd.DataFrame:
+    """The design of the best run (lowest EDAP over seeds) per problem variant and algorithm label."""
+    rows = []
+    for best in bests.values():
+        rows.append({"problem": best["problem"], "aggregation": best.get("aggregation"), "label": best.get("label"),
+                     "seed": best["seed"], "edap": best["edap"], "feasible": best.get("feasible", True),
+                     "area_mm2": next(iter(best["per_workload"].values()))["area_mm2"],
+                     **{k: best["design"].get(k) for k in DESIGN_KEYS}})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    df = df.sort_values(["feasible", "edap"], ascending=[False, True])
+    return df.groupby(["problem", "aggregation", "label"], sort=True).head(1).sort_values(["problem", "aggregation",
+                                                                                            "edap"])
+
+
+def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
+    """For runs with the EDAP-vs-cost objectives: the feasible non-dominated (EDAP, cost) designs of all their
+    archives, and the figure ``edap_cost_front.png``."""
+    from .indicators import nondominated
+
+    parts = [pd.read_csv(run / "archive.csv").assign(label=b.get("label"), seed=b["seed"])
+             for run, b in bests.items() if b.get("objectives") == "edap_cost" and (run / "archive.csv").is_file()]
+    if not parts:
+        return pd.DataFrame()
+    arch = pd.concat(parts, ignore_index=True)
+    arch = arch[arch.feasible.astype(bool)]
+    front = arch[nondominated(arch[["edap", "cost"]].to_numpy())].drop_duplicates(["edap", "cost"])
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from .plots import _save
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    sns.scatterplot(data=arch.sample(min(len(arch), 4000), random_state=0), x="cost", y="edap", hue="technology_nm",
+                    palette="viridis", s=8, linewidth=0, ax=ax, legend="full")
+    ax.plot(front.sort_values("cost").cost, front.sort_values("cost").edap, "k.-", label="EDAP-cost front")
+    ax.set(xscale="log", yscale="log", xlabel="manufacturing cost (area x node factor)", ylabel="EDAP [mJ·ms·mm²]")
+    ax.legend(fontsize=7, title="node [nm]")
+    _save(fig, sweep / "edap_cost_front.png")
+    cols = ["technology_nm", "edap", "cost", "area_mm2", *[k for k in DESIGN_KEYS if k != "technology_nm"]]
+    return front.sort_values("cost")[cols].reset_index(drop=True)
+
+
+def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm: pd.DataFrame,
+                   bests: dict[Path, dict], figures: list[str]) -> str:
+    """The sweep's ``report.md``: every table with how it is computed, and the figures."""
+    ok = summary[summary.status == "ok"]
+    out = [f"# imc-moo study report: `{sweep.name}`", "",
+           f"{len(ok)} of {len(summary)} runs finished"
+           + (f"; failed: {', '.join(summary.loc[summary.status != 'ok', 'run'])}" if len(ok) < len(summary) else "")
+           + ". EDAP is energy x delay x area in mJ·ms·mm²; a set's energy and delay aggregate its networks "
+           "(max unless the aggregation column says otherwise). Budgets count distinct designs evaluated.", ""]
+    multirun = sweep / "multirun.yaml"
+    if multirun.is_file():
+        from omegaconf import OmegaConf
+
+        task = OmegaConf.load(multirun).hydra.overrides.task
+        out += ["Reproduce: `imc-moo -m " + " ".join(task) + "` then `imc-moo-report <sweep dir>`.", ""]
+    out += ["## Best EDAP and hypervolume per algorithm", "",
+            "Median and interquartile range over seeds of each run's best feasible aggregated EDAP (runs that found "
+            "no feasible design are counted in `runs` but not in `feasible_runs` or the EDAP columns); hypervolume of "
+            "the feasible archive on log-normalised (energy, delay, area) with the problem's fixed reference "
+            "(`conf/problem/*.yaml`, key `hv`); distinct designs evaluated; wall time.", "", _md(comp), ""]
+    set_red, wl_red = reductions(summary, bests)
+    if not set_red.empty or not wl_red.empty:
+        out += ["## The joint design vs the baselines", "",
+                "Relative reduction of EDAP by the joint design (phased GA) against each baseline of the same "
+                "problem and seed, (1 - EDAP_joint / EDAP_baseline) x 100, median over seeds. Set level: the "
+                "aggregated EDAP. Per workload: each network's EDAP of the joint design vs the baseline's design "
+                "(for *specialized*, vs the best design found for that network alone, so it is usually negative: "
+                "the price of one design for all). These are relative reductions, not the original code's "
+                "differences of normalised scores in percentage points (METHOD.md §5.2).", ""]
+        if not set_red.empty:
+            t = set_red.groupby(["problem", "aggregation", "baseline"]).reduction_pct.agg(["median", "min", "max"])
+            out += ["Set level (aggregated EDAP), % (median, min, max over seeds):", "", _md(t.reset_index()), ""]
+        if not wl_red.empty:
+            t = (wl_red.groupby(["problem", "aggregation", "baseline", "workload"]).reduction_pct.median()
+                 .unstack("workload"))
+            out += ["Per workload, median %:", "", _md(t.reset_index(), 3), ""]
+    if not norm.empty:
+        t = norm.groupby(["problem", "aggregation", "label", "workload"]).normalized_edap.median().unstack("workload")
+        out += ["## Normalised per-workload EDAP", "",
+                "Each method's design's EDAP on each network divided by the best workload-specific (specialized) EDAP "
+                "of that network, same problem and seed (METHOD.md §5.2's normalisation); 1 = as good as a design "
+                "made for that network alone. Median over seeds.", "", _md(t.reset_index(), 3), ""]
+    designs = best_designs(summary, bests)
+    if not designs.empty:
+        out += ["## Best designs", "", "The best run's design per problem and algorithm.", "", _md(designs), ""]
+    front = technology_front(sweep, bests)
+    if not front.empty:
+        figures = [*figures, "edap_cost_front.png"]
+        per_node = front.groupby("technology_nm").agg(best_edap=("edap", "min"), min_cost=("cost", "min"))
+        out += ["## Technology: EDAP vs manufacturing cost", "",
+                "Feasible designs non-dominated in (EDAP, cost) over all runs with the `edap_cost` objectives; cost "
+                "= area x node factor (METHOD.md §6.5, 32 nm = 1).", "", _md(per_node.reset_index()), "",
+                _md(front.head(30)), ""]
+    if figures:
+        out += ["## Figures", ""] + [f"![{f}]({f})" for f in figures]
+    return "\n".join(out) + "\n"
 
 
 def report(sweep: Path, plots: bool = True) -> pd.DataFrame:
@@ -190,8 +373,9 @@ def report(sweep: Path, plots: bool = True) -> pd.DataFrame:
     if not norm.empty:
         atomic_write_csv(sweep / "normalized_edap.csv", norm)
     made = _figures(sweep, summary, bests, norm) if plots else []
+    atomic_write_text(sweep / "report.md", study_markdown(sweep, summary, comp, norm, bests, made))
     ok = int((summary.status == "ok").sum())
-    print(f"{ok} of {len(summary)} runs reported in {sweep}: summary.csv, comparison.csv"
+    print(f"{ok} of {len(summary)} runs reported in {sweep}: report.md, summary.csv, comparison.csv"
           + (", normalized_edap.csv" if not norm.empty else "") + (", " + ", ".join(made) if made else ""))
     for run in summary.loc[summary.status == "failed", "run"]:
         print(f"failed run (no best.json): {run}", file=sys.stderr)

@@ -119,7 +119,7 @@ def test_multirun_and_report(tmp_path):
     assert len(summary) == 4 and (summary.status == "ok").all()
     assert set(summary.algorithm) == {"phased_ga", "random"} and set(summary.seed) == {0, 1}
     comp = pd.read_csv(sweep / "comparison.csv")
-    assert set(comp.algorithm) == {"phased_ga", "random"} and (comp.runs == 2).all()
+    assert set(comp.label) == {"phased_ga", "random"} and (comp.runs == 2).all()
     for _, row in summary.iterrows():
         assert row.edap == pytest.approx(json.loads((sweep / row.run / "best.json").read_text())["edap"])
     for fig in ("best_edap_box.png", "convergence.png", "pareto_fronts.png"):

@@ -135,3 +135,7 @@ def build_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, cr
 def build_random(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70) -> RandomSearch:
     """Uniform random search in batches of ``pop_size``."""
     return RandomSearch(pop_size=pop_size)
+
+
+# Ablation variants of the phased GA (conf/algorithm/phased_ga_{1,2}phase.yaml differ only in their phase lists).
+ALGORITHMS["phased_ga_1phase"] = ALGORITHMS["phased_ga_2phase"] = build_phased_ga
