@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -86,8 +87,10 @@ def run_label(cfg: DictConfig) -> str:
         task = HydraConfig.get().overrides.task
     except ValueError:  # composed without a Hydra run (tests, API use)
         task = []
-    knobs = [o.split(".", 1)[1] for o in task if o.startswith("algorithm.")]
-    return cfg.algorithm.name + "".join(f"[{k}]" for k in sorted(knobs))
+    keys = sorted(o.split("=", 1)[0].split(".", 1)[1] for o in task if o.startswith("algorithm."))
+    values = [OmegaConf.select(cfg.algorithm, k) for k in keys]
+    return cfg.algorithm.name + "".join(f"[{k}={json.dumps(v) if not isinstance(v, str) else v}]"
+                                        for k, v in zip(keys, values))
 
 
 def _writable(directory: Path) -> bool:

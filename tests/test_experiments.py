@@ -1,0 +1,70 @@
+"""Every study config in conf/experiment runs through the CLI at a tiny budget and its report agrees with the runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from imc_moo.report import reductions, report
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
+
+
+def sweep(name: str, directory: Path, *overrides: str) -> Path:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    res = subprocess.run([sys.executable, "-m", "imc_moo", "-m", f"+experiment={name}", "seed=0", "budget=150",
+                          *overrides, f"hydra.sweep.dir={directory}"], cwd=ROOT, capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return directory
+
+
+def test_every_study_has_a_config():
+    assert set(EXPERIMENTS) == {"joint_vs_baselines", "optimizers", "aggregations", "ablation", "technology"}
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_study_runs_and_report_matches_runs(tmp_path, name):
+    directory = sweep(name, tmp_path / name)
+    summary = report(directory, plots=False)
+    assert len(summary) > 0 and (summary.status == "ok").all()
+    text = (directory / "report.md").read_text()
+    assert "## Best EDAP and hypervolume per algorithm" in text
+    for label in summary.label.unique():
+        assert f"| {label} |" in text
+    bests = {r: json.loads((directory / r / "best.json").read_text()) for r in summary.run}
+    for _, row in summary.iterrows():
+        best = bests[row.run]
+        assert row.edap == pytest.approx(best["edap"]) and row.evaluations == best["evaluations"]
+    comp = pd.read_csv(directory / "comparison.csv")
+    assert comp.runs.sum() == len(summary)
+    if name == "ablation":
+        assert {"phased_ga[hamming_init=false]", "phased_ga_1phase[hamming_init=true]"} <= set(summary.label)
+    if name == "aggregations":
+        assert set(summary.aggregation) == {"max", "mean", "sum", "geomean"}
+    if name == "technology":
+        assert "## Technology: EDAP vs manufacturing cost" in text
+        assert all(b["objectives"] == "edap_cost" for b in bests.values())
+
+
+def test_joint_vs_baselines_numbers_follow_from_best_json(tmp_path):
+    directory = sweep("joint_vs_baselines", tmp_path / "jvb", "problem=sram_cnn4")
+    report(directory, plots=False)
+    bests = {p.parent.name: json.loads(p.read_text()) for p in directory.glob("*/best.json")}
+    by_alg = {b["algorithm"]: b for b in bests.values()}
+    assert set(by_alg) == {"phased_ga", "specialized", "largest_workload", "sequential"}
+    joint, spec = by_alg["phased_ga"], by_alg["specialized"]["specialized"]
+    norm = pd.read_csv(directory / "normalized_edap.csv")
+    for _, r in norm[norm.label == "phased_ga"].iterrows():
+        assert r.normalized_edap == pytest.approx(joint["per_workload"][r.workload]["edap"] / spec[r.workload]["edap"])
+    set_red, _ = reductions(None, {Path(k): v for k, v in bests.items()})
+    for _, r in set_red.iterrows():
+        assert r.reduction_pct == pytest.approx(100 * (1 - joint["edap"] / by_alg[r.baseline]["edap"]))
+    assert f"{set_red.reduction_pct.iloc[0]:.4g}" in (directory / "report.md").read_text()
