@@ -108,7 +108,6 @@ def run(sizes, seed: int) -> list[dict]:
                 peak = traced_peak_mib(fn, designs, memory, networks)
                 rows.append(dict(memory=memory, set=set_name, api=api, n=n, layers=n_layers, cold=cold, warm=warm,
                                  pairs=n * n_layers, peak=peak))
-                r = rows[-1]
                 print(f"  done {memory:4s} {set_name:6s} {api:10s} n={n:>7,d}: cold {cold:8.3f} s, warm {warm:8.3f} s,"
                       f" peak {peak:7.1f} MiB, max RSS so far {max_rss_mib():7.1f} MiB", flush=True)
     return rows

@@ -16,26 +16,11 @@ from imc_moo.algorithms import (
     knob_names,
     run_algorithm,
 )
-from imc_moo.problem import PENALTY, WorkloadSetProblem
+from imc_moo.problem import PENALTY
 
 CORE = ("phased_ga", "nsga2", "nsga3", "ga", "random")
 #: knobs that keep the phased GA's initialisation small enough for a 400-design budget
 SMALL = {"phased_ga": {"n_candidates": 300, "n_select": 150}}
-
-
-@pytest.fixture(scope="module")
-def rram():
-    return WorkloadSetProblem("cnn4", "rram", "edap")
-
-
-@pytest.fixture(scope="module")
-def rram_eda():
-    return WorkloadSetProblem("cnn4", "rram", "eda")
-
-
-@pytest.fixture(scope="module")
-def sram_eda():
-    return WorkloadSetProblem("cnn4", "sram", "eda")
 
 
 def offspring_per_generation(result: RunResult) -> int:

@@ -36,16 +36,6 @@ INNER = {"n_candidates": 200, "n_select": 100, "pop_size": 20}
 STAGE_GENES = {s.name: set(s.genes) for s in SEQUENTIAL_STAGES}
 
 
-@pytest.fixture(scope="module")
-def rram():
-    return WorkloadSetProblem("cnn4", "rram", "edap")
-
-
-@pytest.fixture(scope="module")
-def sram():
-    return WorkloadSetProblem("cnn4", "sram", "edap")
-
-
 def run(name, problem, budget=BUDGET, seed=0, **knobs) -> RunResult:
     if name in ("specialized", "largest_workload"):
         knobs.setdefault("inner_knobs", INNER)
