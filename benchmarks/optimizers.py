@@ -3,8 +3,9 @@
     python benchmarks/optimizers.py [--budget 3300] [--seeds 5] [--small-budget 1000] [--quick]
                                     [--problems NAME ...] [--algorithms NAME ...] [--out DIR]
 
-Problems (the defaults of ``conf/problem/<name>.yaml``: objective ``edap``, aggregation ``max``, area <= 800 mm2,
-32 nm): ``rram_cnn4`` (space ``rram``), ``sram_cnn4`` (space ``sram``), ``sram_mixed9`` (space ``sram_large``).
+Problems: objective ``edap``, aggregation ``max``, area <= 800 mm2, 32 nm (pinned: :data:`PINNED`), memory, workload
+set and hypervolume bounds from ``conf/problem/<name>.yaml``: ``rram_cnn4`` (space ``rram``), ``sram_cnn4`` (space
+``sram``), ``sram_mixed9`` (space ``sram_large``).
 Yardstick: the exact optimum and Pareto front of each problem from ``benchmarks/results/exhaustive_<memory>_<set>``
 (``.json`` + ``.csv``, written by ``benchmarks/exhaustive.py``), reused when they describe the same problem and the
 stored optimum re-evaluates to the same EDAP, else recomputed with :func:`imc_moo.algorithms.exhaustive.exhaustive`
@@ -40,9 +41,11 @@ import datetime as dt
 import importlib
 import importlib.util
 import json
+import os
 import shlex
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -62,8 +65,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf" / "problem"
 RESULTS = Path(__file__).resolve().parent / "results"
 
-#: problem config name -> the design-space variant its defaults must resolve to
+#: problem config name -> the design-space variant of the benchmark problem
 PROBLEMS = {"rram_cnn4": "rram", "sram_cnn4": "sram", "sram_mixed9": "sram_large"}
+#: the benchmark's problem definition, pinned whatever the configs' defaults say (their memory, workload set,
+#: weights-on-chip rule and hv bounds are used)
+PINNED = {"objectives": "edap", "aggregation": "max", "area_limit_mm2": 800.0, "technology_nm": 32}
 QUICK_PROBLEMS = ("rram_cnn4", "sram_cnn4")
 METHOD = "phased_ga"
 CORE_ALGORITHMS = ("phased_ga", "nsga2", "nsga3", "ga", "random")
@@ -86,15 +92,29 @@ class Yardstick:
 
 
 # -- problems and yardsticks --------------------------------------------------------------------------------------
-def load_problem(name: str) -> tuple[WorkloadSetProblem, str, dict]:
-    """The problem of ``conf/problem/<name>.yaml`` with its defaults, its workload-set name and its ``hv`` bounds."""
+def config_differences(name: str) -> dict:
+    """Keys of :data:`PINNED` that ``conf/problem/<name>.yaml`` sets otherwise -> the config's value."""
     cfg = OmegaConf.load(CONF / f"{name}.yaml")
-    problem = build_problem(cfg)
-    if problem.space.name != PROBLEMS[name] or problem.objectives != "edap" or problem.aggregation != "max":
-        print(f"warning: {name}: the config resolves to space {problem.space.name}, objectives "
-              f"{problem.objectives}, aggregation {problem.aggregation} (expected {PROBLEMS[name]}, edap, max)")
+    return {k: cfg.get(k) for k, v in PINNED.items() if cfg.get(k) is not None and cfg.get(k) != v}
+
+
+def load_problem(name: str, verbose: bool = False) -> tuple[WorkloadSetProblem, str, dict]:
+    """The benchmark problem ``name``: memory, workload set and ``hv`` bounds of ``conf/problem/<name>.yaml``,
+    objectives/aggregation/area/node :data:`PINNED`, space :data:`PROBLEMS` ``[name]``. Returns the problem, its
+    workload-set name and its hv bounds; ``verbose`` prints where the config's own defaults differ."""
+    cfg = OmegaConf.load(CONF / f"{name}.yaml")
+    differs = config_differences(name)
+    if verbose and differs:
+        print(f"  note: conf/problem/{name}.yaml sets {differs}; the benchmark pins {PINNED}")
+    problem = build_problem(OmegaConf.merge(cfg, {**PINNED, "space": PROBLEMS[name]}))
     hv = OmegaConf.to_container(cfg.hv, resolve=True)
     return problem, str(cfg.workloads), hv
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _exhaustive_script():
@@ -133,7 +153,7 @@ def _cached_yardstick(problem: WorkloadSetProblem, workload_set: str, stem: Path
     front_F = front[list(OBJECTIVES)].to_numpy(dtype=float)
     return Yardstick(best_edap=float(js["best_edap"]), front_F=front_F,
                      hv=hypervolume(front_F, hv["ideal"], hv["reference"]), n_designs=int(js["n_designs"]),
-                     source=f"{csv_path.relative_to(ROOT)} (cached)")
+                     source=f"{_shown(csv_path)} (cached)")
 
 
 def yardstick(problem: WorkloadSetProblem, workload_set: str, hv: dict, results: Path) -> Yardstick:
@@ -154,7 +174,7 @@ def yardstick(problem: WorkloadSetProblem, workload_set: str, hv: dict, results:
           f"{result.wall_time_s:.0f} s; wrote {stem}.csv/.json", flush=True)
     return Yardstick(best_edap=result.best_edap, front_F=result.front_F,
                      hv=hypervolume(result.front_F, hv["ideal"], hv["reference"]), n_designs=result.n_designs,
-                     source=f"{stem.with_suffix('.csv').relative_to(ROOT)} (computed)")
+                     source=f"{_shown(stem.with_suffix('.csv'))} (computed)")
 
 
 # -- algorithms -----------------------------------------------------------------------------------------------------
@@ -225,7 +245,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "algorithm": algorithm, "seeds": len(g),
             "best_edap": g["best_edap"].median(), "iqr": q75 - q25,
-            "gap_pct": g["gap_pct"].median(), "hits": int(g["hit"].sum()),
+            "gap_pct": g["gap_pct"].median(), "worst_gap_pct": g["gap_pct"].max(), "hits": int(g["hit"].sum()),
             "evals_to_optimum": hits.median() if len(hits) else np.nan,
             "hv_ratio": g["hv_ratio"].median(), "gap_pct_at_small": g["gap_pct_at_small"].median(),
             "evaluations": g["evaluations"].median(), "wall_time_s": g["wall_time_s"].median(),
@@ -234,12 +254,13 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def markdown_table(summary: pd.DataFrame, small: int) -> str:
-    head = ["algorithm", "best EDAP (median)", "IQR", "gap %", "optimum hit", "designs to optimum",
+    head = ["algorithm", "best EDAP (median)", "IQR", "gap %", "worst gap %", "optimum hit", "designs to optimum",
             "HV / HV exact", f"gap % @{small:,}", "distinct evals", "wall s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     for r in summary.itertuples():
         lines.append("| " + " | ".join([
             r.algorithm, _fmt(r.best_edap, ".5g"), _fmt(r.iqr, ".3g"), _fmt(r.gap_pct, ".2f"),
+            _fmt(r.worst_gap_pct, ".2f"),
             f"{r.hits}/{r.seeds}", _fmt(r.evals_to_optimum, ",.0f"), _fmt(r.hv_ratio, ".4f"),
             _fmt(r.gap_pct_at_small, ".2f"), _fmt(r.evaluations, ",.0f"), _fmt(r.wall_time_s, ".2f"),
         ]) + " |")
@@ -268,9 +289,36 @@ def method_tests(runs: pd.DataFrame) -> str:
 
 def problem_header(name: str, problem: WorkloadSetProblem, ys: Yardstick, budget: int, seeds: int) -> str:
     return (f"### {name}: {problem.memory.upper()} {'+'.join(problem.workloads)}, space {problem.space.name} "
-            f"({ys.n_designs:,} designs)\n\n"
+            f"({ys.n_designs:,} designs), {problem.objectives.upper()} ({problem.aggregation}), area ≤ "
+            f"{problem.area_limit_mm2:g} mm², {PINNED['technology_nm']} nm\n\n"
             f"Exhaustive optimum EDAP {ys.best_edap:.6g} mJ·ms·mm², exact front {len(ys.front_F)} points, "
-            f"HV exact {ys.hv:.6f} (source: {ys.source}). Budget {budget:,} distinct designs, seeds 0–{seeds - 1}.")
+            f"HV exact {ys.hv:.6f} (source: {ys.source}). Budget {budget:,} distinct designs, "
+            + (f"seeds 0–{seeds - 1}." if seeds > 1 else "seed 0."))
+
+
+# -- runs -----------------------------------------------------------------------------------------------------------
+#: problem name -> problem, shared by the runs of this process (forked workers inherit the parent's)
+_PROBLEMS: dict[str, WorkloadSetProblem] = {}
+_WARM: set[str] = set()
+
+
+def bench_seed(name: str, seed: int, ys: Yardstick, hv: dict, algorithms: tuple[str, ...], runners: frozenset,
+               budget: int, small: int) -> list[dict]:
+    """Run every algorithm once with ``seed`` on problem ``name`` -> one metrics row per run."""
+    problem = _PROBLEMS.get(name) or load_problem(name)[0]
+    _PROBLEMS[name] = problem
+    if name not in _WARM:  # fill the mapping memo tables before the first timed run
+        problem.evaluate_genomes(problem.space.sample(WARMUP_DESIGNS, np.random.default_rng(12345)))
+        _WARM.add(name)
+    rows = []
+    for algorithm in algorithms:
+        result = run_algorithm(algorithm, problem, budget, seed)
+        row = run_row(name, algorithm, result, budget, small, ys, hv, truncate=algorithm not in runners)
+        rows.append(row)
+        print(f"  {name} {algorithm:>16} seed {seed}: best {row['best_edap']:.6g} (gap {row['gap_pct']:.2f} %), "
+              f"HV ratio {row['hv_ratio']:.4f}, {row['evaluations']:,} designs, {row['wall_time_s']:.2f} s",
+              flush=True)
+    return rows
 
 
 # -- main -----------------------------------------------------------------------------------------------------------
@@ -286,10 +334,14 @@ def main(argv=None) -> int:
                         help=f"problems (default: {' '.join(PROBLEMS)})")
     parser.add_argument("--algorithms", nargs="+", metavar="NAME", default=list(CORE_ALGORITHMS + BASELINES),
                         help="algorithms (default: the five core ones + the baselines when registered)")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes, each running whole seeds (default 1: runs timed alone)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where optimizers.csv/.md go")
+    parser.add_argument("--yardsticks", type=Path, default=RESULTS,
+                        help="where the exhaustive_<memory>_<set>.json/.csv yardsticks are read and cached")
     args = parser.parse_args(argv)
-    if args.budget < 1 or args.seeds < 1 or args.small_budget < 1:
-        parser.error("--budget, --seeds and --small-budget must be positive")
+    if args.budget < 1 or args.seeds < 1 or args.small_budget < 1 or args.jobs < 1:
+        parser.error("--budget, --seeds, --small-budget and --jobs must be positive")
     seeds = 2 if args.quick else args.seeds
     problems = args.problems or list(QUICK_PROBLEMS if args.quick else PROBLEMS)
     stem = "optimizers_quick" if args.quick else "optimizers"
@@ -300,33 +352,44 @@ def main(argv=None) -> int:
     print(f"algorithms: {', '.join(algorithms)}" + (f" | not run (not registered): {', '.join(missing)}"
                                                      if missing else ""), flush=True)
 
-    rows, sections = [], []
+    setups = {}
     for name in problems:
-        problem, workload_set, hv = load_problem(name)
+        problem, workload_set, hv = load_problem(name, verbose=True)
         print(f"== {name}: {problem.describe()}", flush=True)
-        ys = yardstick(problem, workload_set, hv, args.out)
+        ys = yardstick(problem, workload_set, hv, args.yardsticks)
         print(f"  yardstick: optimum {ys.best_edap:.6g}, front {len(ys.front_F)} points, HV exact {ys.hv:.6f}",
               flush=True)
-        problem.evaluate_genomes(problem.space.sample(WARMUP_DESIGNS, np.random.default_rng(12345)))
-        for seed in range(seeds):
-            for algorithm in algorithms:
-                result = run_algorithm(algorithm, problem, args.budget, seed)
-                row = run_row(name, algorithm, result, args.budget, args.small_budget, ys, hv,
-                              truncate=algorithm not in runners)
-                rows.append(row)
-                print(f"  {algorithm:>16} seed {seed}: best {row['best_edap']:.6g} (gap {row['gap_pct']:.2f} %), "
-                      f"HV ratio {row['hv_ratio']:.4f}, {row['evaluations']:,} designs, "
-                      f"{row['wall_time_s']:.2f} s", flush=True)
+        setups[name] = (ys, hv)
+        _PROBLEMS[name] = problem
+    # seeds outer, so no algorithm pays a problem's cold memo tables alone; largest workload sets first (balance)
+    tasks = [(name, seed) for name in problems for seed in range(seeds)]
+    if args.jobs > 1:
+        tasks.sort(key=lambda t: -len(_PROBLEMS[t[0]].workloads))
+    common = (tuple(algorithms), frozenset(runners), args.budget, args.small_budget)
+    rows = []
+    if args.jobs == 1:
+        for name, seed in tasks:
+            rows.extend(bench_seed(name, seed, *setups[name], *common))
+    else:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            futures = [pool.submit(bench_seed, name, seed, *setups[name], *common) for name, seed in tasks]
+            for future in futures:
+                rows.extend(future.result())
+    rank_p, rank_a = {n: i for i, n in enumerate(problems)}, {a: j for j, a in enumerate(algorithms)}
+    rows.sort(key=lambda r: (rank_p[r["problem"]], r["seed"], rank_a[r["algorithm"]]))
+    sections = []
+    for name in problems:
         runs = pd.DataFrame([r for r in rows if r["problem"] == name])
-        sections.append("\n\n".join(filter(None, [problem_header(name, problem, ys, args.budget, seeds),
-                                                  markdown_table(summarise(runs), args.small_budget),
-                                                  method_tests(runs)])))
+        sections.append("\n\n".join(filter(None, [
+            problem_header(name, _PROBLEMS[name], setups[name][0], args.budget, seeds),
+            markdown_table(summarise(runs), args.small_budget), method_tests(runs)])))
 
     args.out.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(args.out / f"{stem}.csv", index=False)
     notes = (
         f"Columns: best feasible EDAP [mJ·ms·mm²] median over seeds and its IQR; gap % = median of "
-        f"(best / exhaustive optimum − 1)·100; optimum hit = seeds whose archive holds an EDAP within relative "
+        f"(best / exhaustive optimum − 1)·100, worst gap % its largest value over seeds; optimum hit = seeds "
+        f"whose archive holds an EDAP within relative "
         f"{HIT_RTOL:g} of the optimum; designs to optimum = median (over the seeds that hit it) of the distinct "
         f"designs evaluated up to and including the first optimal one; HV / HV exact = median hypervolume of the "
         f"run's feasible archive (energy, latency, area; log-normalised with the problem config's hv ideal/reference) "
@@ -334,7 +397,8 @@ def main(argv=None) -> int:
         f"{args.small_budget:,} designs (anytime view, same runs); distinct evals = median distinct designs the run "
         f"evaluated (pymoo overshoots the budget by up to one generation, and an algorithm may stop below it); "
         f"the other columns of the pymoo algorithms use only the first {args.budget:,} designs of each run. "
-        f"Wall s = median search time.")
+        f"Wall s = median search time" + (f" ({args.jobs} runs at a time on {os.cpu_count()} cores)."
+                                          if args.jobs > 1 else " (one run at a time)."))
     if runners:
         notes += (
             f"\n\nBaselines ({', '.join(n for n in algorithms if n in runners)}) are runners of several searches: "
@@ -344,6 +408,10 @@ def main(argv=None) -> int:
             f"when no set design was evaluated by then). `specialized` is the per-workload reference, not an "
             f"equal-budget competitor: one full-budget search per workload, i.e. up to W × {args.budget:,} + W "
             f"evaluations (W = 4 for cnn4, 9 for mixed9), as its distinct-evals column shows.")
+    for name in problems:
+        if config_differences(name):
+            notes += (f"\n\nconf/problem/{name}.yaml sets {config_differences(name)}; this benchmark pins "
+                      f"{', '.join(f'{k}={v}' for k, v in PINNED.items())} for every problem.")
     not_run = f"Not run (not registered when the benchmark ran): {', '.join(missing)}.\n\n" if missing else ""
     md = (f"# Optimizers vs the exhaustive optimum\n\n"
           f"Command: `{command}`  \nDate: {started:%Y-%m-%d %H:%M %Z}  \n"
