@@ -278,13 +278,14 @@ def best_designs(summary: pd.DataFrame, bests: dict[Path, dict]) -> pd.DataFrame
 
 def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     """For runs with the EDAP-vs-cost objectives: the feasible non-dominated (EDAP, cost) designs of all their
-    archives, and the figure ``edap_cost_front.png``."""
+    archives, the best EDAP and least cost per node over all feasible archived designs, and the figure
+    ``edap_cost_front.png``."""
     from .indicators import nondominated
 
     parts = [pd.read_csv(run / "archive.csv").assign(label=b.get("label"), seed=b["seed"])
              for run, b in bests.items() if b.get("objectives") == "edap_cost" and (run / "archive.csv").is_file()]
     if not parts:
-        return pd.DataFrame()
+        return pd.DataFrame(), pd.DataFrame()
     arch = pd.concat(parts, ignore_index=True)
     arch = arch[arch.feasible.astype(bool)]
     front = arch[nondominated(arch[["edap", "cost"]].to_numpy())].drop_duplicates(["edap", "cost"])
@@ -301,7 +302,9 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     ax.legend(fontsize=7, title="node [nm]")
     _save(fig, sweep / "edap_cost_front.png")
     cols = ["technology_nm", "edap", "cost", "area_mm2", *[k for k in DESIGN_KEYS if k != "technology_nm"]]
-    return front.sort_values("cost")[cols].reset_index(drop=True)
+    per_node = arch.groupby("technology_nm").agg(best_edap=("edap", "min"), min_cost=("cost", "min"),
+                                                 designs=("edap", "size"))
+    return front.sort_values("cost")[cols].reset_index(drop=True), per_node.reset_index()
 
 
 def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm: pd.DataFrame,
@@ -349,14 +352,13 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
     designs = best_designs(summary, bests)
     if not designs.empty:
         out += ["## Best designs", "", "The best run's design per problem and algorithm.", "", _md(designs), ""]
-    front = technology_front(sweep, bests)
+    front, per_node = technology_front(sweep, bests)
     if not front.empty:
         figures = [*figures, "edap_cost_front.png"]
-        per_node = front.groupby("technology_nm").agg(best_edap=("edap", "min"), min_cost=("cost", "min"))
         out += ["## Technology: EDAP vs manufacturing cost", "",
-                "Feasible designs non-dominated in (EDAP, cost) over all runs with the `edap_cost` objectives; cost "
-                "= area x node factor (METHOD.md §6.5, 32 nm = 1).", "", _md(per_node.reset_index()), "",
-                _md(front.head(30)), ""]
+                "Cost = area x node factor (METHOD.md §6.5, 32 nm = 1). Per node, over every feasible design the "
+                "runs with the `edap_cost` objectives evaluated: best EDAP and least cost.", "", _md(per_node), "",
+                "The feasible designs non-dominated in (EDAP, cost), by cost:", "", _md(front), ""]
     if figures:
         out += ["## Figures", ""] + [f"![{f}]({f})" for f in figures]
     return "\n".join(out) + "\n"
