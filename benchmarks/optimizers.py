@@ -348,6 +348,7 @@ def main(argv=None) -> int:
     command = "python " + " ".join(shlex.quote(a) for a in [str(Path(sys.argv[0]))] + list(
         sys.argv[1:] if argv is None else argv))
     started = dt.datetime.now().astimezone()
+    load_start = os.getloadavg()[0]
     algorithms, runners, missing = resolve_algorithms(tuple(args.algorithms))
     print(f"algorithms: {', '.join(algorithms)}" + (f" | not run (not registered): {', '.join(missing)}"
                                                      if missing else ""), flush=True)
@@ -397,8 +398,10 @@ def main(argv=None) -> int:
         f"{args.small_budget:,} designs (anytime view, same runs); distinct evals = median distinct designs the run "
         f"evaluated (pymoo overshoots the budget by up to one generation, and an algorithm may stop below it); "
         f"the other columns of the pymoo algorithms use only the first {args.budget:,} designs of each run. "
-        f"Wall s = median search time" + (f" ({args.jobs} runs at a time on {os.cpu_count()} cores)."
-                                          if args.jobs > 1 else " (one run at a time)."))
+        f"Wall s = median search time" + (f" ({args.jobs} runs at a time on {os.cpu_count()} cores"
+                                          if args.jobs > 1 else " (one run at a time")
+        + f"; 1-min load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; wall times "
+        f"also depend on whatever else the machine ran).")
     if runners:
         notes += (
             f"\n\nBaselines ({', '.join(n for n in algorithms if n in runners)}) are runners of several searches: "
