@@ -26,7 +26,6 @@ from . import __version__
 from .indicators import OBJECTIVES, anytime_hypervolume, nondominated
 from .space import DESIGN_COLUMNS
 
-RUN_FILES = ("archive.csv", "pareto.csv", "history.csv", "best.json")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
