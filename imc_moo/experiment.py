@@ -30,15 +30,11 @@ class ConfigError(ValueError):
 
 def build_problem(cfg: DictConfig) -> WorkloadSetProblem:
     """The :class:`WorkloadSetProblem` described by a ``problem`` config node."""
-    tech = cfg.technology_nm
-    tech = list(tech) if OmegaConf.is_list(tech) else tech
-    workloads = cfg.workloads
-    workloads = list(workloads) if OmegaConf.is_list(workloads) else workloads
-    voltages = cfg.get("voltages")
-    return WorkloadSetProblem(workloads=workloads, memory=cfg.memory, objectives=cfg.objectives,
-                              aggregation=cfg.aggregation, area_limit_mm2=float(cfg.area_limit_mm2),
-                              technology_nm=tech, space=cfg.get("space"), weights_on_chip=cfg.get("weights_on_chip"),
-                              voltages=list(voltages) if voltages is not None else None)
+    p = OmegaConf.to_container(cfg, resolve=True)
+    return WorkloadSetProblem(workloads=p["workloads"], memory=p["memory"], objectives=p["objectives"],
+                              aggregation=p["aggregation"], area_limit_mm2=float(p["area_limit_mm2"]),
+                              technology_nm=p["technology_nm"], space=p.get("space"),
+                              weights_on_chip=p.get("weights_on_chip"), voltages=p.get("voltages"))
 
 
 def algorithm_knobs(cfg: DictConfig) -> dict:
@@ -67,8 +63,7 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     progress.close()
     meta = {"algorithm": cfg.algorithm.name, "label": run_label(cfg), "problem": cfg.problem.name,
             "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
-            "budget": budget,
-            "evaluations": result.evaluations, "wall_time_s": round(wall, 3), **result.extra}
+            "budget": budget, "evaluations": result.evaluations, "wall_time_s": round(wall, 3), **result.extra}
     summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
     if cfg.plots:
         from .plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
