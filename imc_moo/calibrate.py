@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import atomic_write_text
+from .export import atomic_write_text, markdown_table
 from .model.api import designs_from_frame, evaluate_network, packaged_coefficients
 from .model.cost import ENERGY_COMPONENTS
 from .space import DESIGN_COLUMNS
@@ -159,12 +159,8 @@ def fidelity_table(rows: pd.DataFrame, energy_j, latency_s, area_mm2, by=("memor
 
 
 def _markdown(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    fmt = {c: (lambda v: f"{v:.4f}") if c.startswith("rho") else (lambda v: f"{v:.2f}") for c in cols}
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        lines.append("| " + " | ".join(fmt[c](r[c]) if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
-    return "\n".join(lines)
+    """Fidelity tables: correlations to 4 decimals, percentages to 2."""
+    return markdown_table(df, lambda column, v: f"{v:.4f}" if column.startswith("rho") else f"{v:.2f}")
 
 
 def main(argv=None) -> int:

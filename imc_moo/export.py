@@ -17,7 +17,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -48,13 +48,28 @@ def atomic_write_csv(path: Path, df: pd.DataFrame) -> None:
     atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
 
 
+def markdown_table(df: pd.DataFrame, number: Callable[[str, float], str] = lambda column, v: f"{v:.4g}") -> str:
+    """A DataFrame as a markdown table; float cells are formatted by ``number(column, value)``."""
+    if df.empty:
+        return "_(no rows)_"
+    cols = [str(c) for c in df.columns]
+
+    def cell(column, v):
+        return number(column, v) if isinstance(v, (float, np.floating)) else str(v)
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(c, v) for c, v in zip(cols, row)) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def pareto_front(archive: pd.DataFrame) -> pd.DataFrame:
-    """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by EDAP."""
+    """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by EDAP (designs
+    with identical objective vectors are kept once, the first evaluated)."""
     feas = archive[archive["feasible"].astype(bool)]
     if feas.empty:
         return feas
     mask = nondominated(feas[list(OBJECTIVES)].to_numpy(dtype=float))
-    return feas[mask].sort_values("edap").reset_index(drop=True)
+    return feas[mask].sort_values("edap", kind="stable").reset_index(drop=True)
 
 
 def best_row(archive: pd.DataFrame) -> pd.Series:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import atomic_write_csv, atomic_write_text
+from .export import atomic_write_csv, atomic_write_text, markdown_table
 
 SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "seed", "edap", "hypervolume",
                    "evaluations", "wall_time_s", "feasible", "status"]
@@ -215,19 +215,8 @@ DESIGN_KEYS = ("voltage", "bits_per_cell", "base_latency_s", "xbar_rows", "xbar_
 
 
 def _md(df: pd.DataFrame, digits: int = 4) -> str:
-    """A DataFrame as a markdown table (numbers to ``digits`` significant digits)."""
-    if df.empty:
-        return "_(no rows)_"
-    cols = list(df.columns)
-
-    def cell(v):
-        if isinstance(v, (float, np.floating)):
-            return "—" if not np.isfinite(v) else f"{v:.{digits}g}"
-        return str(v)
-
-    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+    """A DataFrame as a markdown table (numbers to ``digits`` significant digits, "—" for missing ones)."""
+    return markdown_table(df, lambda column, v: f"{v:.{digits}g}" if np.isfinite(v) else "—")
 
 
 def reductions(summary: pd.DataFrame, bests: dict[Path, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:

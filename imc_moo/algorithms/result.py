@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-import moocore
 import numpy as np
 import pandas as pd
 from pymoo.core.callback import Callback
 from pymoo.core.result import Result
 
-from ..problem import EDA_NAMES, WorkloadSetProblem
+from ..export import best_row, pareto_front
+from ..problem import WorkloadSetProblem
 
 HISTORY_COLUMNS = ("generation", "phase", "evaluations", "best_edap", "feasible_fraction")
 
@@ -117,18 +117,9 @@ class RunResult:
         """The feasible archive row of least ``edap``; if none is feasible, the row of least ``cv``."""
         if self.archive.empty:
             raise ValueError(f"run {self.algorithm!r} evaluated no design")
-        feasible = self.archive[self.archive["feasible"].astype(bool)]
-        if len(feasible):
-            return feasible.loc[feasible["edap"].idxmin()]
-        return self.archive.loc[self.archive["cv"].idxmin()]
+        return best_row(self.archive)
 
     def pareto(self) -> pd.DataFrame:
         """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by ``edap``.
         Designs with identical objective vectors are kept once (the first evaluated)."""
-        if self.archive.empty:
-            return self.archive
-        feasible = self.archive[self.archive["feasible"].astype(bool)]
-        if feasible.empty:
-            return feasible
-        mask = moocore.is_nondominated(feasible[list(EDA_NAMES)].to_numpy(dtype=float))
-        return feasible[mask].sort_values("edap", kind="stable").reset_index(drop=True)
+        return self.archive if self.archive.empty else pareto_front(self.archive)
