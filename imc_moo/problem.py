@@ -50,6 +50,13 @@ class ProblemError(ValueError):
     """A problem configuration that cannot work; the message names the option and the fix."""
 
 
+def cost_factor(technology_nm: np.ndarray) -> np.ndarray:
+    """Relative manufacturing cost per mm2 (:data:`COST_FACTOR_BY_NODE`) for nodes (n,) -> (n,)."""
+    nodes = np.array(sorted(COST_FACTOR_BY_NODE))
+    factors = np.array([COST_FACTOR_BY_NODE[n] for n in nodes])
+    return factors[np.searchsorted(nodes, technology_nm)]
+
+
 def aggregate(values: np.ndarray, how: str) -> np.ndarray:
     """Aggregate per-workload values (n, W) over workloads -> (n,)."""
     if how == "max":
@@ -212,7 +219,7 @@ class WorkloadSetProblem(Problem):
         area = sum(d.lookups.area_mm2.values())
         e_agg, l_agg = aggregate(energy, self.aggregation), aggregate(latency, self.aggregation)
         edap = e_agg * l_agg * area * EDAP_SCALE
-        cost = area * np.vectorize(COST_FACTOR_BY_NODE.__getitem__, otypes=[float])(d.technology_nm)
+        cost = area * cost_factor(d.technology_nm)
         F = {"eda": lambda: np.column_stack([e_agg, l_agg, area]), "edap": lambda: edap[:, None].copy(),
              "edap_cost": lambda: np.column_stack([edap, cost])}[self.objectives]()
         mappable = valid.all(axis=1)
