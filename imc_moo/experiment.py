@@ -63,7 +63,8 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     progress.close()
     meta = {"algorithm": cfg.algorithm.name, "label": run_label(cfg), "problem": cfg.problem.name,
             "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
-            "budget": budget, "evaluations": result.evaluations, "wall_time_s": round(wall, 3), **result.extra}
+            "budget": budget, "evaluations": result.evaluations, "stop_reason": result.stop_reason,
+            "wall_time_s": round(wall, 3), **result.extra}
     summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
     if cfg.plots:
         from .plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
@@ -109,7 +110,8 @@ def main(cfg: DictConfig) -> float:
         sys.exit(2)
     edap = summary["edap"]
     print(f"best EDAP {edap:.6g} mJ·ms·mm² ({'feasible' if summary['feasible'] else 'NO feasible design found'}) "
-          f"after {summary['evaluations']} designs in {summary['wall_time_s']:.1f} s; results in {outdir}")
+          f"after {summary['evaluations']:,} designs in {summary['wall_time_s']:.1f} s ({summary['stop_reason']}); "
+          f"results in {outdir}")
     return edap
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .indicators import OBJECTIVES, anytime_hypervolume, nondominated
+from .indicators import anytime_hypervolume, best_row, pareto_front
 from .space import DESIGN_COLUMNS
 
 _UMASK = os.umask(0)
@@ -60,24 +60,6 @@ def markdown_table(df: pd.DataFrame, number: Callable[[str, float], str] = lambd
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(cell(c, v) for c, v in zip(cols, row)) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
-
-
-def pareto_front(archive: pd.DataFrame) -> pd.DataFrame:
-    """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by EDAP (designs
-    with identical objective vectors are kept once, the first evaluated)."""
-    feas = archive[archive["feasible"].astype(bool)]
-    if feas.empty:
-        return feas
-    mask = nondominated(feas[list(OBJECTIVES)].to_numpy(dtype=float))
-    return feas[mask].sort_values("edap", kind="stable").reset_index(drop=True)
-
-
-def best_row(archive: pd.DataFrame) -> pd.Series:
-    """The feasible design with the lowest aggregated EDAP (or, if none is feasible, the least violating)."""
-    feas = archive[archive["feasible"].astype(bool)]
-    if len(feas):
-        return feas.loc[feas["edap"].idxmin()]
-    return archive.loc[archive["cv"].idxmin()]
 
 
 def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame, hv: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:

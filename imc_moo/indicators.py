@@ -1,4 +1,5 @@
-"""Quality indicators with fixed, documented normalisation so runs of one problem are comparable.
+"""Quality indicators with fixed, documented normalisation so runs of one problem are comparable, and the two
+queries every archive table answers (its best design, its Pareto front).
 
 Energy, delay and area span many decades, so the hypervolume is computed on log10-scaled objectives mapped onto
 [0, 1] between a per-problem *ideal* and *reference* (``conf/problem/*.yaml`` key ``hv``); the reference point is
@@ -55,3 +56,21 @@ def anytime_hypervolume(archive: pd.DataFrame, evaluations: np.ndarray, ideal, r
     order = feas["eval_order"].to_numpy()
     pts = feas[list(OBJECTIVES)].to_numpy(dtype=float)
     return np.array([hypervolume(pts[order < k], ideal, reference) for k in np.asarray(evaluations)])
+
+
+def pareto_front(archive: pd.DataFrame) -> pd.DataFrame:
+    """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by EDAP (designs
+    with identical objective vectors are kept once, the first evaluated)."""
+    feas = archive[archive["feasible"].astype(bool)]
+    if feas.empty:
+        return feas
+    mask = nondominated(feas[list(OBJECTIVES)].to_numpy(dtype=float))
+    return feas[mask].sort_values("edap", kind="stable").reset_index(drop=True)
+
+
+def best_row(archive: pd.DataFrame) -> pd.Series:
+    """The feasible design with the lowest aggregated EDAP (or, if none is feasible, the least violating)."""
+    feas = archive[archive["feasible"].astype(bool)]
+    if len(feas):
+        return feas.loc[feas["edap"].idxmin()]
+    return archive.loc[archive["cv"].idxmin()]

@@ -19,13 +19,14 @@ Inequality constraints (feasible when <= 0), all normalised so their scales are 
   e.g. MobileNetV3's depthwise layers on too few crossbars). Such designs also get the finite objective
   :data:`PENALTY` — never a good score (the original scored simulator failures 0, i.e. perfect).
 
-Every distinct design evaluated is kept in :attr:`WorkloadSetProblem.archive`, which also makes repeated designs
-free and the count of distinct evaluations exact.
+The problem is a pure function of genomes: it keeps no cache, count or archive. A run's evaluations (cache,
+distinct count, hard budget, evaluation order) live in its :class:`~imc_moo.ledger.Ledger`, pymoo's evaluator.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -39,6 +40,7 @@ from .workloads import load_workloads, resolve_workloads
 
 AGGREGATIONS = ("max", "mean", "sum", "geomean")
 OBJECTIVES = ("eda", "edap", "edap_cost")
+N_OBJ = {"eda": 3, "edap": 1, "edap_cost": 2}
 #: Relative manufacturing cost per mm2 by node (METHOD.md §6.5; 32 nm = 1).
 COST_FACTOR_BY_NODE = {7: 3.8709, 10: 2.2431, 14: 1.4976, 22: 1.2828, 32: 1.0, 45: 0.6061}
 #: Objective value given to designs the reference simulator cannot map: finite, and worse than any real design.
@@ -72,12 +74,13 @@ def aggregate(values: np.ndarray, how: str) -> np.ndarray:
 
 @dataclass
 class Evaluation:
-    """Results for n genomes on W workloads.
+    """Results for n genomes on W workloads; independent of the objectives chosen (see
+    :meth:`WorkloadSetProblem.objective_values`).
 
     Attributes:
         energy_j, latency_s, valid, weights_fit: (n, W) per workload.
         area_mm2: (n,) chip area.
-        F: (n, n_obj) objectives; G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2];
+        G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2] (:data:`PENALTY` if unmappable);
         cost: (n,) relative manufacturing cost (area x node factor).
     """
 
@@ -86,7 +89,6 @@ class Evaluation:
     area_mm2: np.ndarray
     valid: np.ndarray
     weights_fit: np.ndarray
-    F: np.ndarray
     G: np.ndarray
     edap: np.ndarray
     cost: np.ndarray
@@ -95,43 +97,14 @@ class Evaluation:
     def feasible(self) -> np.ndarray:
         return (self.G <= 0).all(axis=1)
 
+    def take(self, index) -> "Evaluation":
+        """The rows ``index`` (an index array or slice) of every field."""
+        return Evaluation(**{k: v[index] for k, v in vars(self).items()})
 
-@dataclass
-class Archive:
-    """Every distinct design a problem has evaluated, in evaluation order.
-
-    ``index`` maps a genome key (:meth:`DesignSpace.keys`) to its row in ``genomes`` (m, n_var) and ``results``.
-    """
-
-    index: dict = field(default_factory=dict)
-    genomes: np.ndarray | None = None
-    results: Evaluation | None = None
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def add(self, keys: list[int], genomes: np.ndarray, ev: Evaluation) -> None:
-        start = len(self.index)
-        self.index.update((k, start + i) for i, k in enumerate(keys))
-        self.genomes = genomes if self.genomes is None else np.vstack([self.genomes, genomes])
-        self.results = ev if self.results is None else _stack([self.results, ev])
-
-    def lookup(self, keys: list[int]) -> Evaluation:
-        return _take(self.results, np.fromiter((self.index[k] for k in keys), dtype=np.int64, count=len(keys)))
-
-    def frame(self, problem: "WorkloadSetProblem") -> pd.DataFrame:
-        """Decoded designs with objectives, constraints and per-workload metrics, one row per distinct design."""
-        if not self.index:
-            return pd.DataFrame()
-        return problem.results_frame(self.genomes, self.results).assign(eval_order=np.arange(len(self)))
-
-
-def _stack(rows: list[Evaluation]) -> Evaluation:
-    return Evaluation(**{k: np.concatenate([getattr(r, k) for r in rows]) for k in Evaluation.__dataclass_fields__})
-
-
-def _take(ev: Evaluation, index: np.ndarray) -> Evaluation:
-    return Evaluation(**{k: getattr(ev, k)[index] for k in Evaluation.__dataclass_fields__})
+    @staticmethod
+    def stack(parts: Sequence["Evaluation"]) -> "Evaluation":
+        """Rows of several evaluations, in order."""
+        return Evaluation(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
 
 
 class WorkloadSetProblem(Problem):
@@ -176,10 +149,8 @@ class WorkloadSetProblem(Problem):
         self.area_limit_mm2 = float(area_limit_mm2)
         self.weights_on_chip = (memory == "rram") if weights_on_chip is None else bool(weights_on_chip)
         self._theta = [energy_coefficients(memory, n.name) for n in self.networks]
-        self.archive = Archive()
         n_capacity = len(self.networks) if self.weights_on_chip else 0
-        n_obj = {"eda": 3, "edap": 1, "edap_cost": 2}[objectives]
-        super().__init__(n_var=space.n_var, n_obj=n_obj, n_ieq_constr=n_capacity + 2,
+        super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives], n_ieq_constr=n_capacity + 2,
                          xl=space.xl, xu=space.xu, vtype=int)
 
     # -- naming ----------------------------------------------------------------------------------------------
@@ -206,7 +177,8 @@ class WorkloadSetProblem(Problem):
                        base_latency_s=np.asarray(cols["base_latency_s"], dtype=float), **ints)
 
     def evaluate_genomes(self, genomes: np.ndarray) -> Evaluation:
-        """Evaluate genomes (n, n_var) on every workload; no caching, no archive."""
+        """Evaluate genomes (n, n_var) on every workload: a pure function (no cache, no counting; a run's
+        :class:`~imc_moo.ledger.Ledger` does both)."""
         d = self.designs(genomes)
         W = len(self.networks)
         energy = np.empty((d.n, W))
@@ -217,16 +189,23 @@ class WorkloadSetProblem(Problem):
             r = evaluate_network(d, net, theta)
             energy[:, w], latency[:, w], valid[:, w], fits[:, w] = r.energy_j, r.latency_s, r.valid, r.weights_fit
         area = sum(d.lookups.area_mm2.values())
-        e_agg, l_agg = aggregate(energy, self.aggregation), aggregate(latency, self.aggregation)
-        edap = e_agg * l_agg * area * EDAP_SCALE
-        cost = area * cost_factor(d.technology_nm)
-        F = {"eda": lambda: np.column_stack([e_agg, l_agg, area]), "edap": lambda: edap[:, None].copy(),
-             "edap_cost": lambda: np.column_stack([edap, cost])}[self.objectives]()
+        edap = aggregate(energy, self.aggregation) * aggregate(latency, self.aggregation) * area * EDAP_SCALE
         mappable = valid.all(axis=1)
-        F[~mappable] = PENALTY
         G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
-        return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits,
-                          F=F, G=G, edap=np.where(mappable, edap, PENALTY), cost=cost)
+        return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits, G=G,
+                          edap=np.where(mappable, edap, PENALTY), cost=area * cost_factor(d.technology_nm))
+
+    def objective_values(self, ev: Evaluation) -> np.ndarray:
+        """The objectives F (n, n_obj) of evaluated designs; unmappable designs get :data:`PENALTY`."""
+        if self.objectives == "edap":
+            return ev.edap[:, None].copy()
+        if self.objectives == "edap_cost":
+            F = np.column_stack([ev.edap, ev.cost])
+        else:
+            F = np.column_stack([aggregate(ev.energy_j, self.aggregation), aggregate(ev.latency_s, self.aggregation),
+                                 ev.area_mm2])
+        F[~ev.valid.all(axis=1)] = PENALTY
+        return F
 
     def design_constraints(self, d: Designs) -> np.ndarray:
         """The constraints that need no mapping, (n, n_ieq_constr - 1): weight cells needed / cells on chip - 1
@@ -238,32 +217,31 @@ class WorkloadSetProblem(Problem):
         g.append((sum(d.lookups.area_mm2.values()) / self.area_limit_mm2 - 1.0)[:, None])
         return np.hstack(g)
 
-    def evaluate_cached(self, genomes: np.ndarray) -> Evaluation:
-        """Evaluate genomes, reusing archived results and archiving the new distinct designs."""
-        genomes = self.space.check_genomes(genomes)
-        keys = self.space.keys(genomes).tolist()
-        new: dict[int, int] = {}
-        for i, k in enumerate(keys):
-            if k not in self.archive.index and k not in new:
-                new[k] = i
-        if new:
-            idx = np.fromiter(new.values(), dtype=np.int64, count=len(new))
-            self.archive.add(list(new), genomes[idx], self.evaluate_genomes(genomes[idx]))
-        return self.archive.lookup(keys)
+    # -- what a run's ledger needs (imc_moo.ledger): genomes, their keys, outputs for pymoo -----------------
+    def genomes_of(self, X: np.ndarray) -> np.ndarray:
+        """The design genomes (n, n_var) int64 of pymoo's decision vectors X (rounded)."""
+        return self.space.check_genomes(np.rint(np.asarray(X, dtype=float)).astype(np.int64))
+
+    def genome_keys(self, genomes: np.ndarray) -> np.ndarray:
+        """One int64 identity per genome (n,)."""
+        return self.space.keys(genomes)
+
+    def outputs(self, ev: Evaluation) -> dict[str, np.ndarray]:
+        """What pymoo reads of evaluated designs: F, G and the aggregated EDAP."""
+        return {"F": self.objective_values(ev), "G": ev.G, "edap": ev.edap}
 
     def _evaluate(self, X, out, *args, **kwargs):
-        ev = self.evaluate_cached(np.rint(np.asarray(X, dtype=float)).astype(np.int64))
-        out["F"] = ev.F
-        out["G"] = ev.G
-        out["edap"] = ev.edap
+        out.update(self.outputs(self.evaluate_genomes(self.genomes_of(X))))
 
-    @property
-    def n_evaluated(self) -> int:
-        """Distinct designs evaluated so far."""
-        return len(self.archive)
-
-    def reset_archive(self) -> None:
-        self.archive = Archive()
+    def with_objectives(self, objectives: str) -> "WorkloadSetProblem":
+        """The same problem (networks, space, constraints, aggregation) with other objectives, e.g. ``"edap"``
+        for a single-objective optimizer on a three-objective problem. Shares the loaded networks."""
+        if objectives not in OBJECTIVES:
+            raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
+        other = copy.copy(self)
+        other.objectives = objectives
+        other.n_obj = N_OBJ[objectives]
+        return other
 
     # -- tables ----------------------------------------------------------------------------------------------
     def results_frame(self, genomes: np.ndarray, ev: Evaluation) -> pd.DataFrame:

@@ -12,11 +12,11 @@ from imc_moo.algorithms import (
     HISTORY_COLUMNS,
     DistinctEvaluations,
     RunResult,
-    ScalarizedProblem,
     knob_names,
     run_algorithm,
 )
-from imc_moo.problem import PENALTY
+from imc_moo.ledger import Ledger
+from imc_moo.problem import PENALTY, WorkloadSetProblem
 
 CORE = ("phased_ga", "nsga2", "nsga3", "ga", "random")
 #: knobs that keep the phased GA's initialisation small enough for a 400-design budget
@@ -25,6 +25,15 @@ SMALL = {"phased_ga": {"n_candidates": 300, "n_select": 150}}
 
 def offspring_per_generation(result: RunResult) -> int:
     return int(result.pymoo_result.algorithm.pop_size)
+
+
+def test_problem_is_a_pure_function(rram):
+    X = rram.space.sample(40, np.random.default_rng(5))
+    first = rram.evaluate(X, return_as_dictionary=True)
+    again = rram.evaluate(X[::-1], return_as_dictionary=True)
+    for key in ("F", "G", "edap"):
+        np.testing.assert_array_equal(first[key][::-1], again[key])
+    assert not hasattr(rram, "archive") and not hasattr(rram, "n_evaluated")
 
 
 def test_registry_and_errors(rram):
@@ -42,9 +51,10 @@ def test_registry_and_errors(rram):
 def test_budget_archive_and_history(name, rram_eda):
     budget = 400
     r = run_algorithm(name, rram_eda, budget=budget, seed=1, **SMALL.get(name, {}))
-    assert r.evaluations <= budget + offspring_per_generation(r)
-    assert r.evaluations >= budget or name == "phased_ga"  # the phased GA may stop early once converged
-    assert r.evaluations == len(r.archive) == rram_eda.n_evaluated
+    assert r.evaluations <= budget  # a hard cap: the last batch is clipped
+    assert r.evaluations == budget or name == "phased_ga"  # the phased GA may stop early once converged
+    assert r.evaluations == len(r.archive) == r.ledger.spent
+    assert r.stop_reason == "budget of 400 designs reached" or "produced no new design" in r.stop_reason
     genes = list(rram_eda.space.names)
     assert not r.archive.duplicated(subset=genes).any()
     assert r.archive["eval_order"].tolist() == list(range(r.evaluations))
@@ -109,8 +119,9 @@ def test_nsga3_population_size(sram_eda):
 
 def test_ga_scalarizes_three_objectives(rram, rram_eda):
     r3 = run_algorithm("ga", rram_eda, budget=300, seed=2)
-    assert isinstance(r3.pymoo_result.problem, ScalarizedProblem)
-    assert r3.pymoo_result.problem.n_obj == 1 and r3.evaluations == rram_eda.n_evaluated
+    view = r3.pymoo_result.problem
+    assert isinstance(view, WorkloadSetProblem) and view.objectives == "edap" and view.n_obj == 1
+    assert rram_eda.n_obj == 3 and r3.evaluations == len(r3.archive) == 300
     r1 = run_algorithm("ga", rram, budget=300, seed=2)
     # same genomes, same EDAP objective: the scalarized run is the single-objective run
     genes = list(rram.space.names)
@@ -133,12 +144,20 @@ def test_phases_from_mappings(rram):
 
 def test_distinct_evaluations_progress(rram):
     class Stub:
-        problem = rram
+        evaluator = Ledger()
 
-    rram.reset_archive()
-    rram.evaluate_cached(rram.space.sample(30, np.random.default_rng(0)))
+    Stub.evaluator.evaluate(rram, rram.space.sample(30, np.random.default_rng(0)))
     t = DistinctEvaluations(60)
-    assert t.update(Stub()) == pytest.approx(rram.n_evaluated / 60) and not t.has_terminated()
+    assert t.update(Stub()) == pytest.approx(Stub.evaluator.spent / 60) and not t.has_terminated()
+
+
+@pytest.mark.parametrize("budget", [1, 37, 500, 1000])
+@pytest.mark.parametrize("name", CORE)
+def test_budget_is_a_hard_cap(name, budget, rram):
+    """Never a design past the budget, whatever the generation size (the original overshot: 500 -> 566)."""
+    r = run_algorithm(name, rram, budget=budget, seed=0)
+    assert r.evaluations == len(r.archive) <= budget
+    assert r.evaluations == budget or "no new design" in r.stop_reason
 
 
 def test_phased_ga_beats_random_search(rram):

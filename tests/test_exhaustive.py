@@ -120,12 +120,6 @@ def test_chunks_stay_bounded(monkeypatch, expand):
     assert reports[-1].best_edap == result.best_edap and reports[-1].front_size == len(result.front_F)
 
 
-def test_archive_untouched():
-    p = WorkloadSetProblem("cnn4", "rram")
-    exhaustive(p, subspace=SUBSPACES["rram"])
-    assert p.n_evaluated == 0
-
-
 def test_pruning_skips_the_cost_model_for_most_rram_designs():
     """The design-only constraints settle all but a small fraction of a sub-space without the cost model."""
     result = exhaustive(problem("rram"), subspace=SUBSPACES["rram"])

@@ -53,43 +53,25 @@ from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 from pymoo.util.display.multi import MultiObjectiveOutput
 from pymoo.util.display.single import SingleObjectiveOutput
 
+from ..ledger import Ledger
 from .hamming import HammingDiverseSampling
-
-
-class GenomeKeys:
-    """Mixed-radix int64 identity of integer genomes within bounds ``xl..xu`` (inclusive), e.g. for hashing.
-
-    Args:
-        xl, xu: (n_var,) integer bounds. The space must have fewer than 2**63 points.
-    """
-
-    def __init__(self, xl: np.ndarray, xu: np.ndarray):
-        self.xl = np.asarray(xl, dtype=np.int64)
-        cards = np.asarray(xu, dtype=np.int64) - self.xl + 1
-        if int(np.prod([int(c) for c in cards], dtype=object)) >= 2**63:
-            raise ValueError("the integer space is too large for int64 genome keys")
-        self.radix = np.cumprod(np.r_[1, cards[:-1]]).astype(np.int64)
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        """Keys of genomes X (n, n_var) (rounded to integers) -> (n,) int64."""
-        return (np.rint(np.asarray(X, dtype=float)).astype(np.int64) - self.xl) @ self.radix
 
 
 class RunDuplicateElimination(DefaultDuplicateElimination):
     """pymoo's duplicate elimination (offspring vs. each other and the populations passed in), extended to every
-    genome whose key is in ``seen`` (sorted (m,) int64 keys of everything evaluated so far in the run), so each
-    generation spends its evaluations on new designs. ``keys`` must be set before use."""
+    design already in the run's ledger, so each generation spends its evaluations on new designs. ``ledger`` and
+    ``problem`` are set by :class:`PhasedGA` at setup."""
 
     def __init__(self):
         super().__init__()
-        self.keys: GenomeKeys | None = None
-        self.seen = np.empty(0, dtype=np.int64)
+        self.ledger: Ledger | None = None
+        self.problem = None
 
     def do(self, pop, *args, **kwargs):
         pop = super().do(pop, *args, **kwargs)
-        if len(pop) == 0 or len(self.seen) == 0:
+        if len(pop) == 0 or self.ledger is None:
             return pop
-        return pop[~np.isin(self.keys(pop.get("X")), self.seen)]
+        return pop[~self.ledger.known(self.problem, pop.get("X"))]
 
 
 @dataclass(frozen=True)
@@ -141,7 +123,7 @@ class PhasedGA(GeneticAlgorithm):
         n_select: K, Hamming-diverse designs evaluated initially (method: 500).
         phases: the schedule (default :data:`METHOD_PHASES`).
         budget: distinct evaluations the run is planned for (method: 500 + 4 x 700 = 3,300); sets the default
-            phase milestones. Pass the same number to the termination criterion.
+            phase milestones. :func:`imc_moo.algorithms.run_algorithm` caps the run's ledger at the same number.
         hamming_init: False evaluates ``pop_size`` uniformly random genomes instead (ablation).
         mutation_prob_var: PM per-gene probability; None = pymoo's min(0.5, 1/n_var) (1/9 RRAM, 1/8 SRAM).
         avoid_revisits: discard offspring equal to any design evaluated in the run
@@ -158,8 +140,12 @@ class PhasedGA(GeneticAlgorithm):
         milestones: (n_phases,) distinct-evaluation targets of the phases (set after initialisation).
         phase_log: one dict per phase started: phase, name, start_evaluations and, once it is over,
             end_evaluations, generations and ended ("milestone", "generations" or "no new designs").
-        evaluated: every distinct individual evaluated in this run, in evaluation order (pymoo Population).
+        stop_reason: why the schedule ended before the budget (None while it runs or when the budget ends it).
         operator_parameters(): the parameters of the operators currently in use.
+
+    The run's distinct designs (for milestones, archive restarts and revisit avoidance) are read from its
+    evaluator, a :class:`~imc_moo.ledger.Ledger` (one is put in place at setup if pymoo's plain evaluator was
+    given).
     """
 
     INITIAL_LABEL = "initial population"
@@ -175,9 +161,8 @@ class PhasedGA(GeneticAlgorithm):
             raise ValueError("phases must be a non-empty sequence of Phase")
         if hamming_init and n_select < pop_size:
             raise ValueError(f"n_select ({n_select}) must be >= pop_size ({pop_size}) to fill the population")
-        n_initial = n_select if hamming_init else pop_size
-        if budget <= n_initial:
-            raise ValueError(f"budget ({budget}) must exceed the {n_initial} initial evaluations")
+        if budget < 1:
+            raise ValueError(f"budget must be >= 1, got {budget}")
         if mutation_prob_var is not None and not 0.0 < mutation_prob_var <= 1.0:
             raise ValueError(f"mutation_prob_var must lie in (0, 1], got {mutation_prob_var}")
         sampling = HammingDiverseSampling(n_candidates, n_select) if hamming_init else IntegerRandomSampling()
@@ -191,9 +176,7 @@ class PhasedGA(GeneticAlgorithm):
         self.phase_label = ""
         self.milestones = np.empty(0)
         self.phase_log: list[dict] = []
-        self.evaluated = Population.empty()
-        self._keys: GenomeKeys | None = None
-        self._seen = np.empty(0, dtype=np.int64)  # sorted keys of ``evaluated``
+        self.stop_reason: str | None = None
         self._generations_in_phase = 0
 
     # -- setup -----------------------------------------------------------------------------------------------
@@ -210,14 +193,14 @@ class PhasedGA(GeneticAlgorithm):
             self.survival = RankAndCrowding()
             self.selection = TournamentSelection(func_comp=binary_tournament)
             self.tournament_type = "comp_by_dom_and_crowding"  # read by NSGA-II's binary_tournament
-        self._keys = GenomeKeys(*problem.bounds())
-        self.evaluated = Population.empty()
-        self._seen = np.empty(0, dtype=np.int64)
+        if not isinstance(self.evaluator, Ledger):
+            self.evaluator = Ledger()
         if isinstance(self.eliminate_duplicates, RunDuplicateElimination):
-            self.eliminate_duplicates.keys = self._keys
-            self.eliminate_duplicates.seen = self._seen
+            self.eliminate_duplicates.ledger = self.evaluator
+            self.eliminate_duplicates.problem = problem
         self.phase = 0
         self.phase_log = []
+        self.stop_reason = None
         self.mating = self._mating(self.phases[0])
 
     def _mating(self, phase: Phase) -> Mating:
@@ -230,10 +213,10 @@ class PhasedGA(GeneticAlgorithm):
     # -- pymoo hooks -----------------------------------------------------------------------------------------
     def _initialize_advance(self, infills=None, **kwargs):
         self.phase_label = self.INITIAL_LABEL
-        self._remember(infills)
-        n0 = len(self.evaluated)
+        n0 = self.n_distinct
         n = len(self.phases)
-        self.milestones = n0 + (np.arange(1, n + 1) * (self.budget - n0)) / n
+        # a budget the initial sample already spends (a ledger clips that sample) leaves the phases nothing
+        self.milestones = n0 + (np.arange(1, n + 1) * max(self.budget - n0, 0)) / n
         self._start_phase(0)
 
     def _infill(self):
@@ -244,7 +227,6 @@ class PhasedGA(GeneticAlgorithm):
 
     def _advance(self, infills=None, **kwargs):
         self.phase_label = self.phases[self.phase].name
-        self._remember(infills)
         super()._advance(infills=infills, **kwargs)
         self._generations_in_phase += 1
         reason = self._phase_done()
@@ -252,6 +234,11 @@ class PhasedGA(GeneticAlgorithm):
             self._next_phase(reason)
 
     # -- phases ----------------------------------------------------------------------------------------------
+    @property
+    def n_distinct(self) -> int:
+        """Distinct designs evaluated so far in the run (its ledger's count)."""
+        return self.evaluator.spent
+
     def _mate(self) -> Population:
         return self.mating.do(self.problem, self.pop, self.n_offsprings, algorithm=self,
                               random_state=self.random_state)
@@ -261,16 +248,19 @@ class PhasedGA(GeneticAlgorithm):
         generations = self.phases[self.phase].generations
         if generations is not None:
             return "generations" if self._generations_in_phase >= generations else None
-        return "milestone" if len(self.evaluated) >= self.milestones[self.phase] else None
+        return "milestone" if self.n_distinct >= self.milestones[self.phase] else None
 
     def _next_phase(self, reason: str) -> bool:
         """Close the current phase (``reason``: "milestone", "generations" or "no new designs") and start the
         next one; after the last phase, stop the run. Returns whether a phase was started."""
-        self.phase_log[-1].update(end_evaluations=len(self.evaluated), generations=self._generations_in_phase,
+        self.phase_log[-1].update(end_evaluations=self.n_distinct, generations=self._generations_in_phase,
                                   ended=reason)
         if self.phase + 1 < len(self.phases):
             self._start_phase(self.phase + 1)
             return True
+        last = f"phase {self.phase + 1} ({self.phases[self.phase].name})"
+        self.stop_reason = (f"{last} produced no new design after {self.mating_attempts} matings"
+                            if reason == "no new designs" else f"{last} ended after its {reason}")
         self.termination.force_termination = True
         return False
 
@@ -281,26 +271,13 @@ class PhasedGA(GeneticAlgorithm):
         self.mating = self._mating(self.phases[index])
         self.pop = self.archive_best(self.pop_size)
         self.phase_log.append({"phase": index, "name": self.phases[index].name,
-                               "start_evaluations": len(self.evaluated)})
+                               "start_evaluations": self.n_distinct})
 
     def archive_best(self, n: int) -> Population:
         """The best n individuals evaluated in this run under the algorithm's survival (feasibility first, then
         objective; rank and crowding for several objectives)."""
-        return self.survival.do(self.problem, self.evaluated, n_survive=n, algorithm=self,
+        return self.survival.do(self.problem, self.evaluator.population(self.problem), n_survive=n, algorithm=self,
                                 random_state=self.random_state)
-
-    def _remember(self, pop: Population | None) -> None:
-        """Append the individuals of ``pop`` whose genome is new to :attr:`evaluated` (vectorised by keys)."""
-        if pop is None or len(pop) == 0:
-            return
-        keys = self._keys(pop.get("X"))
-        _, first = np.unique(keys, return_index=True)
-        first = np.sort(first)
-        new = first[~np.isin(keys[first], self._seen)]
-        self.evaluated = Population.merge(self.evaluated, pop[new])
-        self._seen = np.union1d(self._seen, keys[new])
-        if isinstance(self.eliminate_duplicates, RunDuplicateElimination):
-            self.eliminate_duplicates.seen = self._seen
 
     def operator_parameters(self) -> dict[str, float]:
         """Parameters of the crossover and mutation in use: crossover_prob, crossover_eta, mutation_prob,

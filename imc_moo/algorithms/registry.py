@@ -2,9 +2,8 @@
 
 A builder is called as ``builder(problem, budget, **knobs)`` with the :class:`~imc_moo.problem.WorkloadSetProblem`
 to search and the distinct-evaluation budget, and returns either a pymoo ``Algorithm`` (run on ``problem``) or a
-pair ``(algorithm, pymoo_problem)`` when the algorithm must see another view of the problem (e.g.
-:class:`~imc_moo.algorithms.scalarize.ScalarizedProblem`; that view must evaluate through ``problem`` so the
-archive fills). Its knobs are its keyword parameters after ``budget``: :func:`knob_names` lists them and
+pair ``(algorithm, pymoo_problem)`` when the algorithm must see another view of the problem (e.g. the EDAP view
+``problem.with_objectives("edap")``; a view evaluates the same designs, so the run's ledger caches them once). Its knobs are its keyword parameters after ``budget``: :func:`knob_names` lists them and
 :func:`imc_moo.algorithms.run_algorithm` rejects any other. Register more with ``ALGORITHMS[name] = builder``.
 """
 
@@ -28,7 +27,6 @@ from pymoo.util.ref_dirs import get_reference_directions
 from ..problem import WorkloadSetProblem
 from .phased_ga import METHOD_PHASES, Phase, PhasedGA
 from .random_search import RandomSearch
-from .scalarize import ScalarizedProblem
 
 Builder = Callable[..., object]
 
@@ -126,9 +124,9 @@ def build_nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | Non
 def build_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
              crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20):
     """pymoo's single-objective GA with integer SBX/PM; on a 3-objective problem it minimises the aggregated
-    EDAP through a :class:`ScalarizedProblem` view."""
+    EDAP (the problem's ``with_objectives("edap")`` view)."""
     algorithm = GA(pop_size=pop_size, **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
-    return algorithm if problem.n_obj == 1 else (algorithm, ScalarizedProblem(problem))
+    return algorithm if problem.n_obj == 1 else (algorithm, problem.with_objectives("edap"))
 
 
 @_register("random")

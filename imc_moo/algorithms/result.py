@@ -1,5 +1,5 @@
 """The outcome of one search run: the archive of the designs it evaluated, its per-generation history, its best
-design and Pareto front."""
+design, Pareto front and why it stopped."""
 
 from __future__ import annotations
 
@@ -11,55 +11,36 @@ import pandas as pd
 from pymoo.core.callback import Callback
 from pymoo.core.result import Result
 
-from ..export import best_row, pareto_front
+from ..indicators import best_row, pareto_front
+from ..ledger import Ledger
 from ..problem import WorkloadSetProblem
 
 HISTORY_COLUMNS = ("generation", "phase", "evaluations", "best_edap", "feasible_fraction")
 
 
-class HistoryCallback(Callback):
-    """Records one row per generation of a run on ``problem`` (a pymoo callback).
+class RunHistory:
+    """One row per generation of a run (:data:`HISTORY_COLUMNS`), read off the run's root ledger.
 
-    Row keys (:data:`HISTORY_COLUMNS`): ``generation`` (pymoo's n_gen, 1 = initial population), ``phase`` (the
-    algorithm's ``phase_label`` attribute if it has one, e.g. :class:`~imc_moo.algorithms.phased_ga.PhasedGA`,
-    else ""), ``evaluations`` (distinct designs evaluated so far in the run), ``best_edap`` (least aggregated EDAP
-    [mJ*ms*mm2] of the feasible designs evaluated so far, NaN until one is feasible) and ``feasible_fraction`` (of
-    the algorithm's population after that generation).
+    Row keys: ``generation`` (pymoo's n_gen for a single search, 1 = initial population; a run-wide counter for
+    runs made of several searches), ``phase`` (e.g. the phased GA's phase, a baseline's workload or stage),
+    ``evaluations`` (distinct designs the whole run has evaluated so far), ``best_edap`` (least aggregated EDAP
+    [mJ*ms*mm2] of the feasible designs in the root ledger's cache so far, NaN until one is feasible) and
+    ``feasible_fraction`` (of the algorithm's population after that generation).
 
     Args:
-        problem: the workload-set problem whose archive the run fills (the one the algorithm evaluates, or the
-            base of a :class:`~imc_moo.algorithms.scalarize.ScalarizedProblem`).
-        start: archive size when the run started; only later designs count.
+        ledger: the run's root ledger.
         progress: optional callable fed each row as a dict (e.g. :class:`imc_moo.progress.Progress`).
     """
 
-    def __init__(self, problem: WorkloadSetProblem, start: int = 0,
-                 progress: Callable[[Mapping], None] | None = None):
-        super().__init__()
-        self.problem = problem
-        self.start = int(start)
+    def __init__(self, ledger: Ledger, progress: Callable[[Mapping], None] | None = None):
+        self.ledger = ledger.root
         self.progress = progress
         self.rows: list[dict] = []
-        self._scanned = self.start
-        self._best = np.inf
 
-    def notify(self, algorithm) -> None:
-        n = self.problem.n_evaluated
-        if n > self._scanned:
-            ev = self.problem.archive.results
-            feasible = (ev.G[self._scanned:n] <= 0).all(axis=1)
-            if feasible.any():
-                self._best = min(self._best, float(ev.edap[self._scanned:n][feasible].min()))
-            self._scanned = n
-        pop = algorithm.pop
-        cv = np.asarray(pop.get("CV"), dtype=float).ravel() if pop is not None and len(pop) else np.empty(0)
-        row = {
-            "generation": int(algorithm.n_gen),
-            "phase": getattr(algorithm, "phase_label", ""),
-            "evaluations": n - self.start,
-            "best_edap": self._best if np.isfinite(self._best) else np.nan,
-            "feasible_fraction": float((cv <= 0).mean()) if len(cv) else np.nan,
-        }
+    def record(self, phase: str, feasible_fraction: float, generation: int | None = None) -> None:
+        row = {"generation": len(self.rows) + 1 if generation is None else int(generation), "phase": phase,
+               "evaluations": self.ledger.spent, "best_edap": self.ledger.best_edap,
+               "feasible_fraction": float(feasible_fraction)}
         self.rows.append(row)
         if self.progress is not None:
             self.progress(row)
@@ -69,15 +50,29 @@ class HistoryCallback(Callback):
         return pd.DataFrame(self.rows, columns=list(HISTORY_COLUMNS))
 
 
-def run_archive(problem: WorkloadSetProblem, start: int = 0) -> pd.DataFrame:
-    """``problem.archive.frame(problem)`` restricted to the designs evaluated after the first ``start``;
-    ``eval_order`` counts from 0 at the run's first design."""
-    frame = problem.archive.frame(problem)
-    if frame.empty:
-        return frame
-    frame = frame.iloc[start:].reset_index(drop=True)
-    frame["eval_order"] -= start
-    return frame
+class HistoryCallback(Callback):
+    """A pymoo callback recording one :class:`RunHistory` row per generation.
+
+    Args:
+        history: the run's history.
+        phase: a fixed phase label (a baseline's sub-search; generations then count run-wide); None = the
+            algorithm's ``phase_label`` attribute if it has one (e.g.
+            :class:`~imc_moo.algorithms.phased_ga.PhasedGA`), else "", with pymoo's n_gen as the generation.
+    """
+
+    def __init__(self, history: RunHistory, phase: str | None = None):
+        super().__init__()
+        self.history = history
+        self.phase = phase
+
+    def notify(self, algorithm) -> None:
+        pop = algorithm.pop
+        cv = np.asarray(pop.get("CV"), dtype=float).ravel() if pop is not None and len(pop) else np.empty(0)
+        fraction = float((cv <= 0).mean()) if len(cv) else np.nan
+        if self.phase is None:
+            self.history.record(getattr(algorithm, "phase_label", ""), fraction, int(algorithm.n_gen))
+        else:
+            self.history.record(self.phase, fraction)
 
 
 @dataclass
@@ -85,18 +80,20 @@ class RunResult:
     """One search run.
 
     Attributes:
-        algorithm: registry name of the algorithm.
+        algorithm: name of the algorithm.
         problem: the workload-set problem searched.
         seed: the run's seed.
-        budget: distinct-evaluation budget.
-        evaluations: distinct designs the run evaluated (= ``len(archive)``; for the multi-search baselines of
-            :mod:`.baselines`, the distinct model evaluations of all their searches, single-workload ones included).
-        archive: every distinct design of the run evaluated on the set problem, in evaluation order
-            (:func:`run_archive`: decoded design, ``energy_j`` [J], ``latency_s`` [s], ``area_mm2``, ``edap``
+        budget: the hard cap on distinct designs evaluated.
+        evaluations: distinct designs the run evaluated (its ledger's ``spent``; for the multi-search baselines of
+            :mod:`.baselines`, the designs of all their searches, single-workload ones included).
+        archive: every distinct design of the run evaluated on ``problem``, in evaluation order
+            (:meth:`Ledger.frame`: decoded design, ``energy_j`` [J], ``latency_s`` [s], ``area_mm2``, ``edap``
             [mJ*ms*mm2], ``feasible``, ``cv``, per-workload columns, ``eval_order``).
         history: one row per generation (:data:`HISTORY_COLUMNS`).
         wall_time_s: wall-clock time of the search [s].
-        pymoo_result: pymoo's ``Result`` (None for runs not driven by a single ``minimize``).
+        stop_reason: why the run stopped (e.g. "budget of 3,300 designs reached").
+        ledger: the run's ledger (its cache holds the genomes of ``archive``).
+        pymoo_result: pymoo's ``Result`` (None for runs not driven by a single pymoo algorithm).
         extra: run-specific payload merged into ``best.json`` (plain Python values; e.g. a baseline's
             per-workload references or stages), empty by default.
     """
@@ -109,6 +106,8 @@ class RunResult:
     archive: pd.DataFrame
     history: pd.DataFrame
     wall_time_s: float
+    stop_reason: str
+    ledger: Ledger
     pymoo_result: Result | None = None
     extra: dict = field(default_factory=dict)
 
@@ -119,7 +118,10 @@ class RunResult:
             raise ValueError(f"run {self.algorithm!r} evaluated no design")
         return best_row(self.archive)
 
+    def best_genome(self) -> np.ndarray:
+        """The genome (n_var,) of :attr:`best`."""
+        return self.ledger.store.genomes[int(self.best.name)]
+
     def pareto(self) -> pd.DataFrame:
-        """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by ``edap``.
-        Designs with identical objective vectors are kept once (the first evaluated)."""
+        """Feasible, mutually non-dominated archive rows in (energy_j, latency_s, area_mm2), sorted by ``edap``."""
         return self.archive if self.archive.empty else pareto_front(self.archive)

@@ -6,19 +6,18 @@ from pymoo.core.termination import Termination
 
 
 def distinct_evaluations(algorithm) -> int:
-    """Distinct designs the algorithm's problem has evaluated: ``problem.n_evaluated`` when the problem keeps an
-    archive (e.g. :class:`~imc_moo.problem.WorkloadSetProblem`), else pymoo's evaluation counter."""
-    n = getattr(algorithm.problem, "n_evaluated", None)
-    return int(algorithm.evaluator.n_eval if n is None else n)
+    """Distinct designs the algorithm has evaluated: its ledger's ``spent`` (:class:`imc_moo.ledger.Ledger`),
+    else pymoo's evaluation counter."""
+    evaluator = algorithm.evaluator
+    return int(getattr(evaluator, "spent", evaluator.n_eval))
 
 
 class DistinctEvaluations(Termination):
     """Stop once ``budget`` distinct designs have been evaluated; progress = evaluations / budget.
 
-    pymoo checks termination between generations, so a run stops at the first generation boundary at or past the
-    budget and may overshoot it by at most one generation's offspring. Re-visited designs are read from the
-    problem's archive and do not count. The count is the problem's whole archive, so reset it before a run
-    (:func:`imc_moo.algorithms.run_algorithm` does).
+    For plain ``pymoo.optimize.minimize`` runs: pymoo checks termination between generations, so such a run may
+    overshoot by one generation. :func:`imc_moo.algorithms.run_algorithm` instead caps the run's ledger, which
+    clips the last batch, so a budget is never exceeded there.
     """
 
     def __init__(self, budget: int):
