@@ -11,57 +11,45 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from .algorithms import run_algorithm
+from .config import ConfigError, algorithm_factory, build_problem, compose_config, one_line
 from .export import best_row, pareto_front, write_best, write_tables
+from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 from .problem import WorkloadSetProblem
 from .progress import Progress
 
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+__all__ = ["CONF_DIR", "ConfigError", "build", "check_overrides", "cli", "main", "run", "run_label"]
 
 
-class ConfigError(ValueError):
-    """A configuration value that cannot work; the message names the key and the fix."""
-
-
-def build_problem(cfg: DictConfig) -> WorkloadSetProblem:
-    """The :class:`WorkloadSetProblem` described by a ``problem`` config node."""
-    p = OmegaConf.to_container(cfg, resolve=True)
-    return WorkloadSetProblem(workloads=p["workloads"], memory=p["memory"], objectives=p["objectives"],
-                              aggregation=p["aggregation"], area_limit_mm2=float(p["area_limit_mm2"]),
-                              technology_nm=p["technology_nm"], space=p.get("space"),
-                              weights_on_chip=p.get("weights_on_chip"), voltages=p.get("voltages"))
-
-
-def algorithm_knobs(cfg: DictConfig) -> dict:
-    """The algorithm node without its name, as plain Python values."""
-    knobs = OmegaConf.to_container(cfg, resolve=True)
-    knobs.pop("name", None)
-    return knobs
+def build(cfg: DictConfig) -> tuple[WorkloadSetProblem, str, Callable]:
+    """The problem and the algorithm (name, factory) of a composed config, every value checked: whatever is
+    wrong fails here, before a run directory exists."""
+    if cfg.budget <= 0:
+        raise ConfigError(f"budget must be a positive number of designs, got {cfg.budget}: e.g. budget=3300")
+    problem = build_problem(cfg.problem)
+    name, factory = algorithm_factory(cfg.algorithm)
+    return problem, name, factory
 
 
 def run(cfg: DictConfig, outdir: Path) -> dict:
     """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload."""
+    problem, name, factory = build(cfg)
     budget = cfg.budget
-    if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
-        raise ConfigError(f"budget must be a positive number of designs, got {budget!r}: e.g. budget=3300")
-    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
-        raise ConfigError(f"seed must be an integer, got {cfg.seed!r}: e.g. seed=0")
-    problem = build_problem(cfg.problem)
     outdir.mkdir(parents=True, exist_ok=True)
     if not _writable(outdir):
         raise ConfigError(f"cannot write to the output directory {outdir}: choose another with hydra.run.dir=...")
-    progress = Progress(cfg.algorithm.name, budget, enabled=bool(cfg.progress))
+    progress = Progress(name, budget, enabled=cfg.progress)
     start = time.perf_counter()
-    result = run_algorithm(cfg.algorithm.name, problem, budget=budget, seed=cfg.seed, progress=progress,
-                           **algorithm_knobs(cfg.algorithm))
+    result = run_algorithm(factory, problem, budget=budget, seed=cfg.seed, progress=progress)
     wall = time.perf_counter() - start
     progress.close()
-    meta = {"algorithm": cfg.algorithm.name, "label": run_label(cfg), "problem": cfg.problem.name,
+    meta = {"algorithm": name, "label": run_label(cfg), "problem": cfg.problem.name,
             "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
             "budget": budget, "evaluations": result.evaluations, "stop_reason": result.stop_reason,
             "wall_time_s": round(wall, 3), **result.extra}
@@ -85,6 +73,8 @@ def run_label(cfg: DictConfig) -> str:
         task = []
     keys = sorted(o.split("=", 1)[0].split(".", 1)[1] for o in task if o.startswith("algorithm."))
     values = [OmegaConf.select(cfg.algorithm, k) for k in keys]
+    values = [OmegaConf.to_container(v, resolve=True) if isinstance(v, (DictConfig, ListConfig)) else v
+              for v in values]
     return cfg.algorithm.name + "".join(f"[{k}={json.dumps(v) if not isinstance(v, str) else v}]"
                                         for k, v in zip(keys, values))
 
@@ -115,20 +105,13 @@ def main(cfg: DictConfig) -> float:
     return edap
 
 
-def _one_line(err: Exception) -> str:
-    """Hydra's multi-line composition errors as one line (option lists kept, search-path dump dropped)."""
-    text = str(err).split("Config search path")[0]
-    return " ".join(text.replace("\t", " ").split())
-
-
 def check_overrides(overrides: list[str]) -> None:
-    """Compose the config once with the command-line overrides so a bad group option, key or value fails
-    with one line before Hydra starts (Hydra itself prints several lines)."""
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="check"):
-        cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
-        run_dir = Path(cfg.hydra.run.dir)
+    """Compose the config once with the command-line overrides and build its problem and algorithm, so a bad
+    group option, key, type or value fails with one line before Hydra starts (and before a run directory
+    exists; Hydra itself prints several lines)."""
+    cfg = compose_config(overrides, return_hydra_config=True)
+    run_dir = Path(cfg.hydra.run.dir)
+    build(cfg)
     ancestor = run_dir.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent
@@ -162,7 +145,7 @@ def cli() -> None:
         try:
             check_overrides(args)
         except Exception as err:  # noqa: BLE001 - any composition error is bad input here
-            print(f"imc-moo: error: {_one_line(err)}", file=sys.stderr)
+            print(f"imc-moo: error: {one_line(err)}", file=sys.stderr)
             sys.exit(2)
     main()
 

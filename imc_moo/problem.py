@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,8 @@ from pymoo.core.problem import Problem
 
 from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network
 from .model.cost import Designs, chip_cells, weight_cells
-from .space import DesignSpace, make_space
+from .hardware import HardwareError, memory_technology
+from .space import DesignSpace, make_space, space_from_lists
 from .workloads import load_workloads, resolve_workloads
 
 AGGREGATIONS = ("max", "mean", "sum", "geomean")
@@ -112,43 +113,65 @@ class WorkloadSetProblem(Problem):
 
     Args:
         workloads: a set name (``cnn4``, ``mixed9``), a network or a list of them.
-        memory: ``"rram"`` or ``"sram"``.
-        objectives: ``"eda"`` (energy, delay, area) or ``"edap"`` (their product).
+        memory: a memory technology of :mod:`imc_moo.hardware` (``"rram"``, ``"sram"``).
+        objectives: ``"eda"`` (energy, delay, area), ``"edap"`` (their product) or ``"edap_cost"``.
         aggregation: how per-network energy and delay combine: ``max``, ``mean``, ``sum`` or ``geomean``.
         area_limit_mm2: chip-area constraint (default 800 mm2).
-        technology_nm: node in nm, or a list of nodes to search as an extra gene.
-        space: design-space variant (``rram``, ``sram``, ``sram_large``) or a :class:`DesignSpace`;
-            default: ``rram`` for RRAM, ``sram_large`` for SRAM sets with more than four networks, else ``sram``.
-        weights_on_chip: require every weight to fit on chip (default: True for RRAM, False for SRAM, which
-            streams weights from DRAM).
-        voltages: override the voltage list (e.g. :data:`imc_moo.space.EXTENDED_VOLTAGES`, 0.45-1.10 V, SRAM).
+        space: the design space: value lists per parameter (a mapping as in ``conf/space/*.yaml``), the name of a
+            packaged value-list file (``rram``, ``sram``, ``sram_large``, ``sram_technology``) or a
+            :class:`DesignSpace`; default the memory's lists for the set's size (:meth:`MemoryTechnology.default_space`).
+        technology_nm: a node in nm or a list of nodes to search as a gene, replacing the space's node list.
+        voltages: replaces the space's voltage list.
+        weights_on_chip: require every weight to fit on chip (default: the memory keeps its weights resident,
+            e.g. RRAM; SRAM streams them from DRAM).
+        name: a label for the problem (e.g. the config's name).
+        hv: hypervolume bounds ``{"ideal": {...}, "reference": {...}}`` per objective (:mod:`imc_moo.indicators`),
+            or None.
     """
 
     def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
                  aggregation: str = "max", area_limit_mm2: float = 800.0,
-                 technology_nm: int | Sequence[int] = 32, space: str | DesignSpace | None = None,
-                 weights_on_chip: bool | None = None, voltages: Sequence[float] | None = None):
+                 space: str | Mapping | DesignSpace | None = None, technology_nm: int | Sequence[int] | None = None,
+                 voltages: Sequence[float] | None = None, weights_on_chip: bool | None = None, name: str = "",
+                 hv: Mapping | None = None):
         if objectives not in OBJECTIVES:
             raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
         if aggregation not in AGGREGATIONS:
             raise ProblemError(f"unknown aggregation {aggregation!r}: use one of {', '.join(AGGREGATIONS)}")
-        if not np.isfinite(area_limit_mm2) or area_limit_mm2 <= 0:
-            raise ProblemError(f"area_limit_mm2 must be a positive number of mm2, got {area_limit_mm2}")
+        if isinstance(area_limit_mm2, bool) or not isinstance(area_limit_mm2, (int, float)) \
+                or not np.isfinite(area_limit_mm2) or area_limit_mm2 <= 0:
+            raise ProblemError(f"area_limit_mm2 must be a positive number of mm2, got {area_limit_mm2!r}")
+        try:
+            tech = memory_technology(memory)
+        except HardwareError as err:
+            raise ProblemError(str(err)) from None
         self.workloads = resolve_workloads(workloads)
         self.networks = load_workloads(self.workloads)
-        memory = str(memory).lower()
-        if not isinstance(space, DesignSpace):
-            variant = space or ("sram_large" if memory == "sram" and len(self.workloads) > 4 else None)
-            space = make_space(memory, variant, technology_nm=technology_nm, voltages=voltages)
-        if space.memory != memory:
-            raise ProblemError(f"design space {space.name!r} is for {space.memory}, not {memory}")
+        if isinstance(space, DesignSpace):
+            if technology_nm is not None or voltages is not None:
+                raise ProblemError("technology_nm and voltages replace lists of a space by name or by lists; "
+                                   "build the DesignSpace with them instead")
+        elif isinstance(space, Mapping):
+            lists = dict(space)
+            if technology_nm is not None:
+                lists["technology_nm"] = [technology_nm] if np.isscalar(technology_nm) else list(technology_nm)
+            if voltages is not None:
+                lists["voltage"] = list(voltages)
+            space = space_from_lists(tech.name, lists)
+        else:
+            space = make_space(tech.name, space or tech.default_space(len(self.workloads)),
+                               technology_nm=technology_nm, voltages=voltages)
+        if space.memory != tech.name:
+            raise ProblemError(f"design space {space.name!r} is for {space.memory}, not {tech.name}")
         self.space = space
-        self.memory = memory
+        self.memory = tech.name
+        self.name = name or f"{tech.name}_{'+'.join(self.workloads)}"
+        self.hv = hv
         self.objectives = objectives
         self.aggregation = aggregation
         self.area_limit_mm2 = float(area_limit_mm2)
-        self.weights_on_chip = (memory == "rram") if weights_on_chip is None else bool(weights_on_chip)
-        self._theta = [energy_coefficients(memory, n.name) for n in self.networks]
+        self.weights_on_chip = tech.weights_resident if weights_on_chip is None else bool(weights_on_chip)
+        self._theta = [energy_coefficients(tech.name, n.name) for n in self.networks]
         n_capacity = len(self.networks) if self.weights_on_chip else 0
         super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives], n_ieq_constr=n_capacity + 2,
                          xl=space.xl, xu=space.xu, vtype=int)

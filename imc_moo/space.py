@@ -9,88 +9,57 @@ columns are named like the reference data: ``voltage`` [V], ``bits_per_cell``, `
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import yaml
 
-MEMORIES = ("rram", "sram")
+from .hardware import (DEFAULT_TECHNOLOGY_NM, DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, TECHNOLOGIES_NM,
+                       DesignError, HardwareError, memory_technology)
+from .model.tables import coverage
+from .paths import CONF_DIR
 
-#: Design columns, in the order every design table uses.
-DESIGN_COLUMNS = (
-    "voltage",
-    "bits_per_cell",
-    "base_latency_s",
-    "xbar_rows",
-    "xbar_cols",
-    "router_group",
-    "tiles_per_chip",
-    "macros_per_tile",
-    "glb_depth",
-    "glb_mib",
-    "technology_nm",
-)
+__all__ = [
+    "DEFAULT_TECHNOLOGY_NM", "DESIGN_COLUMNS", "DesignError", "DesignSpace", "GLB_WORDS_PER_MIB", "MEMORIES",
+    "TECHNOLOGIES_NM", "available_spaces", "hamming", "make_space", "space_from_lists", "space_lists",
+]
 
-#: GLB words are 2048 bits, so 1 MiB = 2**23 bits = 4096 words.
-GLB_WORDS_PER_MIB = 4096
-
-TECHNOLOGIES_NM = (7, 10, 14, 22, 32, 45)
-DEFAULT_TECHNOLOGY_NM = 32
-
-_VOLTAGES = (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85)
-_BASE_LATENCIES_S = (1e-9, 2e-9, 4e-9, 6e-9, 8e-9, 1e-8)
+#: Where the value lists live: ``conf/space/<name>.yaml`` (also the Hydra config group ``space``).
+SPACE_DIR = "space"
+#: Keys of a space file that are not value lists.
+_META_KEYS = ("name", "memory", "defaults")
 
 
-def _glb_depths(mib: Sequence[float]) -> tuple[int, ...]:
-    return tuple(int(m * GLB_WORDS_PER_MIB) for m in mib)
+def available_spaces() -> list[str]:
+    """Names of the packaged value-list files ``conf/space/*.yaml``."""
+    from pathlib import Path
+
+    return sorted(p.stem for p in (Path(CONF_DIR) / SPACE_DIR).glob("*.yaml"))
 
 
-#: METHOD.md §1.3 (RRAM, 9 genes): 12,096,000 designs.
-RRAM_VALUES: dict[str, tuple] = {
-    "voltage": _VOLTAGES,
-    "bits_per_cell": (1, 2, 3, 4, 5, 6, 7, 8),
-    "base_latency_s": _BASE_LATENCIES_S,
-    "xbar_rows": (32, 64, 128, 256, 512),
-    "xbar_cols": (32, 64, 128, 256, 512),
-    "router_group": (1, 2, 4, 8, 16, 32),
-    "tiles_per_chip": (4, 8, 16, 32, 64),
-    "macros_per_tile": (4, 8, 16, 32, 64, 128),
-    "glb_depth": _glb_depths((0.5, 1, 2, 4, 8, 16, 32)),
-}
+@functools.lru_cache(maxsize=None)
+def _space_file(name: str) -> tuple[tuple[str, Any], ...]:
+    from pathlib import Path
 
-#: METHOD.md §1.4, the 4-workload SRAM file's lists in full (the original's bounds cut off X,Y = 512 and 128 MiB).
-SRAM_VALUES: dict[str, tuple] = {
-    "voltage": _VOLTAGES,
-    "base_latency_s": _BASE_LATENCIES_S,
-    "xbar_rows": (16, 32, 64, 128, 256, 512),
-    "xbar_cols": (16, 32, 64, 128, 256, 512),
-    "router_group": (1, 2, 4, 6, 8, 16),
-    "tiles_per_chip": (2, 4, 8, 16, 32),
-    "macros_per_tile": (2, 4, 8, 16, 32, 64),
-    "glb_depth": _glb_depths((1, 2, 4, 8, 16, 32, 64, 128)),
-}
-
-#: METHOD.md §1.4, the 9-workload ("large") SRAM file: 4,064,256 designs.
-SRAM_LARGE_VALUES: dict[str, tuple] = {
-    **SRAM_VALUES,
-    "router_group": (1, 2, 4, 6, 8, 16, 32),
-    "tiles_per_chip": (2, 4, 8, 16, 32, 64),
-    "macros_per_tile": (2, 4, 8, 16, 32, 64, 128),
-}
-
-#: The technology/cost study's extended voltage list (METHOD.md §6.5), 0.45-1.10 V.
-EXTENDED_VOLTAGES = tuple(round(0.45 + 0.05 * i, 2) for i in range(14))
-
-SPACE_VALUES: dict[str, dict[str, tuple]] = {
-    "rram": RRAM_VALUES,
-    "sram": SRAM_VALUES,
-    "sram_large": SRAM_LARGE_VALUES,
-}
+    path = Path(CONF_DIR) / SPACE_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise DesignError(f"unknown design-space variant {name!r}: use one of {', '.join(available_spaces())}")
+    data = yaml.safe_load(path.read_text()) or {}
+    merged: dict[str, Any] = {}
+    for base in data.get("defaults", []):  # a file extends the files it names (Hydra's defaults list)
+        if isinstance(base, str) and base not in ("schema", "_self_"):
+            merged.update(_space_file(base))
+    merged.update((k, v) for k, v in data.items() if k != "defaults")
+    return tuple(merged.items())
 
 
-class DesignError(ValueError):
-    """A design or genome that is not in the design space; the message names the column, value and fix."""
+def space_lists(name: str) -> dict[str, Any]:
+    """The value lists of ``conf/space/<name>.yaml`` (with the files it extends): ``name`` plus one list per
+    design parameter (``glb_mib`` in MiB)."""
+    return dict(_space_file(name))
 
 
 @dataclass(frozen=True)
@@ -231,44 +200,107 @@ class DesignSpace:
         return genomes @ radix
 
 
+def space_from_lists(memory: str, lists: Mapping[str, Any], name: str = "") -> DesignSpace:
+    """A design space from one value list per design parameter (as in ``conf/space/*.yaml``; ``glb_mib`` in MiB
+    or ``glb_depth`` in 2048-bit words): a list of one value fixes the parameter, a longer one makes it a gene.
+
+    Every value is checked against the memory technology (bits per cell) and the cost model's tables, so a space
+    the model cannot evaluate fails here, naming the parameter, the value and the values allowed."""
+    tech = _technology(memory)
+    lists = dict(lists)
+    name = name or str(lists.get("name") or tech.name)
+    if lists.get("memory", tech.name) != tech.name:
+        raise DesignError(f"design space {name!r} is for {lists['memory']}, not {tech.name}: use a {tech.name} space "
+                          f"(e.g. space={tech.space})")
+    lists = {k: v for k, v in lists.items() if k not in _META_KEYS}
+    if "glb_mib" in lists:
+        if "glb_depth" in lists:
+            raise DesignError(f"space {name!r} gives both glb_mib and glb_depth: give one of them")
+        lists["glb_depth"] = [_integral(m * GLB_WORDS_PER_MIB, "glb_mib", m) for m in _as_list(lists.pop("glb_mib"))]
+    needed = [c for c in DESIGN_COLUMNS if c != "glb_mib"]
+    unknown = sorted(set(lists) - set(needed))
+    if unknown:
+        raise DesignError(f"space {name!r}: unknown design parameter {unknown[0]!r}: use {', '.join(needed)}")
+    missing = [c for c in needed if c not in lists]
+    if missing:
+        raise DesignError(f"space {name!r} gives no values for {missing}: add a list for each")
+    allowed = {**coverage(tech.name), "bits_per_cell": tech.bits_per_cell}
+    values: dict[str, tuple] = {}
+    fixed: dict[str, float] = {}
+    for key in needed:
+        vals = _as_list(lists[key])
+        if not vals:
+            raise DesignError(f"space.{key} is empty: give at least one value")
+        typed = tuple(float(v) if key in ("voltage", "base_latency_s") else _integral(v, key, v) for v in vals)
+        if any(not np.isfinite(v) or v <= 0 for v in typed):
+            raise DesignError(f"space.{key}={list(vals)} must hold positive numbers")
+        if key in allowed:
+            grid = np.asarray(allowed[key], dtype=float)
+            bad = [v for v in typed if not np.isclose(grid, v, rtol=1e-9, atol=0).any()]
+            if bad:
+                shown = [g / GLB_WORDS_PER_MIB for g in allowed[key]] if key == "glb_depth" else list(allowed[key])
+                what = "glb_mib" if key == "glb_depth" else key
+                value = bad[0] / GLB_WORDS_PER_MIB if key == "glb_depth" else bad[0]
+                raise DesignError(f"space.{what}={value:g} is outside what the {tech.name.upper()} cost model covers "
+                                  f"({tech.description}): use values from {shown}")
+        if len(typed) == 1:
+            fixed[key] = typed[0]
+        else:
+            values[key] = typed
+    return DesignSpace(memory=tech.name, values=values, fixed=fixed, name=name)
+
+
 def make_space(
     memory: str,
     variant: str | None = None,
-    technology_nm: int | Sequence[int] = DEFAULT_TECHNOLOGY_NM,
+    technology_nm: int | Sequence[int] | None = None,
     voltages: Sequence[float] | None = None,
 ) -> DesignSpace:
-    """Build a design space.
+    """A packaged design space (``conf/space/<variant>.yaml``), optionally with another node list or voltage list.
 
     Args:
         memory: ``"rram"`` or ``"sram"``.
-        variant: value-list family: ``"rram"``, ``"sram"`` (4-workload lists) or ``"sram_large"`` (9-workload
-            lists). Defaults to ``memory``.
-        technology_nm: a fixed node, or a list of nodes to search as an extra (last) gene.
-        voltages: override the voltage list (e.g. :data:`EXTENDED_VOLTAGES` for the cost study).
+        variant: the value-list file: ``"rram"``, ``"sram"`` (4-workload lists), ``"sram_large"`` (9-workload
+            lists), ``"sram_technology"``; default the memory's own (:mod:`imc_moo.hardware`).
+        technology_nm: a fixed node, or a list of nodes to search as an extra (last) gene; default the file's.
+        voltages: override the voltage list (e.g. the technology study's 0.45-1.10 V).
     """
-    memory = str(memory).lower()
-    if memory not in MEMORIES:
-        raise DesignError(f"unknown memory {memory!r}: use one of {', '.join(MEMORIES)}")
-    variant = variant or memory
-    if variant not in SPACE_VALUES:
-        raise DesignError(f"unknown design-space variant {variant!r}: use one of {', '.join(SPACE_VALUES)}")
-    if (variant == "rram") != (memory == "rram"):
-        raise DesignError(f"variant {variant!r} does not fit memory {memory!r}")
-    values = dict(SPACE_VALUES[variant])
+    tech = _technology(memory)
+    variant = variant or tech.space
+    lists = space_lists(variant)
+    if technology_nm is not None:
+        nodes = [technology_nm] if np.isscalar(technology_nm) else list(technology_nm)
+        for node in nodes:
+            if not float(node).is_integer() or int(node) not in TECHNOLOGIES_NM:
+                raise DesignError(f"technology_nm={node} is not supported: use one of {TECHNOLOGIES_NM}")
+        lists["technology_nm"] = nodes
     if voltages is not None:
-        values["voltage"] = tuple(float(v) for v in voltages)
-    fixed: dict[str, float] = {}
-    if memory == "sram":
-        fixed["bits_per_cell"] = 1  # SRAM cells hold one bit (METHOD.md §1.4)
-    nodes = (technology_nm,) if np.isscalar(technology_nm) else tuple(technology_nm)
-    for node in nodes:
-        if not float(node).is_integer() or int(node) not in TECHNOLOGIES_NM:
-            raise DesignError(f"technology_nm={node} is not supported: use one of {TECHNOLOGIES_NM}")
-    if len(nodes) == 1:
-        fixed["technology_nm"] = int(nodes[0])
-    else:
-        values["technology_nm"] = tuple(int(n) for n in nodes)
-    return DesignSpace(memory=memory, values=values, fixed=fixed, name=variant)
+        lists["voltage"] = [float(v) for v in voltages]
+    return space_from_lists(tech.name, lists, name=variant)
+
+
+def _technology(memory: str):
+    try:
+        return memory_technology(memory)
+    except HardwareError as err:
+        raise DesignError(str(err)) from None
+
+
+def _as_list(value) -> list:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) and not isinstance(value, np.ndarray):
+        return [value]
+    return list(value)
+
+
+def _integral(value, key: str, shown) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DesignError(f"space.{key}: {shown!r} is not a number") from None
+    if not number.is_integer():
+        raise DesignError(f"space.{key}={shown!r} must be a whole number" + (" of 2048-bit words (glb_mib x 4096)"
+                                                                            if key == "glb_mib" else ""))
+    return int(number)
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -3,18 +3,21 @@ of the reported best, Pareto fronts, and the phased GA against random search."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from imc_moo.algorithms import (
-    ALGORITHMS,
     HISTORY_COLUMNS,
     DistinctEvaluations,
     RunResult,
-    knob_names,
+    available_algorithms,
     run_algorithm,
 )
+from imc_moo.algorithms import configured
+from imc_moo.config import ConfigError, algorithm_config
 from imc_moo.ledger import Ledger
 from imc_moo.problem import PENALTY, WorkloadSetProblem
 
@@ -36,15 +39,29 @@ def test_problem_is_a_pure_function(rram):
     assert not hasattr(rram, "archive") and not hasattr(rram, "n_evaluated")
 
 
-def test_registry_and_errors(rram):
-    assert set(CORE) <= set(ALGORITHMS)
-    assert "n_select" in knob_names(ALGORITHMS["phased_ga"])
+def test_algorithms_are_their_configs_and_errors(rram):
+    assert set(CORE) <= set(available_algorithms())
+    assert "n_select" in algorithm_config("phased_ga")
+    # a config extends another: the 1-phase ablation is the phased GA with one phase
+    one = algorithm_config("phased_ga_1phase")
+    assert [p.name for p in one.phases] == ["early exploration"] and one.n_select == 500
     with pytest.raises(ValueError, match="unknown algorithm 'nope'.*nsga2"):
         run_algorithm("nope", rram)
     with pytest.raises(ValueError, match="unknown option.*popsize.*valid options are.*pop_size"):
         run_algorithm("nsga2", rram, budget=100, popsize=10)
+    with pytest.raises(ConfigError, match="pop_size.*could not be converted to Integer"):
+        run_algorithm("nsga2", rram, budget=100, pop_size="many")
     with pytest.raises(ValueError, match="budget"):
         run_algorithm("random", rram, budget=0)
+
+
+def test_a_factory_runs_like_its_config(rram):
+    """hydra.utils.instantiate of a config node gives a factory; the name and the factory run the same search."""
+    by_name = run_algorithm("nsga2", rram, budget=200, seed=1, pop_size=30)
+    by_factory = run_algorithm(functools.partial(configured.nsga2, pop_size=30, crossover_prob=0.9, crossover_eta=15,
+                                                 mutation_prob=0.9, mutation_eta=20), rram, budget=200, seed=1)
+    assert by_factory.algorithm == "nsga2"
+    pd.testing.assert_frame_equal(by_name.archive, by_factory.archive)
 
 
 @pytest.mark.parametrize("name", CORE)

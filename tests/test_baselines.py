@@ -10,15 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imc_moo.algorithms import (
-    ALGORITHMS,
-    HISTORY_COLUMNS,
-    RUNNERS,
-    RunResult,
-    available_algorithms,
-    run_algorithm,
-    runner_knob_names,
-)
+from imc_moo.algorithms import HISTORY_COLUMNS, RunResult, is_runner, resolve_algorithm, run_algorithm
 from imc_moo.algorithms.baselines import (
     SEQUENTIAL_STAGES,
     largest_network,
@@ -86,17 +78,17 @@ def check_run_shape(r: RunResult, problem: WorkloadSetProblem) -> None:
 
 
 # -- registry ------------------------------------------------------------------------------------------------
-def test_runner_registry(rram):
-    assert {"specialized", "largest_workload", "sequential"} <= set(RUNNERS)
-    assert not set(RUNNERS) & set(ALGORITHMS)
-    assert set(available_algorithms()) == set(RUNNERS) | set(ALGORITHMS)
-    assert runner_knob_names(RUNNERS["sequential"]) == ("start", "passes", "patience")
-    assert runner_knob_names(RUNNERS["specialized"]) == ("inner", "inner_knobs", "budget_per_workload")
+def test_baselines_are_runners_built_from_their_configs(rram):
+    for name in ("specialized", "largest_workload", "sequential"):
+        assert is_runner(resolve_algorithm(name)[1])
+    assert not is_runner(resolve_algorithm("phased_ga")[1])
+    assert set(resolve_algorithm("sequential")[1].keywords) == {"start", "passes", "patience"}
+    assert set(resolve_algorithm("specialized")[1].keywords) == {"inner", "inner_knobs", "budget_per_workload"}
     with pytest.raises(ValueError, match="unknown algorithm 'nope'.*largest_workload.*nsga2.*sequential"):
         run_algorithm("nope", rram)
     with pytest.raises(ValueError, match="unknown option.*top_n.*valid options are inner, inner_knobs, top_k"):
         run_algorithm("largest_workload", rram, 100, top_n=2)
-    with pytest.raises(ValueError, match="inner must be a pymoo algorithm"):
+    with pytest.raises(ValueError, match="inner must be a pymoo algorithm, not the baseline 'sequential'"):
         run_algorithm("specialized", rram, 100, inner="sequential")
     with pytest.raises(ValueError, match="unknown start 'low'"):
         run_algorithm("sequential", rram, 100, start="low")

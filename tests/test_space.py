@@ -15,7 +15,10 @@ from imc_moo.space import (
     DesignError,
     DesignSpace,
     hamming,
+    available_spaces,
     make_space,
+    space_from_lists,
+    space_lists,
 )
 
 EXPECTED_COLUMNS = [
@@ -186,11 +189,11 @@ def test_bad_genome_shapes_and_values():
 def test_make_space_errors():
     with pytest.raises(DesignError, match="memory"):
         make_space("flash")
-    with pytest.raises(DesignError, match="variant"):
+    with pytest.raises(DesignError, match="'sram' is for sram, not rram"):
         make_space("rram", "sram")
-    with pytest.raises(DesignError, match="variant"):
+    with pytest.raises(DesignError, match="'rram' is for rram, not sram"):
         make_space("sram", "rram")
-    with pytest.raises(DesignError, match="variant"):
+    with pytest.raises(DesignError, match="unknown design-space variant 'sram_huge'.*sram_large"):
         make_space("sram", "sram_huge")
     with pytest.raises(DesignError, match="technology_nm"):
         make_space("sram", technology_nm=65)
@@ -291,3 +294,38 @@ def test_voltage_override():
     assert space.size == EXPECTED_SIZES["sram"] // 8 * 2
     designs = space.decode(np.array([[1] + [0] * (space.n_var - 1)]))
     assert designs.voltage.iloc[0] == 0.9
+
+
+def test_value_lists_come_from_conf_and_extend_each_other():
+    sram, large = space_lists("sram"), space_lists("sram_large")
+    assert large["voltage"] == sram["voltage"] and large["tiles_per_chip"][-1] == 64 > sram["tiles_per_chip"][-1]
+    assert set(available_spaces()) >= {"rram", "sram", "sram_large", "sram_technology"}
+    tech = make_space("sram", "sram_technology")
+    assert tech.names[-1] == "technology_nm" and len(tech.values["voltage"]) == 14
+
+
+def test_lists_of_one_value_fix_a_parameter_and_longer_lists_are_genes():
+    lists = {**space_lists("rram"), "xbar_rows": [128], "tiles_per_chip": [8, 16]}
+    space = space_from_lists("rram", lists)
+    assert "xbar_rows" not in space.names and space.fixed["xbar_rows"] == 128
+    assert space.values["tiles_per_chip"] == (8, 16)
+    assert space.size == EXPECTED_SIZES["rram"] // 5 // 5 * 2
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("xbar_rows", [64, 1024], "space.xbar_rows=1024 is outside what the RRAM cost model covers"),
+    ("voltage", [0.3], "space.voltage=0.3 is outside"),
+    ("glb_mib", [1, 3], "space.glb_mib=3 is outside"),
+    ("technology_nm", [65], "space.technology_nm=65 is outside"),
+    ("bits_per_cell", [9], "space.bits_per_cell=9 is outside"),
+    ("router_group", [], "space.router_group is empty"),
+    ("macros_per_tile", ["many"], "not a number"),
+])
+def test_lists_outside_the_cost_model_are_refused(key, value, match):
+    with pytest.raises(DesignError, match=match):
+        space_from_lists("rram", {**space_lists("rram"), key: value})
+
+
+def test_sram_cells_hold_one_bit():
+    with pytest.raises(DesignError, match="bits_per_cell=2 is outside what the SRAM"):
+        space_from_lists("sram", {**space_lists("sram"), "bits_per_cell": [1, 2]})

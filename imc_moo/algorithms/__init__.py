@@ -1,24 +1,25 @@
 """Search algorithms over workload-set problems and a uniform way to run them.
 
-``run_algorithm("phased_ga", WorkloadSetProblem("cnn4", "rram", "edap"), budget=3300, seed=0)`` builds a registered
-algorithm (:data:`ALGORITHMS`, see :mod:`.registry` for the builder protocol), runs it through pymoo's ask-and-tell
-loop (:func:`search`) with the run's :class:`~imc_moo.ledger.Ledger` as its evaluator, capped at ``budget``
-distinct designs, and returns a :class:`RunResult`.
+``run_algorithm("phased_ga", WorkloadSetProblem("cnn4", "rram", "edap"), budget=3300, seed=0)`` builds the
+algorithm from its packaged config (``conf/algorithm/phased_ga.yaml``, typed by :mod:`imc_moo.config`; keyword
+knobs override it), runs it through pymoo's ask-and-tell loop (:func:`search`) with the run's
+:class:`~imc_moo.ledger.Ledger` as its evaluator, capped at ``budget`` distinct designs, and returns a
+:class:`RunResult`. An algorithm is named by its config (:func:`available_algorithms`), or given as a factory:
+``functools.partial(configured.nsga2, pop_size=40)`` (what ``hydra.utils.instantiate`` makes of a config node).
 
-Registered: ``phased_ga`` (the method), ``nsga2``, ``nsga3``, ``ga`` (EDAP-scalarised on 3-objective problems),
-``random``.
+Configured pymoo algorithms (:mod:`.configured`): ``phased_ga`` (the method, and its ablations
+``phased_ga_1phase``, ``phased_ga_2phase``), ``nsga2``, ``nsga3``, ``ga`` (EDAP-scalarised on 3-objective
+problems), ``random``. A factory ``f(problem, budget) -> algorithm or (algorithm, problem view)``.
 
 Procedures made of several searches (the method's baselines, :mod:`.baselines`: ``specialized``,
-``largest_workload``, ``sequential``) are not single pymoo algorithms: they register a *runner* in :data:`RUNNERS`,
-called as ``runner(problem, ledger, seed, history, **knobs) -> (stop_reason, extra)``; its knobs are its
-keyword-only parameters (:func:`runner_knob_names`). Their sub-searches run on child ledgers, so the run's ledger
-counts (and caps) everything. A name is either an algorithm or a runner, never both.
+``largest_workload``, ``sequential``) are *runners*, marked by :func:`runner`, called as
+``runner(problem, ledger, seed, history, **knobs) -> (stop_reason, extra)``. Their sub-searches run on child
+ledgers, so the run's ledger counts (and caps) everything.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
+import functools
 import time
 from typing import Callable, Mapping
 
@@ -31,52 +32,45 @@ from ..problem import WorkloadSetProblem
 from .hamming import HammingDiverseSampling, select_max_min_hamming
 from .phased_ga import METHOD_PHASES, Phase, PhasedGA
 from .random_search import RandomSearch
-from .registry import ALGORITHMS, knob_names
 from .result import HISTORY_COLUMNS, HistoryCallback, RunHistory, RunResult
 from .termination import DistinctEvaluations
 
 __all__ = [
-    "ALGORITHMS", "DistinctEvaluations", "HISTORY_COLUMNS", "HammingDiverseSampling", "HistoryCallback",
-    "METHOD_PHASES", "Phase", "PhasedGA", "RUNNERS", "RandomSearch", "RunHistory", "RunResult",
-    "available_algorithms", "build_algorithm", "knob_names", "run_algorithm", "runner_knob_names", "search",
-    "select_max_min_hamming",
+    "DistinctEvaluations", "HISTORY_COLUMNS", "HammingDiverseSampling", "HistoryCallback", "METHOD_PHASES",
+    "Phase", "PhasedGA", "RandomSearch", "RunHistory", "RunResult", "available_algorithms", "is_runner",
+    "resolve_algorithm", "run_algorithm", "runner", "search", "select_max_min_hamming",
 ]
 
-Runner = Callable[..., tuple[str, dict]]
+def runner(fn: Callable) -> Callable:
+    """Mark ``fn`` as a runner: a procedure of several searches called as
+    ``fn(problem, ledger, seed, history, **knobs) -> (stop_reason, extra)`` instead of a pymoo algorithm builder."""
+    fn.is_runner = True
+    return fn
 
-#: name -> runner for multi-search procedures (e.g. the baselines); names distinct from :data:`ALGORITHMS`.
-RUNNERS: dict[str, Runner] = {}
 
-
-def runner_knob_names(runner: Runner) -> tuple[str, ...] | None:
-    """Knobs a runner accepts: its keyword-only parameters (None if it takes ``**kwargs``)."""
-    params = inspect.signature(runner).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return None
-    return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+def is_runner(factory: Callable) -> bool:
+    """Whether an algorithm factory (a function or a ``functools.partial`` of one) is a :func:`runner`."""
+    return bool(getattr(getattr(factory, "func", factory), "is_runner", False))
 
 
 def available_algorithms() -> list[str]:
-    """Every name :func:`run_algorithm` accepts (pymoo algorithms and runners), sorted."""
-    return sorted(set(ALGORITHMS) | set(RUNNERS))
+    """Every algorithm name :func:`run_algorithm` accepts: the packaged configs ``conf/algorithm/*.yaml``."""
+    from ..config import available_algorithms as names
+
+    return names()
 
 
-def _check_knobs(name: str, valid: tuple[str, ...] | None, knobs: Mapping) -> None:
-    unknown = sorted(set(knobs) - set(valid)) if valid is not None else []
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(unknown)} for algorithm {name!r}: "
-                         f"valid options are {', '.join(valid) or '(none)'}")
+def resolve_algorithm(algorithm: str | Callable, **knobs) -> tuple[str, Callable]:
+    """``(name, factory)`` of an algorithm given by name (its packaged config, ``knobs`` merged in and
+    type-checked) or as a factory (``knobs`` bound to it)."""
+    if isinstance(algorithm, str):
+        from ..config import algorithm_config, algorithm_factory  # the config layer composes conf/ with Hydra
 
-
-def build_algorithm(name: str, problem: WorkloadSetProblem, budget: int, **knobs):
-    """The pymoo algorithm ``name`` (a key of :data:`ALGORITHMS`) configured with ``knobs``, and the problem
-    view it searches: ``(algorithm, problem)`` (e.g. the EDAP view of a three-objective problem for ``ga``)."""
-    if name not in ALGORITHMS:
-        raise ValueError(f"unknown pymoo algorithm {name!r}: use one of {', '.join(sorted(ALGORITHMS))}")
-    builder = ALGORITHMS[name]
-    _check_knobs(name, knob_names(builder), knobs)
-    built = builder(problem, int(budget), **knobs)
-    return built if isinstance(built, tuple) else (built, problem)
+        return algorithm_factory(algorithm_config(algorithm, **knobs))
+    if not callable(algorithm):
+        raise ValueError(f"an algorithm is a name or a factory, got {algorithm!r}")
+    func = getattr(algorithm, "func", algorithm)
+    return func.__name__, functools.partial(algorithm, **knobs) if knobs else algorithm
 
 
 def search(problem, algorithm, ledger: Ledger, seed: int, callback=None,
@@ -110,13 +104,13 @@ def _stop_reason(name: str, algorithm, ledger: Ledger) -> str:
     return f"{own} {where}" if own else f"{name} proposed no new design {where}"
 
 
-def run_algorithm(name: str, problem: WorkloadSetProblem, budget: int = 3300, seed: int = 0,
+def run_algorithm(algorithm: str | Callable, problem: WorkloadSetProblem, budget: int = 3300, seed: int = 0,
                   progress: Callable[[Mapping], None] | None = None, *, ledger: Ledger | None = None,
                   history: RunHistory | None = None, phase: str | None = None, **knobs) -> RunResult:
-    """Run a registered algorithm on ``problem`` with a hard cap of ``budget`` distinct designs.
+    """Run an algorithm on ``problem`` with a hard cap of ``budget`` distinct designs.
 
     Args:
-        name: a key of :data:`ALGORITHMS` or :data:`RUNNERS`.
+        algorithm: a name of :func:`available_algorithms` or a factory (see the module docstring).
         problem: the workload-set problem (pure; the run's state lives in its ledger).
         budget: distinct designs the run may evaluate; never exceeded (the last batch is clipped).
         seed: seeds pymoo's generator, the run's only source of randomness.
@@ -125,40 +119,29 @@ def run_algorithm(name: str, problem: WorkloadSetProblem, budget: int = 3300, se
             becomes ``budget`` unless it has one already.
         history: the history to record into (a baseline's run-wide history); default a new one.
         phase: fixed phase label of the history rows (sub-searches).
-        **knobs: the algorithm's options (:func:`knob_names`).
+        **knobs: the algorithm's options (the keys of its config).
 
     Raises:
-        ValueError: unknown algorithm or knob (the message lists the valid ones), or a bad budget.
+        ValueError: unknown algorithm or knob (the message lists the valid ones), a knob of the wrong type, or a
+            bad budget.
     """
-    if name not in ALGORITHMS and name not in RUNNERS:
-        raise ValueError(f"unknown algorithm {name!r}: use one of {', '.join(available_algorithms())}")
-    if name in ALGORITHMS and name in RUNNERS:
-        raise ValueError(f"algorithm name {name!r} is registered both as a pymoo algorithm and as a runner: "
-                         "rename one of them")
-    if isinstance(budget, bool) or int(budget) != budget or budget < 1:
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or int(budget) != budget or budget < 1:
         raise ValueError(f"budget must be a positive number of distinct designs, got {budget!r}")
     budget = int(budget)
+    name, factory = resolve_algorithm(algorithm, **knobs)
     ledger = Ledger(cap=budget) if ledger is None else ledger
     if ledger.cap is None:
         ledger.cap = budget
     history = RunHistory(ledger, progress) if history is None else history
     start = time.perf_counter()
-    if name in RUNNERS:
-        runner = RUNNERS[name]
-        _check_knobs(name, runner_knob_names(runner), knobs)
-        reason, extra = runner(problem, ledger, seed, history, **knobs)
+    if is_runner(factory):
+        reason, extra = factory(problem, ledger, seed, history)
         result, stop = None, ledger.stop_reason or reason
     else:
-        algorithm, target = build_algorithm(name, problem, budget, **knobs)
-        result = search(target, algorithm, ledger, seed, callback=HistoryCallback(history, phase))
-        extra, stop = {}, _stop_reason(name, algorithm, ledger)
+        built = factory(problem, budget)
+        built_algorithm, target = built if isinstance(built, tuple) else (built, problem)
+        result = search(target, built_algorithm, ledger, seed, callback=HistoryCallback(history, phase))
+        extra, stop = {}, _stop_reason(name, built_algorithm, ledger)
     return RunResult(algorithm=name, problem=problem, seed=seed, budget=budget, evaluations=ledger.spent,
                      archive=ledger.frame(), history=history.frame(), wall_time_s=time.perf_counter() - start,
                      stop_reason=stop, ledger=ledger, pymoo_result=result, extra=extra)
-
-
-try:  # the baselines register themselves in RUNNERS when their module exists
-    importlib.import_module(f"{__name__}.baselines")
-except ModuleNotFoundError as err:
-    if err.name != f"{__name__}.baselines":
-        raise

@@ -1,7 +1,8 @@
-"""The method's baselines (METHOD.md §5) as runners of :data:`imc_moo.algorithms.RUNNERS`.
+"""The method's baselines (METHOD.md §5) as :func:`~imc_moo.algorithms.runner` procedures.
 
 Each baseline is a procedure of several searches, run through :func:`imc_moo.algorithms.run_algorithm` like any
-algorithm (``run_algorithm("sequential", problem, budget=3300, seed=0)``) and returning a :class:`RunResult`:
+algorithm (``run_algorithm("sequential", problem, budget=3300, seed=0)``; configs ``conf/algorithm/*.yaml``) and
+returning a :class:`RunResult`:
 
 * ``specialized`` (METHOD.md "Separate", the normalisation reference of §5.2): for each workload w of the set, an
   inner search (default ``phased_ga``) of the w-only problem (same memory, design space, constraints and
@@ -44,7 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ from pymoo.operators.repair.rounding import RoundingRepair
 from ..ledger import Ledger
 from ..problem import Evaluation, WorkloadSetProblem
 from ..space import DESIGN_COLUMNS
-from . import ALGORITHMS, RUNNERS, run_algorithm, search
+from . import is_runner, resolve_algorithm, run_algorithm, runner, search
 from .hamming import capacity_ratio
 from .result import HistoryCallback, RunHistory, RunResult
 
@@ -66,15 +67,6 @@ __all__ = [
     "SEQUENTIAL_STAGES", "START_POINTS", "Stage", "SubspaceProblem", "largest_network", "run_largest_workload",
     "run_sequential", "run_specialized", "single_workload_problem", "start_genome",
 ]
-
-
-def _register(name: str) -> Callable:
-    def add(runner: Callable) -> Callable:
-        if name in ALGORITHMS:
-            raise ValueError(f"runner name {name!r} is already a pymoo algorithm in ALGORITHMS")
-        RUNNERS[name] = runner
-        return runner
-    return add
 
 
 def single_workload_problem(problem: WorkloadSetProblem, workload: str) -> WorkloadSetProblem:
@@ -118,13 +110,14 @@ def _inner_search(inner: str, single: WorkloadSetProblem, ledger: Ledger, budget
                   knobs: Mapping | None, history: RunHistory, who: str) -> RunResult:
     """Run ``inner`` on the single-workload problem on a child ledger capped at ``budget``; errors name the
     baseline."""
-    if inner not in ALGORITHMS:
-        raise ValueError(f"{who}: inner must be a pymoo algorithm, one of {', '.join(sorted(ALGORITHMS))}; "
-                         f"got {inner!r}")
     name = single.workloads[0]
     try:
-        return run_algorithm(inner, single, budget, seed, ledger=ledger.child(budget, label=f"{who} {name}"),
-                             history=history, phase=name, **dict(knobs or {}))
+        inner_name, factory = resolve_algorithm(inner, **dict(knobs or {}))
+        if is_runner(factory):
+            raise ValueError(f"inner must be a pymoo algorithm, not the baseline {inner_name!r}: e.g. "
+                             "inner=phased_ga")
+        return run_algorithm(factory, single, budget, seed, ledger=ledger.child(budget, label=f"{who} {name}"),
+                             history=history, phase=name)
     except ValueError as err:
         raise ValueError(f"{who}: inner {inner} search of {name} with budget {budget}: {err}") from err
 
@@ -138,7 +131,7 @@ def _evaluate_on_set(problem: WorkloadSetProblem, ledger: Ledger, history: RunHi
 
 
 # -- specialized ---------------------------------------------------------------------------------------------
-@_register("specialized")
+@runner
 def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, history: RunHistory, *,
                     inner: str = "phased_ga", inner_knobs: Mapping | None = None,
                     budget_per_workload: int | None = None) -> tuple[str, dict]:
@@ -148,7 +141,7 @@ def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, hist
         problem: the workload set; its archive receives the W specialized designs.
         ledger: the run's ledger; its cap (the run's budget) bounds W x budget_per_workload + W.
         seed: seed of every inner search.
-        inner, inner_knobs: the inner algorithm (a key of :data:`ALGORITHMS`) and its knobs.
+        inner, inner_knobs: the inner pymoo algorithm (a name of a ``conf/algorithm`` config) and its knobs.
         budget_per_workload: distinct evaluations of each single-workload search; default the run's budget
             shared evenly: (budget - W) // W.
     """
@@ -171,7 +164,7 @@ def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, hist
 
 
 # -- largest workload ----------------------------------------------------------------------------------------
-@_register("largest_workload")
+@runner
 def run_largest_workload(problem: WorkloadSetProblem, ledger: Ledger, seed: int, history: RunHistory, *,
                          inner: str = "phased_ga", inner_knobs: Mapping | None = None,
                          top_k: int = 1) -> tuple[str, dict]:
@@ -181,7 +174,7 @@ def run_largest_workload(problem: WorkloadSetProblem, ledger: Ledger, seed: int,
         problem: the workload set; its archive receives the ``top_k`` designs.
         ledger: the run's ledger: ``room - top_k`` designs for the single-workload search, ``top_k`` on the set.
         seed: seed of the inner search.
-        inner, inner_knobs: the inner algorithm (a key of :data:`ALGORITHMS`) and its knobs.
+        inner, inner_knobs: the inner pymoo algorithm (a name of a ``conf/algorithm`` config) and its knobs.
         top_k: designs of the single-workload search evaluated on the set, best EDAP first among its feasible
             designs (infeasible ones only if fewer are feasible; 1 = the method's single pick).
     """
@@ -356,7 +349,7 @@ def _best_in_subspace(ledger: Ledger, genes: np.ndarray, base: np.ndarray) -> in
     return int(rows[_best_of(ev)])
 
 
-@_register("sequential")
+@runner
 def run_sequential(problem: WorkloadSetProblem, ledger: Ledger, seed: int, history: RunHistory, *,
                    start: str | Mapping = "middle", passes: int = 1, patience: int = 10) -> tuple[str, dict]:
     """Stage-by-stage search (METHOD.md §5.3): device -> circuit -> architecture -> system.

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..space import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError
+from ..hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, DesignError, HardwareError, memory_technology
 from ..workloads import Network, load_workloads
 from .cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
 
@@ -49,8 +49,9 @@ def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
         df = df.assign(glb_depth=np.rint(df["glb_mib"].to_numpy(dtype=float) * GLB_WORDS_PER_MIB))
     if "technology_nm" not in df:
         df = df.assign(technology_nm=32)
-    if "bits_per_cell" not in df and memory == "sram":
-        df = df.assign(bits_per_cell=1)
+    tech = memory_technology(memory)
+    if "bits_per_cell" not in df and len(tech.bits_per_cell) == 1:
+        df = df.assign(bits_per_cell=tech.bits_per_cell[0])
     needed = [c for c in DESIGN_COLUMNS if c != "glb_mib"]
     missing = [c for c in needed if c not in df]
     if missing:
@@ -70,8 +71,10 @@ def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
     bpc = arrays["bits_per_cell"]
     if np.any((bpc < 1) | (bpc > 8)):
         raise DesignError(f"bits_per_cell={bpc[(bpc < 1) | (bpc > 8)][0]} is out of range: use 1..8")
-    if memory == "sram" and np.any(bpc != 1):
-        raise DesignError("SRAM cells hold one bit: set bits_per_cell=1 for memory='sram'")
+    allowed = np.isin(bpc, tech.bits_per_cell)
+    if not allowed.all():
+        raise DesignError(f"bits_per_cell={bpc[~allowed][0]} is not possible for {memory} ({tech.description}): "
+                          f"use one of {list(tech.bits_per_cell)}")
     return Designs(memory=memory, **arrays)
 
 
@@ -83,10 +86,10 @@ def design_frame(d: Designs) -> pd.DataFrame:
 
 
 def _check_memory(memory: str) -> str:
-    mem = str(memory).lower()
-    if mem not in MEMORIES:
-        raise DesignError(f"unknown memory {memory!r}: use one of {', '.join(MEMORIES)}")
-    return mem
+    try:
+        return memory_technology(memory).name
+    except HardwareError as err:
+        raise DesignError(str(err)) from None
 
 
 @dataclass
@@ -131,7 +134,7 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
             layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
             layers["mappable"][sl] = lc.mappable
     cells = weight_cells(d, network)
-    fits = cells <= chip_cells(d) if d.memory == "rram" else np.ones(n, dtype=bool)
+    fits = cells <= chip_cells(d) if d.technology.weights_resident else np.ones(n, dtype=bool)
     result = NetworkResult(
         energy_j=sum(comps.values()),
         latency_s=cycles * d.base_latency_s,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..hardware import MemoryTechnology, memory_technology
 from ..workloads import Network
 from . import tables
 from .mapping import STATE_DIMS, mapping_tables
@@ -44,6 +45,11 @@ class Designs:
     @property
     def n(self) -> int:
         return len(self.voltage)
+
+    @property
+    def technology(self) -> MemoryTechnology:
+        """The memory technology's rules (:mod:`imc_moo.hardware`)."""
+        return memory_technology(self.memory)
 
     @property
     def weight_slices(self) -> np.ndarray:
@@ -160,12 +166,13 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
     t = m.temporal
     weight_tiles = t[..., _D["M"]] * t[..., _D["Y"]]  # output-channel tiles: inputs re-streamed once each
     psum_tiles = t[..., _D["C"]] * t[..., _D["R"]] * t[..., _D["S"]]  # partial-sum passes at the GLB
-    if d.memory == "rram":
-        mappable = (t[..., [_D[k] for k in "CMRSGY"]] == 1).all(axis=-1)
-    else:  # the reference never fails an SRAM mapping: leftover weight tiles are time-multiplexed
+    streamed = d.technology.streams_weights
+    if streamed:  # the reference never fails a streamed mapping: leftover weight tiles are time-multiplexed
         mappable = np.ones(t.shape[:2], dtype=bool)
+    else:  # resident weights: every weight tile must be placed in space
+        mappable = (t[..., [_D[k] for k in "CMRSGY"]] == 1).all(axis=-1)
     cycles = np.prod(t, axis=-1, dtype=np.int64).astype(float)
-    if d.memory == "sram":
+    if streamed:
         cycles *= counts["Q"]  # Q is pinned temporal at the GLB
 
     ain = network.ain
@@ -184,7 +191,7 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
         "obuf": counts["out_bits"] * slices * m.row_groups * lk.obuf_pj_per_bit[:, None],
         "router": (in_bits + out_bits) * lk.router_pj_per_bit[:, None],
     }
-    if d.memory == "sram":
+    if streamed:
         written = counts["weight_bits"] * m.p_replicas  # weights fetched once, written into every replica
         e["dram"] = np.broadcast_to(counts["weight_bits"] * tables.DRAM_PJ_PER_BIT, cycles.shape)
         e["cell_write"] = written * _bilinear(lk.cell_write, ain, aw)

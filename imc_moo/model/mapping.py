@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..hardware import memory_technology
+
 #: Order of the dims in a state tuple.
 STATE_DIMS = ("C", "M", "R", "S", "P", "Q", "G", "Y")
 _D = {d: i for i, d in enumerate(STATE_DIMS)}
@@ -103,9 +105,10 @@ def allocate_level(state: tuple[int, ...], capacity: int, groups) -> tuple[tuple
 
 
 def initial_state(shape: tuple[int, ...], weight_slices: int, memory: str) -> tuple[int, ...]:
-    """State of a layer (C, M, R, S, P, Q, G) before mapping; SRAM pins Q temporal at the GLB."""
+    """State of a layer (C, M, R, S, P, Q, G) before mapping; memories that stream weights (SRAM) pin Q
+    temporal at the GLB."""
     C, M, R, S, P, Q, G = (int(x) for x in shape)
-    return (C, M, R, S, P, 1 if memory == "sram" else Q, G, int(weight_slices))
+    return (C, M, R, S, P, 1 if memory_technology(memory).streams_weights else Q, G, int(weight_slices))
 
 
 def _index(grid: tuple[int, ...], values: np.ndarray, what: str) -> np.ndarray:

@@ -138,3 +138,19 @@ def cacti() -> CactiTable:
     if np.isnan(glb).any() or np.isnan(buf).any():
         raise TableError("cacti.csv has holes: rebuild it with scripts/build_model_data.py")
     return CactiTable(nodes, glb_depths, glb, depths, widths, buf)
+
+
+def coverage(memory: str) -> dict[str, tuple[float, ...]]:
+    """The design-parameter values the packaged tables cover for ``memory``: a design space must draw from these
+    (``voltage`` [V], ``xbar_rows``, ``xbar_cols``, ``technology_nm`` [nm], ``glb_depth`` [2048-bit words],
+    ``macros_per_tile``; tile-buffer depths follow the crossbar sizes and widths are 8 bits per macro)."""
+    ns, ca = neurosim(memory), cacti()
+    sizes = tuple(int(s) for s in ns.sizes if s in set(ca.buffer_depths))
+    return {
+        "voltage": tuple(float(v) for v in ns.voltages),
+        "xbar_rows": sizes,
+        "xbar_cols": sizes,
+        "technology_nm": tuple(int(n) for n in ns.nodes if n in set(ca.nodes)),
+        "glb_depth": tuple(int(g) for g in ca.glb_depths),
+        "macros_per_tile": tuple(int(w // 8) for w in ca.buffer_widths if w % 8 == 0),
+    }

@@ -1,17 +1,17 @@
-"""The algorithm registry: name -> builder.
+"""The pymoo algorithms of imc-moo, configured: one builder per algorithm family, the ``_target_`` of its config.
 
-A builder is called as ``builder(problem, budget, **knobs)`` with the :class:`~imc_moo.problem.WorkloadSetProblem`
-to search and the distinct-evaluation budget, and returns either a pymoo ``Algorithm`` (run on ``problem``) or a
-pair ``(algorithm, pymoo_problem)`` when the algorithm must see another view of the problem (e.g. the EDAP view
-``problem.with_objectives("edap")``; a view evaluates the same designs, so the run's ledger caches them once). Its knobs are its keyword parameters after ``budget``: :func:`knob_names` lists them and
-:func:`imc_moo.algorithms.run_algorithm` rejects any other. Register more with ``ALGORITHMS[name] = builder``.
+A builder is called as ``builder(problem, budget, **knobs)`` with the
+:class:`~imc_moo.problem.WorkloadSetProblem` to search and the run's budget of distinct designs, and returns either
+a pymoo ``Algorithm`` (run on ``problem``) or a pair ``(algorithm, pymoo_problem)`` when the algorithm must see
+another view of the problem (e.g. the EDAP view ``problem.with_objectives("edap")``; a view evaluates the same
+designs, so the run's ledger caches them once). Its knobs are its keyword-only parameters; their values and types
+come from ``conf/algorithm/*.yaml`` and the schemas of :mod:`imc_moo.config`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
@@ -28,28 +28,6 @@ from ..problem import WorkloadSetProblem
 from .phased_ga import METHOD_PHASES, Phase, PhasedGA
 from .random_search import RandomSearch
 
-Builder = Callable[..., object]
-
-#: name -> builder; baselines and other modules add entries.
-ALGORITHMS: dict[str, Builder] = {}
-
-
-def knob_names(builder: Builder) -> tuple[str, ...] | None:
-    """Keyword knobs a builder accepts (parameters after ``problem`` and ``budget``); None if it takes
-    ``**kwargs`` (then any knob is passed through)."""
-    params = list(inspect.signature(builder).parameters.values())[2:]
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return None
-    return tuple(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
-
-
-def _register(name: str) -> Callable[[Builder], Builder]:
-    def add(builder: Builder) -> Builder:
-        ALGORITHMS[name] = builder
-        return builder
-    return add
-
-
 def _operators(crossover_prob: float, crossover_eta: float, mutation_prob: float, mutation_eta: float) -> dict:
     """Integer-genome SBX/PM (variation on floats, rounded back) as GA/NSGA keyword arguments."""
     return dict(sampling=IntegerRandomSampling(),
@@ -63,11 +41,10 @@ def _phases(phases: Sequence[Phase | Mapping]) -> tuple[Phase, ...]:
     return tuple(p if isinstance(p, Phase) else Phase(**p) for p in phases)
 
 
-@_register("phased_ga")
-def build_phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, n_candidates: int = 1000,
-                    n_select: int = 500, phases: Sequence[Phase | Mapping] = METHOD_PHASES,
-                    hamming_init: bool = True, mutation_prob_var: float | None = None,
-                    avoid_revisits: bool = True, mating_attempts: int = 20) -> PhasedGA:
+def phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, n_candidates: int = 1000,
+              n_select: int = 500, phases: Sequence[Phase | Mapping] = METHOD_PHASES, hamming_init: bool = True,
+              mutation_prob_var: float | None = None, avoid_revisits: bool = True,
+              mating_attempts: int = 20) -> PhasedGA:
     """The method's 4-phase GA with Hamming-diverse initialisation (:class:`PhasedGA`).
 
     The method spends 500 of its 3,300 evaluations on the initial population; a budget too small for
@@ -80,8 +57,7 @@ def build_phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int =
                     avoid_revisits=avoid_revisits, mating_attempts=mating_attempts)
 
 
-@_register("nsga2")
-def build_nsga2(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
+def nsga2(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
                 crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20) -> NSGA2:
     """NSGA-II with integer SBX/PM (pymoo's defaults), random initial population."""
     return NSGA2(pop_size=pop_size, **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
@@ -99,8 +75,7 @@ def cv_then_random(pop, P, random_state=None, **kwargs) -> np.ndarray:
     return winner[:, None].astype(int)
 
 
-@_register("nsga3")
-def build_nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = None, n_partitions: int = 11,
+def nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = None, n_partitions: int = 11,
                 crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9,
                 mutation_eta: float = 20) -> NSGA3:
     """NSGA-III on Das-Dennis reference directions (3 objectives, 11 partitions: 78 directions).
@@ -120,8 +95,7 @@ def build_nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | Non
                  **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
 
 
-@_register("ga")
-def build_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
+def ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
              crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20):
     """pymoo's single-objective GA with integer SBX/PM; on a 3-objective problem it minimises the aggregated
     EDAP (the problem's ``with_objectives("edap")`` view)."""
@@ -129,11 +103,6 @@ def build_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, cr
     return algorithm if problem.n_obj == 1 else (algorithm, problem.with_objectives("edap"))
 
 
-@_register("random")
-def build_random(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70) -> RandomSearch:
+def random_search(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70) -> RandomSearch:
     """Uniform random search in batches of ``pop_size``."""
     return RandomSearch(pop_size=pop_size)
-
-
-# Ablation variants of the phased GA (conf/algorithm/phased_ga_{1,2}phase.yaml differ only in their phase lists).
-ALGORITHMS["phased_ga_1phase"] = ALGORITHMS["phased_ga_2phase"] = build_phased_ga

@@ -1,0 +1,316 @@
+"""Configuration as typed data: the schemas of the Hydra app, registered in Hydra's ``ConfigStore``.
+
+OmegaConf checks every value against these dataclasses when the config is composed, so a wrong type
+(``plots=maybe``, ``algorithm.pop_size=abc``, ``problem.area_limit_mm2=abc``) fails before anything runs, naming
+the key. The YAML files in ``conf/`` hold the values and extend each other through their defaults lists:
+
+* ``conf/config.yaml``: the app (:class:`AppConfig`): ``budget``, ``seed``, ``plots``, ``progress``, and the
+  ``space``, ``problem`` and ``algorithm`` groups;
+* ``conf/space/*.yaml`` (:class:`SpaceConfig`): one value list per design parameter (a problem picks its default
+  list file; ``space.xbar_rows=[64,128]`` narrows a gene from the command line);
+* ``conf/problem/*.yaml`` (:class:`ProblemConfig`): ``_target_`` :class:`~imc_moo.problem.WorkloadSetProblem`;
+* ``conf/algorithm/*.yaml`` (one schema per algorithm family, e.g. :class:`PhasedGAConfig`): ``_target_`` the
+  builder in :mod:`imc_moo.algorithms.configured` or the baseline runner in :mod:`imc_moo.algorithms.baselines`,
+  with ``_partial_: true``.
+
+Problems and algorithms are built from their nodes with :func:`hydra.utils.instantiate`
+(:func:`build_problem`, :func:`algorithm_factory`); :func:`algorithm_config` gives the packaged config of an
+algorithm by name (what :func:`imc_moo.algorithms.run_algorithm` runs for a name).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import HydraException
+from hydra.utils import instantiate
+from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
+
+from .paths import CONF_DIR
+
+PRIMARY = "config"
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message names the key and the fix."""
+
+
+# -- schemas -------------------------------------------------------------------------------------------------
+@dataclass
+class SpaceConfig:
+    """One value list per design parameter (SI units; ``glb_mib`` in MiB). One value fixes a parameter."""
+
+    name: str = MISSING
+    memory: str = MISSING
+    voltage: List[float] = MISSING
+    bits_per_cell: List[int] = MISSING
+    base_latency_s: List[float] = MISSING
+    xbar_rows: List[int] = MISSING
+    xbar_cols: List[int] = MISSING
+    router_group: List[int] = MISSING
+    tiles_per_chip: List[int] = MISSING
+    macros_per_tile: List[int] = MISSING
+    glb_mib: List[float] = MISSING
+    technology_nm: List[int] = MISSING
+
+
+@dataclass
+class HVPoint:
+    energy_j: float = MISSING
+    latency_s: float = MISSING
+    area_mm2: float = MISSING
+
+
+@dataclass
+class HVBounds:
+    """Hypervolume box: objectives are log10-scaled onto [0, 1] between ``ideal`` and ``reference``."""
+
+    ideal: HVPoint = field(default_factory=HVPoint)
+    reference: HVPoint = field(default_factory=HVPoint)
+
+
+@dataclass
+class ProblemConfig:
+    """A workload set as a pymoo problem (:class:`~imc_moo.problem.WorkloadSetProblem`)."""
+
+    _target_: str = "imc_moo.problem.WorkloadSetProblem"
+    name: str = MISSING
+    memory: str = MISSING
+    #: a set name, a network, a path to a network file, or a list of them
+    workloads: Any = MISSING
+    objectives: str = MISSING
+    aggregation: str = MISSING
+    area_limit_mm2: float = MISSING
+    weights_on_chip: Optional[bool] = None
+    #: the app's design space (the top-level ``space`` node)
+    space: Any = "${space}"
+    hv: HVBounds = field(default_factory=HVBounds)
+
+
+@dataclass
+class AlgorithmConfig:
+    """What every algorithm config has: a name (for outputs) and a ``_target_`` built as a partial."""
+
+    name: str = MISSING
+    _target_: str = MISSING
+    _partial_: bool = True
+
+
+@dataclass
+class VariationConfig(AlgorithmConfig):
+    """Population-based pymoo algorithms with integer SBX crossover and polynomial mutation."""
+
+    pop_size: int = MISSING
+    crossover_prob: float = MISSING
+    crossover_eta: float = MISSING
+    mutation_prob: float = MISSING
+    mutation_eta: float = MISSING
+
+
+@dataclass
+class NSGA2Config(VariationConfig):
+    _target_: str = "imc_moo.algorithms.configured.nsga2"
+
+
+@dataclass
+class GAConfig(VariationConfig):
+    _target_: str = "imc_moo.algorithms.configured.ga"
+
+
+@dataclass
+class NSGA3Config(VariationConfig):
+    _target_: str = "imc_moo.algorithms.configured.nsga3"
+    #: None: the number of reference directions rounded up to a multiple of 4
+    pop_size: Optional[int] = None
+    n_partitions: int = MISSING
+
+
+@dataclass
+class RandomConfig(AlgorithmConfig):
+    _target_: str = "imc_moo.algorithms.configured.random_search"
+    pop_size: int = MISSING
+
+
+@dataclass
+class PhaseConfig:
+    """One phase of the phased GA (:class:`~imc_moo.algorithms.phased_ga.Phase`)."""
+
+    name: str = MISSING
+    crossover_prob: float = MISSING
+    crossover_eta: float = MISSING
+    mutation_prob: float = MISSING
+    mutation_eta: float = MISSING
+    generations: Optional[int] = None
+
+
+@dataclass
+class PhasedGAConfig(AlgorithmConfig):
+    _target_: str = "imc_moo.algorithms.configured.phased_ga"
+    pop_size: int = MISSING
+    n_candidates: int = MISSING
+    n_select: int = MISSING
+    hamming_init: bool = MISSING
+    phases: List[PhaseConfig] = MISSING
+    mutation_prob_var: Optional[float] = None
+    avoid_revisits: bool = MISSING
+    mating_attempts: int = MISSING
+
+
+@dataclass
+class InnerSearchConfig(AlgorithmConfig):
+    """Baselines made of single-workload searches by another algorithm (given by name, with its knobs)."""
+
+    inner: str = MISSING
+    inner_knobs: Optional[Dict[str, Any]] = None
+
+
+@dataclass
+class SpecializedConfig(InnerSearchConfig):
+    _target_: str = "imc_moo.algorithms.baselines.run_specialized"
+    budget_per_workload: Optional[int] = None
+
+
+@dataclass
+class LargestWorkloadConfig(InnerSearchConfig):
+    _target_: str = "imc_moo.algorithms.baselines.run_largest_workload"
+    top_k: int = MISSING
+
+
+@dataclass
+class SequentialConfig(AlgorithmConfig):
+    _target_: str = "imc_moo.algorithms.baselines.run_sequential"
+    start: str = MISSING
+    passes: int = MISSING
+    patience: int = MISSING
+
+
+@dataclass
+class AppConfig:
+    """One search: ``budget`` distinct designs at most, one ``seed``, outputs in Hydra's run directory."""
+
+    budget: int = MISSING
+    seed: int = MISSING
+    plots: bool = MISSING
+    progress: bool = MISSING
+    space: SpaceConfig = MISSING
+    problem: ProblemConfig = MISSING
+    algorithm: Any = MISSING
+
+
+#: group -> schema name -> dataclass; the YAML files name their schema in their defaults list.
+SCHEMAS: dict[str | None, dict[str, type]] = {
+    None: {"imc_moo_schema": AppConfig},
+    "algorithm": {"phased_ga_schema": PhasedGAConfig, "nsga2_schema": NSGA2Config, "nsga3_schema": NSGA3Config,
+                  "ga_schema": GAConfig, "random_schema": RandomConfig, "specialized_schema": SpecializedConfig,
+                  "largest_workload_schema": LargestWorkloadConfig, "sequential_schema": SequentialConfig},
+}
+
+
+def register_schemas() -> None:
+    """Store the schemas in Hydra's ConfigStore (idempotent)."""
+    store = ConfigStore.instance()
+    for group, schemas in SCHEMAS.items():
+        for name, node in schemas.items():
+            store.store(group=group, name=name, node=node)
+
+
+register_schemas()
+
+
+# -- composing and building ----------------------------------------------------------------------------------
+def one_line(err: BaseException) -> str:
+    """A composition or build error as one line naming the key and the fix.
+
+    Hydra wraps the error that matters (OmegaConf's type error naming ``full_key``, or the ``ValueError`` a
+    constructor raised about a bad value) in its own multi-line exceptions: the innermost such cause is shown."""
+    chain, cause = [], err
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for cause in chain:
+        if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
+            message = str(getattr(cause, "msg", None) or cause).split("\n")[0]
+            return f"{cause.full_key}: {message}"
+    for cause in reversed(chain):
+        if isinstance(cause, ValueError) and not isinstance(cause, (HydraException, OmegaConfBaseException)):
+            return " ".join(str(cause).split())
+    text = str(err).split("Config search path")[0]
+    text = " ".join(word for word in text.replace("\t", " ").split() if not word.endswith("_schema"))
+    if text.startswith("Could not override '"):
+        key = text.split("'")[1]
+        text = f"unknown key {key!r}: check its spelling (imc-moo --cfg job prints every key)"
+    return text
+
+
+def compose_config(overrides: list[str] = (), return_hydra_config: bool = False) -> DictConfig:
+    """The app config composed with ``overrides``: inside a Hydra app with its search path, else from the
+    packaged ``conf/``."""
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name=PRIMARY, overrides=list(overrides), return_hydra_config=return_hydra_config)
+    with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="imc_moo"):
+        return compose(config_name=PRIMARY, overrides=list(overrides), return_hydra_config=return_hydra_config)
+
+
+def available_algorithms() -> list[str]:
+    """Names of the packaged algorithm configs (``conf/algorithm/*.yaml``)."""
+    return sorted(p.stem for p in (Path(CONF_DIR) / "algorithm").glob("*.yaml"))
+
+
+@functools.lru_cache(maxsize=None)
+def _packaged_algorithm(name: str) -> DictConfig:
+    try:
+        with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="imc_moo"):
+            return compose(config_name=PRIMARY, overrides=[f"algorithm={name}"]).algorithm
+    except HydraException:
+        raise ConfigError(f"unknown algorithm {name!r}: use one of {', '.join(available_algorithms())}") from None
+
+
+def algorithm_config(name: str, **knobs) -> DictConfig:
+    """The config of algorithm ``name`` (``conf/algorithm/<name>.yaml``, with the search path of a running Hydra
+    app) with ``knobs`` merged in, type-checked by its schema.
+
+    Raises:
+        ConfigError: unknown algorithm, unknown knob (the message lists the valid ones) or a value of the wrong type.
+    """
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"an algorithm is named by a string, got {name!r}: use one of "
+                          f"{', '.join(available_algorithms())}")
+    if GlobalHydra.instance().is_initialized():
+        try:
+            node = compose(config_name=PRIMARY, overrides=[f"algorithm={name}"]).algorithm
+        except HydraException:
+            raise ConfigError(f"unknown algorithm {name!r}: use one of {', '.join(available_algorithms())}") \
+                from None
+    else:
+        node = _packaged_algorithm(name)
+    valid = [k for k in node if k not in ("name", "_target_", "_partial_")]
+    unknown = sorted(set(knobs) - set(valid))
+    if unknown:
+        raise ConfigError(f"unknown option(s) {', '.join(unknown)} for algorithm {name!r}: "
+                          f"valid options are {', '.join(valid) or '(none)'}")
+    try:
+        merged = OmegaConf.merge(node, {})
+        with open_dict(merged):  # free-form nodes (inner_knobs) take new keys; typed ones keep their schema
+            return OmegaConf.merge(merged, knobs)
+    except OmegaConfBaseException as err:
+        raise ConfigError(f"algorithm {name!r}: {one_line(err)}") from None
+
+
+def algorithm_factory(node: DictConfig | dict) -> tuple[str, Callable]:
+    """``(name, factory)`` of an algorithm config node: ``factory`` is its ``_target_`` with the node's knobs
+    bound (a pymoo algorithm builder ``factory(problem, budget)`` or a baseline runner)."""
+    data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    name = data.pop("name")
+    return name, instantiate(data, _convert_="all")
+
+
+def build_problem(node: DictConfig):
+    """The :class:`~imc_moo.problem.WorkloadSetProblem` of a ``problem`` config node."""
+    return instantiate(node, _convert_="all")
