@@ -3,25 +3,23 @@
     python benchmarks/optimizers.py [--budget 3300] [--seeds 5] [--small-budget 1000] [--quick]
                                     [--problems NAME ...] [--algorithms NAME ...] [--out DIR]
 
-Problems: objective ``edap``, aggregation ``max``, area <= 800 mm2, 32 nm (pinned: :data:`PINNED`), memory, workload
-set and hypervolume bounds from ``conf/problem/<name>.yaml``: ``rram_cnn4`` (space ``rram``), ``sram_cnn4`` (space
-``sram``), ``sram_mixed9`` (space ``sram_large``).
+Problems: objective ``edap``, aggregation ``max``, area <= 800 mm2, 32 nm (pinned: :data:`PINNED`, as config
+overrides), memory, workload set and hypervolume bounds from ``conf/problem/<name>.yaml``: ``rram_cnn4`` (space
+``rram``), ``sram_cnn4`` (space ``sram``), ``sram_mixed9`` (space ``sram_large``).
 Yardstick: the exact optimum and Pareto front of each problem from ``benchmarks/results/exhaustive_<memory>_<set>``
 (``.json`` + ``.csv``, written by ``benchmarks/exhaustive.py``), reused when they describe the same problem and the
 stored optimum re-evaluates to the same EDAP, else recomputed with :func:`imc_moo.algorithms.exhaustive.exhaustive`
 and written there in the same format (SRAM mixed9: ~15 min).
 
-Algorithms: ``phased_ga``, ``nsga2``, ``nsga3``, ``ga``, ``random`` with default knobs, plus the baselines
-``specialized``, ``largest_workload``, ``sequential`` when they are registered (``imc_moo.algorithms.RUNNERS``);
-the others are listed as not run. All go through :func:`imc_moo.algorithms.run_algorithm`. Seeds 0..seeds-1,
-budget in distinct designs.
+Algorithms: ``phased_ga``, ``nsga2``, ``nsga3``, ``ga``, ``random`` with their packaged configs, plus the
+baselines ``specialized``, ``largest_workload``, ``sequential`` (``conf/algorithm/*.yaml``); names without a
+config are listed as not run. All go through :func:`imc_moo.algorithms.run_algorithm`. Seeds 0..seeds-1, budget
+in distinct designs.
 
-Fairness (TOOLING_NOTES.md section d): every run gets the same budget of distinct designs; pymoo stops at the
-first generation boundary past it, so every metric of a pymoo algorithm is computed on the run's archive truncated
-at the budget (``eval_order < budget``); the distinct-evaluation column reports the untruncated count (an algorithm
-may also stop below the budget by itself). The baselines hold their budgets exactly and count whole;
-``specialized`` is the per-workload reference and spends one full budget per workload by design (see
-``imc_moo.algorithms.baselines``). One hypervolume normalisation per problem, fixed in advance: ``hv.ideal`` and
+Fairness (TOOLING_NOTES.md section d): every run gets the same budget of distinct designs, a hard cap of the run's
+ledger (the last batch is clipped), so every run's whole archive counts; the distinct-evaluation column says how
+many it used (an algorithm may stop below the budget by itself). ``specialized`` shares the budget evenly over its
+single-workload searches (see ``imc_moo.algorithms.baselines``). One hypervolume normalisation per problem, fixed in advance: ``hv.ideal`` and
 ``hv.reference`` of the problem's config (log10-scaled objectives). Each problem's memo tables are warmed with
 random designs before the first timed run, and seeds are the outer loop, so no algorithm pays the cold start alone.
 
@@ -48,28 +46,27 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 from scipy.stats import mannwhitneyu
 
-from imc_moo.algorithms import ALGORITHMS, RunResult, run_algorithm
+from imc_moo.algorithms import RunResult, available_algorithms, is_runner, resolve_algorithm, run_algorithm
 from imc_moo.algorithms.exhaustive import exhaustive
-from imc_moo.experiment import build_problem
+from imc_moo.config import build_problem, compose_config
 from imc_moo.indicators import OBJECTIVES, hypervolume
 from imc_moo.problem import WorkloadSetProblem
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf" / "problem"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 #: problem config name -> the design-space variant of the benchmark problem
 PROBLEMS = {"rram_cnn4": "rram", "sram_cnn4": "sram", "sram_mixed9": "sram_large"}
 #: the benchmark's problem definition, pinned whatever the configs' defaults say (their memory, workload set,
 #: weights-on-chip rule and hv bounds are used)
-PINNED = {"objectives": "edap", "aggregation": "max", "area_limit_mm2": 800.0, "technology_nm": 32}
+PINNED = {"problem.objectives": "edap", "problem.aggregation": "max", "problem.area_limit_mm2": 800.0,
+          "space.technology_nm": [32]}
 QUICK_PROBLEMS = ("rram_cnn4", "sram_cnn4")
 METHOD = "phased_ga"
 CORE_ALGORITHMS = ("phased_ga", "nsga2", "nsga3", "ga", "random")
@@ -94,21 +91,25 @@ class Yardstick:
 # -- problems and yardsticks --------------------------------------------------------------------------------------
 def config_differences(name: str) -> dict:
     """Keys of :data:`PINNED` that ``conf/problem/<name>.yaml`` sets otherwise -> the config's value."""
-    cfg = OmegaConf.load(CONF / f"{name}.yaml")
-    return {k: cfg.get(k) for k, v in PINNED.items() if cfg.get(k) is not None and cfg.get(k) != v}
+    cfg = compose_config([f"problem={name}"])
+    found = {k: OmegaConf.to_container(v) if OmegaConf.is_config(v) else v
+             for k, v in ((k, OmegaConf.select(cfg, k)) for k in PINNED)}
+    return {k: v for k, v in found.items() if v != PINNED[k]}
 
 
 def load_problem(name: str, verbose: bool = False) -> tuple[WorkloadSetProblem, str, dict]:
     """The benchmark problem ``name``: memory, workload set and ``hv`` bounds of ``conf/problem/<name>.yaml``,
     objectives/aggregation/area/node :data:`PINNED`, space :data:`PROBLEMS` ``[name]``. Returns the problem, its
     workload-set name and its hv bounds; ``verbose`` prints where the config's own defaults differ."""
-    cfg = OmegaConf.load(CONF / f"{name}.yaml")
     differs = config_differences(name)
     if verbose and differs:
         print(f"  note: conf/problem/{name}.yaml sets {differs}; the benchmark pins {PINNED}")
-    problem = build_problem(OmegaConf.merge(cfg, {**PINNED, "space": PROBLEMS[name]}))
-    hv = OmegaConf.to_container(cfg.hv, resolve=True)
-    return problem, str(cfg.workloads), hv
+    overrides = [f"problem={name}", f"space={PROBLEMS[name]}"]
+    overrides += [f"{k}={json.dumps(v) if isinstance(v, list) else v}" for k, v in PINNED.items()]
+    cfg = compose_config(overrides)
+    problem = build_problem(cfg.problem)
+    hv = OmegaConf.to_container(cfg.problem.hv, resolve=True)
+    return problem, str(cfg.problem.workloads), hv
 
 
 def _shown(path: Path) -> str:
@@ -178,16 +179,11 @@ def yardstick(problem: WorkloadSetProblem, workload_set: str, hv: dict, results:
 
 
 # -- algorithms -----------------------------------------------------------------------------------------------------
-def _runners() -> dict[str, Callable]:
-    """The ``RUNNERS`` registry of multi-search procedures (the baselines), empty if this checkout has none."""
-    return dict(getattr(importlib.import_module("imc_moo.algorithms"), "RUNNERS", {}) or {})
-
-
 def resolve_algorithms(requested: tuple[str, ...]) -> tuple[list[str], set[str], list[str]]:
     """The requested names :func:`run_algorithm` can run, those among them that are runners, and the missing ones."""
-    runners = _runners()
-    found = [n for n in requested if n in ALGORITHMS or n in runners]
-    return found, {n for n in found if n in runners}, [n for n in requested if n not in found]
+    known = set(available_algorithms())
+    found = [n for n in requested if n in known]
+    return found, {n for n in found if is_runner(resolve_algorithm(n)[1])}, [n for n in requested if n not in found]
 
 
 # -- metrics --------------------------------------------------------------------------------------------------------
@@ -211,10 +207,9 @@ def archive_metrics(archive: pd.DataFrame, limit: int, ys: Yardstick, hv: dict) 
 
 
 def run_row(problem_name: str, algorithm: str, result: RunResult, budget: int, small: int, ys: Yardstick,
-            hv: dict, truncate: bool = True) -> dict:
-    """Metrics of one run; ``truncate``: only its first ``budget`` designs count (pymoo algorithms, which may
-    overshoot by one generation), else its whole archive (runners, which hold their own budgets exactly)."""
-    full = archive_metrics(result.archive, budget if truncate else np.inf, ys, hv)
+            hv: dict) -> dict:
+    """Metrics of one run (its whole archive: the ledger never lets a run past its budget)."""
+    full = archive_metrics(result.archive, np.inf, ys, hv)
     early = archive_metrics(result.archive, small, ys, hv)
     if np.isfinite(full["best_edap"]) and full["best_edap"] < ys.best_edap * (1 - HIT_RTOL):
         print(f"  warning: {algorithm} seed {result.seed} found EDAP {full['best_edap']!r} below the exhaustive "
@@ -223,7 +218,7 @@ def run_row(problem_name: str, algorithm: str, result: RunResult, budget: int, s
         print(f"  warning: {algorithm} seed {result.seed} HV ratio {full['hv_ratio']:.6f} > 1: the front is not exact")
     return {
         "problem": problem_name, "algorithm": algorithm, "seed": result.seed, "budget": budget,
-        "evaluations": result.evaluations, "truncated_at_budget": truncate, "wall_time_s": result.wall_time_s,
+        "evaluations": result.evaluations, "stop_reason": result.stop_reason, "wall_time_s": result.wall_time_s,
         "optimum_edap": ys.best_edap, "hv_exact": ys.hv,
         **full,
         "small_budget": small,
@@ -290,7 +285,7 @@ def method_tests(runs: pd.DataFrame) -> str:
 def problem_header(name: str, problem: WorkloadSetProblem, ys: Yardstick, budget: int, seeds: int) -> str:
     return (f"### {name}: {problem.memory.upper()} {'+'.join(problem.workloads)}, space {problem.space.name} "
             f"({ys.n_designs:,} designs), {problem.objectives.upper()} ({problem.aggregation}), area ≤ "
-            f"{problem.area_limit_mm2:g} mm², {PINNED['technology_nm']} nm\n\n"
+            f"{problem.area_limit_mm2:g} mm², {PINNED['space.technology_nm'][0]} nm\n\n"
             f"Exhaustive optimum EDAP {ys.best_edap:.6g} mJ·ms·mm², exact front {len(ys.front_F)} points, "
             f"HV exact {ys.hv:.6f} (source: {ys.source}). Budget {budget:,} distinct designs, "
             + (f"seeds 0–{seeds - 1}." if seeds > 1 else "seed 0."))
@@ -313,7 +308,7 @@ def bench_seed(name: str, seed: int, ys: Yardstick, hv: dict, algorithms: tuple[
     rows = []
     for algorithm in algorithms:
         result = run_algorithm(algorithm, problem, budget, seed)
-        row = run_row(name, algorithm, result, budget, small, ys, hv, truncate=algorithm not in runners)
+        row = run_row(name, algorithm, result, budget, small, ys, hv)
         rows.append(row)
         print(f"  {name} {algorithm:>16} seed {seed}: best {row['best_edap']:.6g} (gap {row['gap_pct']:.2f} %), "
               f"HV ratio {row['hv_ratio']:.4f}, {row['evaluations']:,} designs, {row['wall_time_s']:.2f} s",
@@ -350,7 +345,7 @@ def main(argv=None) -> int:
     started = dt.datetime.now().astimezone()
     load_start = os.getloadavg()[0]
     algorithms, runners, missing = resolve_algorithms(tuple(args.algorithms))
-    print(f"algorithms: {', '.join(algorithms)}" + (f" | not run (not registered): {', '.join(missing)}"
+    print(f"algorithms: {', '.join(algorithms)}" + (f" | not run (no such config): {', '.join(missing)}"
                                                      if missing else ""), flush=True)
 
     setups = {}
@@ -396,8 +391,7 @@ def main(argv=None) -> int:
         f"run's feasible archive (energy, latency, area; log-normalised with the problem config's hv ideal/reference) "
         f"over that of the exact front; gap % @{args.small_budget:,} = the same gap with the archive truncated at "
         f"{args.small_budget:,} designs (anytime view, same runs); distinct evals = median distinct designs the run "
-        f"evaluated (pymoo overshoots the budget by up to one generation, and an algorithm may stop below it); "
-        f"the other columns of the pymoo algorithms use only the first {args.budget:,} designs of each run. "
+        f"evaluated (never more than the budget, a hard cap; an algorithm may stop below it). "
         f"Wall s = median search time" + (f" ({args.jobs} runs at a time on {os.cpu_count()} cores"
                                           if args.jobs > 1 else " (one run at a time")
         + f"; 1-min load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; wall times "
@@ -415,7 +409,7 @@ def main(argv=None) -> int:
         if config_differences(name):
             notes += (f"\n\nconf/problem/{name}.yaml sets {config_differences(name)}; this benchmark pins "
                       f"{', '.join(f'{k}={v}' for k, v in PINNED.items())} for every problem.")
-    not_run = f"Not run (not registered when the benchmark ran): {', '.join(missing)}.\n\n" if missing else ""
+    not_run = f"Not run (no such algorithm config): {', '.join(missing)}.\n\n" if missing else ""
     md = (f"# Optimizers vs the exhaustive optimum\n\n"
           f"Command: `{command}`  \nDate: {started:%Y-%m-%d %H:%M %Z}  \n"
           f"Algorithms (default knobs): {', '.join(algorithms)}.  \n{not_run}{notes}\n\n"

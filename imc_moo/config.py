@@ -85,6 +85,8 @@ class ProblemConfig:
     memory: str = MISSING
     #: a set name, a network, a path to a network file, or a list of them
     workloads: Any = MISSING
+    #: directories of the user's own networks and sets, searched before $IMC_MOO_PROBLEMS and the packaged library
+    library_dirs: List[str] = field(default_factory=list)
     objectives: str = MISSING
     aggregation: str = MISSING
     area_limit_mm2: float = MISSING

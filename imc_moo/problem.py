@@ -37,7 +37,7 @@ from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network
 from .model.cost import Designs, chip_cells, weight_cells
 from .hardware import HardwareError, memory_technology
 from .space import DesignSpace, make_space, space_from_lists
-from .workloads import load_workloads, resolve_workloads
+from .workloads import Network, load_workloads, resolve_workloads, search_path
 
 AGGREGATIONS = ("max", "mean", "sum", "geomean")
 OBJECTIVES = ("eda", "edap", "edap_cost")
@@ -112,7 +112,8 @@ class WorkloadSetProblem(Problem):
     """Search one design for a set of networks.
 
     Args:
-        workloads: a set name (``cnn4``, ``mixed9``), a network or a list of them.
+        workloads: a set name (``cnn4``, ``mixed9``), a network name, a path to a network file, a list of these,
+            or :class:`~imc_moo.workloads.Network` objects.
         memory: a memory technology of :mod:`imc_moo.hardware` (``"rram"``, ``"sram"``).
         objectives: ``"eda"`` (energy, delay, area), ``"edap"`` (their product) or ``"edap_cost"``.
         aggregation: how per-network energy and delay combine: ``max``, ``mean``, ``sum`` or ``geomean``.
@@ -127,13 +128,15 @@ class WorkloadSetProblem(Problem):
         name: a label for the problem (e.g. the config's name).
         hv: hypervolume bounds ``{"ideal": {...}, "reference": {...}}`` per objective (:mod:`imc_moo.indicators`),
             or None.
+        library_dirs: directories of the user's own network and set files, searched before ``$IMC_MOO_PROBLEMS``
+            and the packaged library (:func:`imc_moo.workloads.search_path`).
     """
 
     def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
                  aggregation: str = "max", area_limit_mm2: float = 800.0,
                  space: str | Mapping | DesignSpace | None = None, technology_nm: int | Sequence[int] | None = None,
                  voltages: Sequence[float] | None = None, weights_on_chip: bool | None = None, name: str = "",
-                 hv: Mapping | None = None):
+                 hv: Mapping | None = None, library_dirs: Sequence[str] = ()):
         if objectives not in OBJECTIVES:
             raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
         if aggregation not in AGGREGATIONS:
@@ -145,8 +148,14 @@ class WorkloadSetProblem(Problem):
             tech = memory_technology(memory)
         except HardwareError as err:
             raise ProblemError(str(err)) from None
-        self.workloads = resolve_workloads(workloads)
-        self.networks = load_workloads(self.workloads)
+        if isinstance(workloads, Network):
+            workloads = [workloads]
+        if isinstance(workloads, (list, tuple)) and workloads and all(isinstance(w, Network) for w in workloads):
+            self.networks = list(workloads)
+        else:
+            dirs = search_path(library_dirs)
+            self.networks = load_workloads(resolve_workloads(workloads, dirs), dirs)
+        self.workloads = [net.name for net in self.networks]  # names label outputs, also for networks given by path
         if isinstance(space, DesignSpace):
             if technology_nm is not None or voltages is not None:
                 raise ProblemError("technology_nm and voltages replace lists of a space by name or by lists; "

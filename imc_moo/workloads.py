@@ -6,6 +6,14 @@ the layer shape in Timeloop notation — ``C`` input channels, ``M`` output chan
 model uses: ``ain``, the mean input value, and ``aw``, the mean weight-slice value at 1..8 bits per cell (both
 dimensionless, in [0, 1]). A set file ``problems/sets/<name>.yaml`` names an ordered list of networks.
 
+Names are looked up on a search path (:func:`search_path`): the directories of ``$IMC_MOO_PROBLEMS``
+(``os.pathsep``-separated), then the packaged library :data:`PROBLEMS_DIR` (the repository's ``problems/``,
+installed as ``imc_moo/problems``), which is always there. The first directory holding ``<name>.yaml`` (or
+``sets/<name>.yaml``) wins, so a user file shadows a packaged network or set of the same name. Functions taking
+``problems_dir`` use that search path when it is None, only that directory when one is given, and exactly the
+listed directories for a list (e.g. ``search_path(extra_dirs)``). A workload entry ending in ``.yaml``/``.yml``
+is a path to a network file; the network is named by the file stem.
+
 Every problem is reported as a :class:`WorkloadError` with a one-line message naming the file, the layer, the
 problem and the fix.
 """
@@ -21,13 +29,16 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import yaml
 
-#: Directory of the network files; ``$IMC_MOO_PROBLEMS`` overrides the repo's ``problems/``.
-PROBLEMS_DIR: Path = (
-    Path(os.environ["IMC_MOO_PROBLEMS"])
-    if os.environ.get("IMC_MOO_PROBLEMS")
-    else Path(__file__).resolve().parents[1] / "problems"
-)
+# PROBLEMS_DIR, the packaged workload library: ``problems/`` in the repository, ``imc_moo/problems`` installed.
+from .paths import PROBLEMS_DIR
+
+#: Environment variable with extra library directories (``os.pathsep``-separated), searched before PROBLEMS_DIR.
+PROBLEMS_ENV = "IMC_MOO_PROBLEMS"
 SETS_SUBDIR = "sets"
+#: A workload entry with one of these endings is a path to a network file rather than a name.
+PATH_SUFFIXES = (".yaml", ".yml")
+#: ``problems_dir`` arguments: None (the search path), one directory (just that one), or a list of directories.
+ProblemDirs = str | os.PathLike | Iterable[str | os.PathLike] | None
 
 #: Shape fields in the order of :meth:`Network.shape_array`.
 SHAPE_FIELDS = ("C", "M", "R", "S", "P", "Q", "G")
@@ -254,53 +265,116 @@ def _load_file(path: Path, mtime_ns: int) -> Network:
     return Network(name=path.stem, layer_names=tuple(p["name"] for p in parsed), **columns)
 
 
-def _names_in(directory: Path) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.yaml") if p.is_file())
+# ----------------------------------------------------------------------------------------------------------------
+# Search path
 
 
-def available_networks(problems_dir: Path | None = None) -> list[str]:
-    """Sorted names of the network files ``<problems_dir>/*.yaml``."""
-    return _names_in(Path(problems_dir or PROBLEMS_DIR))
+def search_path(extra_dirs: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    """The library directories in lookup order: ``extra_dirs``, then ``$IMC_MOO_PROBLEMS``, then PROBLEMS_DIR.
+
+    ``$IMC_MOO_PROBLEMS`` is read on every call. Every extra directory must exist (a typo would otherwise only
+    show up as an unknown network); a directory listed twice keeps its first place.
+    """
+    if isinstance(extra_dirs, (str, os.PathLike)):
+        extra_dirs = [extra_dirs]
+    env = os.environ.get(PROBLEMS_ENV, "")
+    candidates = [(d, "library_dirs (problem.library_dirs)") for d in extra_dirs]
+    candidates += [(d, f"${PROBLEMS_ENV}") for d in env.split(os.pathsep) if d.strip()]
+    dirs: dict[Path, None] = {}
+    for directory, source in candidates:
+        path = Path(directory).expanduser()
+        if not path.is_dir():
+            raise WorkloadError(
+                f"workload library directory {str(directory)!r} from {source} is not a directory — fix {source}"
+                " (directories holding <network>.yaml and sets/<set>.yaml files)"
+            )
+        dirs.setdefault(path.resolve(), None)
+    dirs.setdefault(PROBLEMS_DIR, None)
+    return list(dirs)
 
 
-def available_sets(problems_dir: Path | None = None) -> list[str]:
-    """Sorted names of the set files ``<problems_dir>/sets/*.yaml``."""
-    return _names_in(Path(problems_dir or PROBLEMS_DIR) / SETS_SUBDIR)
+def _dirs(problems_dir: ProblemDirs) -> list[Path]:
+    """None: the search path; one directory: just that one (no env, no packaged library); a list: those."""
+    if problems_dir is None:
+        return search_path()
+    if isinstance(problems_dir, (str, os.PathLike)):
+        return [Path(problems_dir)]
+    return [Path(d) for d in problems_dir]
 
 
-def _available_text(problems_dir: Path) -> str:
-    networks = ", ".join(available_networks(problems_dir)) or "(none)"
-    sets = ", ".join(available_sets(problems_dir)) or "(none)"
-    return f"available networks: {networks}; available sets: {sets}"
+def _is_path(entry: str | os.PathLike) -> bool:
+    return isinstance(entry, os.PathLike) or str(entry).lower().endswith(PATH_SUFFIXES)
 
 
-def load_network(name_or_path: str | Path, problems_dir: Path | None = None) -> Network:
-    """Load and validate one network, by bare name (``<problems_dir>/<name>.yaml``) or by a path to a .yaml file.
+def _find(name: str, dirs: Sequence[Path], subdir: str = "") -> Path | None:
+    """The first ``<dir>/<subdir>/<name>.yaml`` on ``dirs`` that is a file."""
+    for directory in dirs:
+        path = directory / subdir / f"{name}.yaml"
+        if path.is_file():
+            return path
+    return None
+
+
+def _names_in(dirs: Sequence[Path], subdir: str = "") -> list[str]:
+    return sorted({p.stem for d in dirs for p in (d / subdir).glob("*.yaml") if p.is_file()})
+
+
+def available_networks(problems_dir: ProblemDirs = None) -> list[str]:
+    """Sorted names of the network files ``<dir>/*.yaml`` on the search path (or in ``problems_dir``)."""
+    return _names_in(_dirs(problems_dir))
+
+
+def available_sets(problems_dir: ProblemDirs = None) -> list[str]:
+    """Sorted names of the set files ``<dir>/sets/*.yaml`` on the search path (or in ``problems_dir``)."""
+    return _names_in(_dirs(problems_dir), SETS_SUBDIR)
+
+
+def _available_text(dirs: Sequence[Path]) -> str:
+    networks = ", ".join(available_networks(dirs)) or "(none)"
+    sets = ", ".join(available_sets(dirs)) or "(none)"
+    searched = ", ".join(_display(d) for d in dirs)
+    return f"available networks: {networks}; available sets: {sets} (searched {searched})"
+
+
+def _unknown_fix(name: str) -> str:
+    return (f"use one of these names, a path to a .yaml file, or add {name}.yaml to a directory listed in"
+            f" ${PROBLEMS_ENV}")
+
+
+def _network_file(entry: str | os.PathLike, dirs: Sequence[Path]) -> Path:
+    """The file of a workload entry: a path as given, or ``<name>.yaml`` from the first directory holding it."""
+    if _is_path(entry):
+        path = Path(entry).expanduser()
+        if not path.is_file():
+            raise WorkloadError(
+                f"{_display(path)}: network file not found — check the path (a workload ending in .yaml or .yml is"
+                " a file path)"
+            )
+        return path
+    path = _find(str(entry), dirs)
+    if path is None:
+        raise WorkloadError(f"unknown network {str(entry)!r}: {_available_text(dirs)} — {_unknown_fix(str(entry))}")
+    return path
+
+
+def load_network(name_or_path: str | os.PathLike, problems_dir: ProblemDirs = None) -> Network:
+    """Load and validate one network, by name (``<name>.yaml`` on the search path, or in ``problems_dir``) or by
+    a path to a .yaml/.yml file; the network is named by the file stem.
 
     Results are cached per (resolved path, modification time), so repeated calls are cheap and edits are seen.
     """
-    problems_dir = Path(problems_dir or PROBLEMS_DIR)
-    is_path = isinstance(name_or_path, Path) or str(name_or_path).endswith((".yaml", ".yml"))
-    path = Path(name_or_path) if is_path else problems_dir / f"{name_or_path}.yaml"
-    if not path.is_file():
-        if is_path:
-            raise WorkloadError(f"{_display(path)}: network file not found — check the path")
-        raise WorkloadError(
-            f"unknown network {str(name_or_path)!r} (no {_display(path)}): {_available_text(problems_dir)}"
-            " — use one of these names or add the file"
-        )
-    path = path.resolve()
+    path = _network_file(name_or_path, _dirs(problems_dir)).resolve()
     return _load_file(path, path.stat().st_mtime_ns)
 
 
-def _set_networks(name: str, problems_dir: Path) -> list[str]:
-    """Network names listed by the set file ``<problems_dir>/sets/<name>.yaml``."""
-    path = problems_dir / SETS_SUBDIR / f"{name}.yaml"
+def _set_networks(name: str, dirs: Sequence[Path]) -> list[str]:
+    """Network names listed by the set file ``sets/<name>.yaml`` of the first directory holding it."""
+    path = _find(name, dirs, SETS_SUBDIR)
     file = _display(path)
     networks = _read_mapping(path, SET_KEYS, "workload set").get("networks")
     if not isinstance(networks, list) or not networks or not all(isinstance(n, str) for n in networks):
         raise WorkloadError(f"{file}: 'networks' must be a non-empty list of network names — list the networks")
-    known = set(available_networks(problems_dir))
+    known = set(available_networks(dirs))
     for network in networks:
         if network not in known:
             raise WorkloadError(
@@ -310,45 +384,60 @@ def _set_networks(name: str, problems_dir: Path) -> list[str]:
     return networks
 
 
-def _tokens(spec: str | Iterable[str]) -> list[str]:
-    items = [spec] if isinstance(spec, str) else list(spec)
+def _tokens(spec: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
+    items = [spec] if isinstance(spec, (str, os.PathLike)) else list(spec)
     tokens = []
     for item in items:
+        if isinstance(item, os.PathLike):
+            tokens.append(os.fspath(item))
+            continue
         if not isinstance(item, str):
             raise WorkloadError(
-                f"workload entries must be names, got {item!r} — give network or set names such as resnet18, cnn4"
+                f"workload entries must be names or .yaml paths, got {item!r} — give network or set names such as"
+                " resnet18, cnn4, or a path such as my_nets/tiny_cnn.yaml"
             )
         tokens.extend(t.strip() for t in item.split(",") if t.strip())
     return tokens
 
 
-def resolve_workloads(spec: str | Sequence[str], problems_dir: Path | None = None) -> list[str]:
-    """Expand a workload spec into an ordered list of distinct network names.
+def resolve_workloads(spec: str | Sequence[str], problems_dir: ProblemDirs = None) -> list[str]:
+    """Expand a workload spec into an ordered list of distinct networks: names, and paths as given.
 
-    ``spec`` is a set name (a file in ``problems/sets``, e.g. ``cnn4``), a network name, a comma-separated string
-    of these, or a list of them. Network names take precedence over set names; duplicates keep their first place.
+    ``spec`` is a set name (``sets/<name>.yaml`` on the search path, e.g. ``cnn4``), a network name, a path to a
+    network file (ending in .yaml or .yml), a comma-separated string of these, or a list of them. Network names
+    take precedence over set names; entries naming the same file keep the first one's place and spelling. Two
+    different files with the same network name (file stem) are an error, since results are keyed by name.
+    :func:`load_network` accepts every returned entry; the network's name is the file stem.
     """
-    problems_dir = Path(problems_dir or PROBLEMS_DIR)
+    dirs = _dirs(problems_dir)
     tokens = _tokens(spec)
     if not tokens:
         raise WorkloadError(
             "empty workload set: give at least one network, e.g. workloads=[resnet18] or a set name such as cnn4"
         )
-    networks, sets = set(available_networks(problems_dir)), set(available_sets(problems_dir))
-    resolved: dict[str, None] = {}
+    networks, sets = set(available_networks(dirs)), set(available_sets(dirs))
+    entries: list[str] = []
     for token in tokens:
-        if token in networks:
-            resolved[token] = None
+        if _is_path(token) or token in networks:
+            entries.append(token)
         elif token in sets:
-            resolved.update(dict.fromkeys(_set_networks(token, problems_dir)))
+            entries.extend(_set_networks(token, dirs))
         else:
+            raise WorkloadError(f"unknown workload {token!r}: {_available_text(dirs)} — {_unknown_fix(token)}")
+    by_file: dict[Path, str] = {}
+    by_name: dict[str, str] = {}
+    for entry in entries:
+        path = _network_file(entry, dirs)
+        first = by_name.setdefault(path.stem, entry)
+        if by_file.setdefault(path.resolve(), entry) == entry and first != entry:
             raise WorkloadError(
-                f"unknown workload {token!r}: {_available_text(problems_dir)} — use one of these names or add"
-                f" {_display(problems_dir / f'{token}.yaml')}"
+                f"two different workloads are named {path.stem!r}: {first} and {entry} — rename one of the files"
+                " (results are keyed by network name)"
             )
-    return list(resolved)
+    return list(by_file.values())
 
 
-def load_workloads(spec: str | Sequence[str], problems_dir: Path | None = None) -> list[Network]:
+def load_workloads(spec: str | Sequence[str], problems_dir: ProblemDirs = None) -> list[Network]:
     """The networks of :func:`resolve_workloads` ``(spec)``, loaded and validated, in order."""
-    return [load_network(name, problems_dir) for name in resolve_workloads(spec, problems_dir)]
+    dirs = _dirs(problems_dir)
+    return [load_network(entry, dirs) for entry in resolve_workloads(spec, dirs)]

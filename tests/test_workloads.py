@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from imc_moo.workloads import (
     load_network,
     load_workloads,
     resolve_workloads,
+    search_path,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -191,11 +190,21 @@ def test_set_with_unknown_network(tmp_path):
         resolve_workloads("bad", problems_dir=tmp_path)
 
 
-def test_problems_dir_env_override(tmp_path):
-    code = "from imc_moo.workloads import PROBLEMS_DIR; print(PROBLEMS_DIR)"
-    env = {**os.environ, "IMC_MOO_PROBLEMS": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
-    assert out.stdout.strip() == str(tmp_path)
+def test_problems_env_adds_directories_before_the_packaged_library(tmp_path, monkeypatch):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    _write_network(first, "tiny", f"  - {GOOD_LAYER}\n")
+    _write_network(second, "tiny", f"  - {GOOD_LAYER}\n  - {GOOD_LAYER}\n")
+    monkeypatch.setenv("IMC_MOO_PROBLEMS", os.pathsep.join([str(first), str(second)]))
+    assert search_path() == [first.resolve(), second.resolve(), PROBLEMS_DIR]
+    assert load_network("tiny").n_layers == 1  # the first directory holding tiny.yaml wins
+    assert load_network("resnet18").n_layers == 21
+    assert load_network("tiny", problems_dir=second).n_layers == 2  # an explicit directory is used alone
+    with pytest.raises(WorkloadError, match="unknown network 'resnet18'"):
+        load_network("resnet18", problems_dir=second)
+    monkeypatch.setenv("IMC_MOO_PROBLEMS", str(tmp_path / "missing"))
+    with pytest.raises(WorkloadError, match=r"'.*missing' from \$IMC_MOO_PROBLEMS is not a directory"):
+        resolve_workloads("cnn4")
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -74,7 +74,8 @@ def single_workload_problem(problem: WorkloadSetProblem, workload: str) -> Workl
     and aggregation, objective EDAP."""
     if workload not in problem.workloads:
         raise ValueError(f"workload {workload!r} is not in the problem's set {problem.workloads}")
-    return WorkloadSetProblem([workload], memory=problem.memory, objectives="edap", aggregation=problem.aggregation,
+    network = problem.networks[problem.workloads.index(workload)]
+    return WorkloadSetProblem([network], memory=problem.memory, objectives="edap", aggregation=problem.aggregation,
                               area_limit_mm2=problem.area_limit_mm2, space=problem.space,
                               weights_on_chip=problem.weights_on_chip)
 
