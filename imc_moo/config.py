@@ -170,7 +170,7 @@ class InnerSearchConfig(AlgorithmConfig):
     """Baselines made of single-workload searches by another algorithm (given by name, with its knobs)."""
 
     inner: str = MISSING
-    inner_knobs: Optional[Dict[str, Any]] = None
+    inner_knobs: Any = None
 
 
 @dataclass

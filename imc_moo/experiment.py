@@ -17,9 +17,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from .algorithms import run_algorithm
+from .algorithms import is_runner, resolve_algorithm, run_algorithm
 from .config import ConfigError, algorithm_factory, build_problem, compose_config, one_line
-from .export import best_row, pareto_front, write_best, write_tables
+from .export import write_best, write_tables
+from .indicators import best_row, pareto_front
 from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 from .problem import WorkloadSetProblem
 from .progress import Progress
@@ -34,6 +35,9 @@ def build(cfg: DictConfig) -> tuple[WorkloadSetProblem, str, Callable]:
         raise ConfigError(f"budget must be a positive number of designs, got {cfg.budget}: e.g. budget=3300")
     problem = build_problem(cfg.problem)
     name, factory = algorithm_factory(cfg.algorithm)
+    resolve_algorithm(factory)  # checks a baseline's inner search
+    if not is_runner(factory):
+        factory(problem, cfg.budget)  # builds the pymoo algorithm once: its own checks (e.g. pop_size) run here
     return problem, name, factory
 
 

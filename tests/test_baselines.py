@@ -88,7 +88,7 @@ def test_baselines_are_runners_built_from_their_configs(rram):
         run_algorithm("nope", rram)
     with pytest.raises(ValueError, match="unknown option.*top_n.*valid options are inner, inner_knobs, top_k"):
         run_algorithm("largest_workload", rram, 100, top_n=2)
-    with pytest.raises(ValueError, match="inner must be a pymoo algorithm, not the baseline 'sequential'"):
+    with pytest.raises(ValueError, match="inner='sequential' is a baseline"):
         run_algorithm("specialized", rram, 100, inner="sequential")
     with pytest.raises(ValueError, match="unknown start 'low'"):
         run_algorithm("sequential", rram, 100, start="low")

@@ -66,11 +66,19 @@ def resolve_algorithm(algorithm: str | Callable, **knobs) -> tuple[str, Callable
     if isinstance(algorithm, str):
         from ..config import algorithm_config, algorithm_factory  # the config layer composes conf/ with Hydra
 
-        return algorithm_factory(algorithm_config(algorithm, **knobs))
-    if not callable(algorithm):
+        name, factory = algorithm_factory(algorithm_config(algorithm, **knobs))
+    elif callable(algorithm):
+        name = getattr(algorithm, "func", algorithm).__name__
+        factory = functools.partial(algorithm, **knobs) if knobs else algorithm
+    else:
         raise ValueError(f"an algorithm is a name or a factory, got {algorithm!r}")
-    func = getattr(algorithm, "func", algorithm)
-    return func.__name__, functools.partial(algorithm, **knobs) if knobs else algorithm
+    inner = getattr(factory, "keywords", {}).get("inner") if is_runner(factory) else None
+    if inner is not None:  # a baseline's inner search is resolved with it, so a bad one fails before any run
+        inner_name, inner_factory = resolve_algorithm(inner, **dict(factory.keywords.get("inner_knobs") or {}))
+        if is_runner(inner_factory):
+            raise ValueError(f"inner={inner_name!r} is a baseline: a baseline's inner search must be a pymoo "
+                             "algorithm, e.g. inner=phased_ga")
+    return name, factory
 
 
 def search(problem, algorithm, ledger: Ledger, seed: int, callback=None,
@@ -96,6 +104,8 @@ def search(problem, algorithm, ledger: Ledger, seed: int, callback=None,
 
 
 def _stop_reason(name: str, algorithm, ledger: Ledger) -> str:
+    if ledger.full:  # the budget ran out, whatever else ended at the same generation
+        ledger.note_cap()
     if ledger.stop_reason:
         return ledger.stop_reason
     own = getattr(algorithm, "stop_reason", None)

@@ -59,7 +59,7 @@ from pymoo.operators.repair.rounding import RoundingRepair
 from ..ledger import Ledger
 from ..problem import Evaluation, WorkloadSetProblem
 from ..space import DESIGN_COLUMNS
-from . import is_runner, resolve_algorithm, run_algorithm, runner, search
+from . import resolve_algorithm, run_algorithm, runner, search
 from .hamming import capacity_ratio
 from .result import HistoryCallback, RunHistory, RunResult
 
@@ -113,10 +113,7 @@ def _inner_search(inner: str, single: WorkloadSetProblem, ledger: Ledger, budget
     baseline."""
     name = single.workloads[0]
     try:
-        inner_name, factory = resolve_algorithm(inner, **dict(knobs or {}))
-        if is_runner(factory):
-            raise ValueError(f"inner must be a pymoo algorithm, not the baseline {inner_name!r}: e.g. "
-                             "inner=phased_ga")
+        _, factory = resolve_algorithm(inner, **dict(knobs or {}))
         return run_algorithm(factory, single, budget, seed, ledger=ledger.child(budget, label=f"{who} {name}"),
                              history=history, phase=name)
     except ValueError as err:

@@ -1,0 +1,88 @@
+"""The bad-input catalogue: every case gives one readable line naming the problem (the key) and the fix, exit
+code 2, no traceback, and no run directory. Grow it with every new case.
+
+The command line runs in-process (``imc_moo.experiment.cli`` checks a single run's config before Hydra starts),
+so the catalogue stays fast; ``test_app.py`` runs a few of these as real subprocesses."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from imc_moo import experiment
+
+#: (command-line arguments, text the error line must contain)
+CATALOGUE = [
+    # wrong types, rejected by the typed schemas at composition, naming the key
+    (["plots=maybe"], "plots: Value 'maybe' is not a valid bool"),
+    (["progress=sometimes"], "progress: Value 'sometimes' is not a valid bool"),
+    (["algorithm.pop_size=abc"], "algorithm.pop_size: Value 'abc' of type 'str' could not be converted to Integer"),
+    (["problem.area_limit_mm2=abc"], "problem.area_limit_mm2: Value 'abc'"),
+    (["budget=abc"], "budget: Value 'abc'"),
+    (["seed=1.5"], "seed: Value '1.5'"),
+    (["space.xbar_rows=[64,big]"], "space.xbar_rows[1]: Value 'big'"),
+    (["algorithm.phases=[{name:x}]"], "crossover_prob: Missing mandatory value"),
+    (["algorithm=nsga3", "algorithm.n_partitions=many"], "algorithm.n_partitions"),
+    # unknown keys and options
+    (["problem.foo=1"], "problem.foo: Key 'foo' not in 'ProblemConfig'"),
+    (["no_such_key=1"], "no_such_key"),
+    (["algorithm=simulated_annealing"], "Could not find 'algorithm/simulated_annealing'"),
+    (["problem=rram_cnn5"], "Could not find 'problem/rram_cnn5'"),
+    (["space=flash"], "Could not find 'space/flash'"),
+    (["algorithm=specialized", "algorithm.inner=sequential"], "inner='sequential' is a baseline"),
+    (["algorithm=specialized", "algorithm.inner=annealing"], "unknown algorithm 'annealing'"),
+    (["algorithm=specialized", "algorithm.inner_knobs={popsize:20}"], "unknown option(s) popsize"),
+    # values out of range or unknown to the model
+    (["budget=0"], "budget must be a positive number of designs"),
+    (["budget=-5"], "budget must be a positive number of designs"),
+    (["problem.area_limit_mm2=0"], "area_limit_mm2 must be a positive number"),
+    (["problem.memory=dram"], "unknown memory 'dram'"),
+    (["problem.objectives=speed"], "unknown objectives 'speed'"),
+    (["problem.aggregation=median"], "unknown aggregation 'median'"),
+    (["space.xbar_rows=[64,1024]"], "space.xbar_rows=1024 is outside what the RRAM cost model covers"),
+    (["space.glb_mib=[3]"], "space.glb_mib=3 is outside"),
+    (["space.voltage=[0.2]"], "space.voltage=0.2 is outside"),
+    (["space.technology_nm=[65]"], "space.technology_nm=65 is outside"),
+    (["space.bits_per_cell=[2]", "problem=sram_cnn4"], "space.bits_per_cell=2 is outside what the SRAM"),
+    (["space.router_group=[]"], "space.router_group is empty"),
+    (["space=sram"], "design space 'sram' is for sram, not rram"),
+    (["algorithm.pop_size=1"], "pop_size must be >= 2"),
+    (["algorithm=nsga3", "algorithm.pop_size=10", "problem.objectives=eda"], "must be >= the 78 reference"),
+    # workloads
+    (["problem.workloads=[resnet19]"], "unknown workload 'resnet19'"),
+    (["problem.workloads=[]"], "empty workload set"),
+    (["problem.workloads=[/no/such/net.yaml]"], "network file not found"),
+    (["problem.library_dirs=[/no/such/dir]"], "is not a directory"),
+]
+
+
+def cli_error(args, tmp_path, capsys) -> str:
+    run_dir = tmp_path / "run"
+    monkey_argv = ["imc-moo", *args, f"hydra.run.dir={run_dir}"]
+    saved, sys.argv = sys.argv, monkey_argv
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            experiment.cli()
+    finally:
+        sys.argv = saved
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    assert not run_dir.exists(), "a bad input must not leave a run directory"
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("imc-moo: error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, needle", CATALOGUE, ids=[" ".join(a) for a, _ in CATALOGUE])
+def test_bad_input_gives_one_line_naming_it(tmp_path, capsys, args, needle):
+    assert needle in cli_error(args, tmp_path, capsys)
+
+
+def test_no_means_false_not_true():
+    """OmegaConf reads yes/no as booleans: problem.weights_on_chip=no switches the capacity check off (it used to
+    be read as the string 'no', i.e. true)."""
+    cfg = experiment.compose_config(["problem.weights_on_chip=no"])
+    problem, _, _ = experiment.build(cfg)
+    assert cfg.problem.weights_on_chip is False and problem.weights_on_chip is False
+    assert problem.n_ieq_constr == 2  # area and unmappable workloads only
