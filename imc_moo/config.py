@@ -206,12 +206,13 @@ class AppConfig:
     algorithm: Any = MISSING
 
 
-#: group -> schema name -> dataclass; the YAML files name their schema in their defaults list.
+#: group -> schema name -> dataclass; the YAML files name their schema in their defaults list (an algorithm
+#: config: ``- /schema/algorithm@_here_: nsga2``).
 SCHEMAS: dict[str | None, dict[str, type]] = {
     None: {"imc_moo_schema": AppConfig},
-    "algorithm": {"phased_ga_schema": PhasedGAConfig, "nsga2_schema": NSGA2Config, "nsga3_schema": NSGA3Config,
-                  "ga_schema": GAConfig, "random_schema": RandomConfig, "specialized_schema": SpecializedConfig,
-                  "largest_workload_schema": LargestWorkloadConfig, "sequential_schema": SequentialConfig},
+    "schema/algorithm": {"phased_ga": PhasedGAConfig, "nsga2": NSGA2Config, "nsga3": NSGA3Config, "ga": GAConfig,
+                         "random": RandomConfig, "specialized": SpecializedConfig,
+                         "largest_workload": LargestWorkloadConfig, "sequential": SequentialConfig},
 }
 
 
@@ -244,7 +245,7 @@ def one_line(err: BaseException) -> str:
         if isinstance(cause, ValueError) and not isinstance(cause, (HydraException, OmegaConfBaseException)):
             return " ".join(str(cause).split())
     text = str(err).split("Config search path")[0]
-    text = " ".join(word for word in text.replace("\t", " ").split() if not word.endswith("_schema"))
+    text = " ".join(text.replace("\t", " ").split())
     if text.startswith("Could not override '"):
         key = text.split("'")[1]
         text = f"unknown key {key!r}: check its spelling (imc-moo --cfg job prints every key)"
