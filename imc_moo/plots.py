@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -18,13 +19,18 @@ LABELS = {"energy_j": "energy [J]", "latency_s": "delay [s]", "area_mm2": "area 
           "edap": "EDAP [mJ·ms·mm²]", "evaluations": "distinct designs evaluated", "hypervolume": "hypervolume"}
 
 
-def _save(fig, path: Path) -> None:
-    """Save atomically (temporary file + rename) and close."""
+def save_figure(fig, path: Path) -> None:
+    """Save atomically (a uniquely named temporary file beside ``path``, then a rename) and close."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a figure is as readable as the CSVs beside it
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        Path(tmp).unlink(missing_ok=True)
 
 
 def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, path: Path, title: str = "") -> None:
@@ -45,7 +51,7 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
             ax.get_legend().remove()
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def _scale(values: pd.Series) -> str:
@@ -64,4 +70,4 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "") -> None
                  markersize=3, color="C2")
     b.set(xlabel=LABELS["evaluations"], ylabel=LABELS["hypervolume"])
     fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)

@@ -129,7 +129,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from .plots import LABELS, _save
+    from .plots import LABELS, save_figure
 
     sns.set_theme(style="whitegrid", context="paper")
     made = []
@@ -153,7 +153,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
         for ax in list(axes.flat)[len(variants):]:
             ax.set_visible(False)
         fig.tight_layout()
-        _save(fig, sweep / "best_edap_box.png")
+        save_figure(fig, sweep / "best_edap_box.png")
         made.append("best_edap_box.png")
     hist, fronts = [], []
     for run, best in bests.items():
@@ -184,7 +184,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
                 sns.lineplot(data=d, x="evaluations", y="hypervolume", hue="label", ax=row[1],
                              estimator="median", errorbar=("pi", 50), legend=False)
                 row[1].set(title=prob, xlabel=LABELS["evaluations"], ylabel=LABELS["hypervolume"])
-            _save(fig, sweep / "convergence.png")
+            save_figure(fig, sweep / "convergence.png")
             made.append("convergence.png")
     if fronts:
         f = with_variant(pd.concat(fronts, ignore_index=True))
@@ -193,7 +193,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
                             sizes=(8, 80), alpha=0.6, height=3.8, facet_kws={"sharex": False, "sharey": False})
             g.set(xscale="log", yscale="log")
             g.set_axis_labels(LABELS["energy_j"], LABELS["latency_s"])
-            _save(g.figure, sweep / "pareto_fronts.png")
+            save_figure(g.figure, sweep / "pareto_fronts.png")
             made.append("pareto_fronts.png")
     if not norm.empty:
         g = sns.catplot(data=norm, x="workload", y="normalized_edap", hue="label", col="variant", kind="bar",
@@ -202,7 +202,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
             ax.axhline(1.0, color="k", lw=0.8, ls="--")
         g.set_axis_labels("", "EDAP / specialized EDAP")
         g.tick_params(axis="x", rotation=30)
-        _save(g.figure, sweep / "normalized_edap.png")
+        save_figure(g.figure, sweep / "normalized_edap.png")
         made.append("normalized_edap.png")
     return made
 
@@ -281,7 +281,7 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from .plots import _save
+    from .plots import save_figure
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     sns.scatterplot(data=arch.sample(min(len(arch), 4000), random_state=0), x="cost", y="edap", hue="technology_nm",
@@ -289,7 +289,7 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     ax.plot(front.sort_values("cost").cost, front.sort_values("cost").edap, "k.-", label="EDAP-cost front")
     ax.set(xscale="log", yscale="log", xlabel="manufacturing cost (area x node factor)", ylabel="EDAP [mJ·ms·mm²]")
     ax.legend(fontsize=7, title="node [nm]")
-    _save(fig, sweep / "edap_cost_front.png")
+    save_figure(fig, sweep / "edap_cost_front.png")
     cols = ["technology_nm", "edap", "cost", "area_mm2", *[k for k in DESIGN_KEYS if k != "technology_nm"]]
     per_node = arch.groupby("technology_nm").agg(best_edap=("edap", "min"), min_cost=("cost", "min"),
                                                  designs=("edap", "size"))
