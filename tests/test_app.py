@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from imc_moo.config import build_problem
 from imc_moo.experiment import CONF_DIR, run
@@ -177,3 +178,19 @@ def test_parallel_launchers(tmp_path, launcher):
     bests = sorted(sweep.rglob("best.json"))
     assert len(bests) == 2
     assert {json.loads(b.read_text())["seed"] for b in bests} == {0, 1}
+
+
+def test_own_networks_by_library_dir_and_by_path(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    net = "name: {name}\ndescription: tiny\nlayers:\n  - {{name: conv, C: 3, M: 8, R: 3, S: 3, P: 16, Q: 16}}\n"
+    (lib / "my_net.yaml").write_text(net.format(name="my_net"))
+    (tmp_path / "other_net.yaml").write_text(net.format(name="other_net"))
+    cfg = cfg_for([f"problem.library_dirs=[{lib}]",
+                   f"problem.workloads=[my_net,{tmp_path / 'other_net.yaml'},resnet18]"])
+    problem = build_problem(cfg.problem)
+    assert problem.workloads == ["my_net", "other_net", "resnet18"]  # outputs are labelled by network name
+    summary = run(OmegaConf.merge(cfg, {"budget": 200, "plots": False, "progress": False,
+                                        "algorithm": {"n_candidates": 100, "n_select": 80, "pop_size": 20}}),
+                  tmp_path / "run")
+    assert set(summary["per_workload"]) == {"my_net", "other_net", "resnet18"}

@@ -176,7 +176,7 @@ def exhaustive(problem: WorkloadSetProblem, chunk_size: int = 50_000, subspace: 
     """Evaluate every design of ``problem``'s space (or ``subspace``) and return the exact optimum and front.
 
     Args:
-        problem: the workload-set problem; its archive is not touched.
+        problem: the workload-set problem (a pure function: nothing of it changes).
         chunk_size: most designs held at once (every per-design array has at most this many rows); must be at
             least the number of base latencies enumerated.
         subspace: gene name -> value indices to enumerate for that gene (genes not named: all values).
