@@ -19,9 +19,10 @@ in distinct designs.
 Fairness (TOOLING_NOTES.md section d): every run gets the same budget of distinct designs, a hard cap of the run's
 ledger (the last batch is clipped), so every run's whole archive counts; the distinct-evaluation column says how
 many it used (an algorithm may stop below the budget by itself). ``specialized`` shares the budget evenly over its
-single-workload searches (see ``imc_moo.algorithms.baselines``). One hypervolume normalisation per problem, fixed in advance: ``hv.ideal`` and
-``hv.reference`` of the problem's config (log10-scaled objectives). Each problem's memo tables are warmed with
-random designs before the first timed run, and seeds are the outer loop, so no algorithm pays the cold start alone.
+single-workload searches (see ``imc_moo.algorithms.baselines``). One hypervolume normalisation per problem, fixed
+in advance: ``hv.ideal`` and ``hv.reference`` of the problem's config (log10-scaled objectives). Each problem's memo
+tables are warmed with random designs before the first timed run, and seeds are the outer loop, so no algorithm
+pays the cold start alone.
 
 Per run (``optimizers.csv``, one row each): best feasible EDAP [mJ*ms*mm2], its gap to the exhaustive optimum [%],
 whether the optimum was reached (relative tolerance 1e-9), distinct designs evaluated up to and including the first

@@ -120,7 +120,8 @@ class WorkloadSetProblem(Problem):
         area_limit_mm2: chip-area constraint (default 800 mm2).
         space: the design space: value lists per parameter (a mapping as in ``conf/space/*.yaml``), the name of a
             packaged value-list file (``rram``, ``sram``, ``sram_large``, ``sram_technology``) or a
-            :class:`DesignSpace`; default the memory's lists for the set's size (:meth:`MemoryTechnology.default_space`).
+            :class:`DesignSpace`; default the memory's lists for the set's size
+            (:meth:`~imc_moo.hardware.MemoryTechnology.default_space`).
         technology_nm: a node in nm or a list of nodes to search as a gene, replacing the space's node list.
         voltages: replaces the space's voltage list.
         weights_on_chip: require every weight to fit on chip (default: the memory keeps its weights resident,

@@ -41,6 +41,7 @@ __all__ = [
     "resolve_algorithm", "run_algorithm", "runner", "search", "select_max_min_hamming",
 ]
 
+
 def runner(fn: Callable) -> Callable:
     """Mark ``fn`` as a runner: a procedure of several searches called as
     ``fn(problem, ledger, seed, history, **knobs) -> (stop_reason, extra)`` instead of a pymoo algorithm builder."""

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, DesignError, HardwareError, memory_technology
+from ..hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError, HardwareError, memory_technology
 from ..workloads import Network, load_workloads
 from .cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
 
