@@ -335,6 +335,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where optimizers.csv/.md go")
     parser.add_argument("--yardsticks", type=Path, default=RESULTS,
                         help="where the exhaustive_<memory>_<set>.json/.csv yardsticks are read and cached")
+    parser.add_argument("--from-csv", type=Path, metavar="CSV",
+                        help="no runs: rebuild the tables and optimizers.md from the rows of an earlier run's CSV")
     args = parser.parse_args(argv)
     if args.budget < 1 or args.seeds < 1 or args.small_budget < 1 or args.jobs < 1:
         parser.error("--budget, --seeds, --small-budget and --jobs must be positive")
@@ -364,7 +366,10 @@ def main(argv=None) -> int:
         tasks.sort(key=lambda t: -len(_PROBLEMS[t[0]].workloads))
     common = (tuple(algorithms), frozenset(runners), args.budget, args.small_budget)
     rows = []
-    if args.jobs == 1:
+    if args.from_csv:
+        rows = [r for r in pd.read_csv(args.from_csv).to_dict("records") if r["problem"] in problems]
+        command += f"  (tables rebuilt from the runs of {_shown(args.from_csv)})"
+    elif args.jobs == 1:
         for name, seed in tasks:
             rows.extend(bench_seed(name, seed, *setups[name], *common))
     else:
@@ -382,7 +387,8 @@ def main(argv=None) -> int:
             markdown_table(summarise(runs), args.small_budget), method_tests(runs)])))
 
     args.out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(args.out / f"{stem}.csv", index=False)
+    if not args.from_csv:
+        pd.DataFrame(rows).to_csv(args.out / f"{stem}.csv", index=False)
     notes = (
         f"Columns: best feasible EDAP [mJ·ms·mm²] median over seeds and its IQR; gap % = median of "
         f"(best / exhaustive optimum − 1)·100, worst gap % its largest value over seeds; optimum hit = seeds "
@@ -393,19 +399,19 @@ def main(argv=None) -> int:
         f"over that of the exact front; gap % @{args.small_budget:,} = the same gap with the archive truncated at "
         f"{args.small_budget:,} designs (anytime view, same runs); distinct evals = median distinct designs the run "
         f"evaluated (never more than the budget, a hard cap; an algorithm may stop below it). "
-        f"Wall s = median search time" + (f" ({args.jobs} runs at a time on {os.cpu_count()} cores"
-                                          if args.jobs > 1 else " (one run at a time")
-        + f"; 1-min load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; wall times "
-        f"also depend on whatever else the machine ran).")
+        + (f"Wall s = median search time as recorded by the runs of {_shown(args.from_csv)}." if args.from_csv else
+           f"Wall s = median search time" + (f" ({args.jobs} runs at a time on {os.cpu_count()} cores"
+                                             if args.jobs > 1 else " (one run at a time")
+           + f"; 1-min load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; wall times "
+           f"also depend on whatever else the machine ran)."))
     if runners:
         notes += (
-            f"\n\nBaselines ({', '.join(n for n in algorithms if n in runners)}) are runners of several searches: "
-            f"they hold their budgets exactly, so their whole archive counts; their archive holds the designs "
-            f"evaluated on the set, with eval_order counting every evaluation of the run (single-workload ones "
-            f"too), so designs to optimum and the @{args.small_budget:,} view are in run-wide evaluations (\"—\" "
-            f"when no set design was evaluated by then). `specialized` is the per-workload reference, not an "
-            f"equal-budget competitor: one full-budget search per workload, i.e. up to W × {args.budget:,} + W "
-            f"evaluations (W = 4 for cnn4, 9 for mixed9), as its distinct-evals column shows.")
+            f"\n\nBaselines ({', '.join(n for n in algorithms if n in runners)}) are runners of several searches on "
+            f"child ledgers of the run's: their archive holds the designs evaluated on the set, with eval_order "
+            f"counting every evaluation of the run (single-workload ones too), so designs to optimum and the "
+            f"@{args.small_budget:,} view are in run-wide evaluations (\"—\" when no set design was evaluated by "
+            f"then). `specialized` splits the budget evenly over its W single-workload searches "
+            f"((budget − W) // W each, W = 4 for cnn4, 9 for mixed9) and evaluates their W best designs on the set.")
     for name in problems:
         if config_differences(name):
             notes += (f"\n\nconf/problem/{name}.yaml sets {config_differences(name)}; this benchmark pins "
