@@ -201,6 +201,8 @@ class AppConfig:
     seed: int = MISSING
     plots: bool = MISSING
     progress: bool = MISSING
+    #: replace the results of an earlier run in the run directory (otherwise such a run is refused)
+    overwrite: bool = False
     space: SpaceConfig = MISSING
     problem: ProblemConfig = MISSING
     algorithm: Any = MISSING

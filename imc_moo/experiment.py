@@ -19,7 +19,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from .algorithms import is_runner, resolve_algorithm, run_algorithm
 from .config import ConfigError, algorithm_factory, build_problem, compose_config, one_line
-from .export import write_best, write_tables
+from .export import clear_results, existing_results, write_best, write_tables
 from .indicators import best_row, pareto_front
 from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 from .problem import WorkloadSetProblem
@@ -41,9 +41,19 @@ def build(cfg: DictConfig) -> tuple[WorkloadSetProblem, str, Callable]:
     return problem, name, factory
 
 
+def check_outdir(cfg: DictConfig, outdir: Path) -> None:
+    """Refuse a run directory holding an earlier run's results unless ``overwrite=true``."""
+    found = existing_results(outdir)
+    if found and not cfg.overwrite:
+        raise ConfigError(f"{outdir} already holds the results of a run ({', '.join(found)}): choose another "
+                          "directory with hydra.run.dir=... or replace them with overwrite=true")
+
+
 def run(cfg: DictConfig, outdir: Path) -> dict:
     """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload."""
     problem, name, factory = build(cfg)
+    check_outdir(cfg, outdir)
+    clear_results(outdir)  # overwrite=true: nothing of the earlier run stays beside the new one
     budget = cfg.budget
     outdir.mkdir(parents=True, exist_ok=True)
     if not _writable(outdir):
@@ -102,11 +112,14 @@ def main(cfg: DictConfig) -> float:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"imc-moo: error: {message}", file=sys.stderr)
         sys.exit(2)
-    edap = summary["edap"]
-    print(f"best EDAP {edap:.6g} mJ·ms·mm² ({'feasible' if summary['feasible'] else 'NO feasible design found'}) "
-          f"after {summary['evaluations']:,} designs in {summary['wall_time_s']:.1f} s ({summary['stop_reason']}); "
-          f"results in {outdir}")
-    return edap
+    if summary["feasible"]:
+        found = f"best EDAP {summary['edap']:.6g} mJ·ms·mm² (feasible)"
+    else:
+        violated = ", ".join(f"{k} +{v:.3g}" for k, v in summary["violations"].items())
+        found = f"NO feasible design; the least violating one exceeds {violated}"
+    print(f"{found} after {summary['evaluations']:,} designs in {summary['wall_time_s']:.1f} s "
+          f"({summary['stop_reason']}); results in {outdir}")
+    return summary["edap"]
 
 
 def check_overrides(overrides: list[str]) -> None:
@@ -116,6 +129,7 @@ def check_overrides(overrides: list[str]) -> None:
     cfg = compose_config(overrides, return_hydra_config=True)
     run_dir = Path(cfg.hydra.run.dir)
     build(cfg)
+    check_outdir(cfg, run_dir)
     ancestor = run_dir.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent

@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import __version__
 from .indicators import anytime_hypervolume, best_row, pareto_front
+from .problem import PENALTY
 from .space import DESIGN_COLUMNS
 
 _UMASK = os.umask(0)
@@ -80,7 +81,10 @@ def _plain(value: Any) -> Any:
 
 
 def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any]) -> dict:
-    """The ``best.json`` payload."""
+    """The ``best.json`` payload. A run with no feasible design is a result too: ``feasible`` false, ``edap``
+    null, and the least-violating design with its EDAP (``least_violating_edap``, null if it cannot be mapped) and
+    its ``violations`` (constraint -> normalised excess, e.g. area / limit - 1)."""
+    feasible = bool(best["feasible"])
     per_workload = {
         w: {"energy_j": _plain(best[f"energy_j_{w}"]), "latency_s": _plain(best[f"latency_s_{w}"]),
             "area_mm2": _plain(best["area_mm2"]), "edap": _plain(best[f"edap_{w}"])}
@@ -88,12 +92,32 @@ def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any])
     }
     return {
         **{k: _plain(v) for k, v in meta.items()},
-        "edap": _plain(best["edap"]),
-        "feasible": bool(best["feasible"]),
+        "edap": _plain(best["edap"]) if feasible else None,
+        "feasible": feasible,
+        **({} if feasible else {
+            "least_violating_edap": _plain(best["edap"]) if best["edap"] < PENALTY else None,
+            "violations": {k[2:]: _plain(v) for k, v in best.items() if k.startswith("g_") and v > 0},
+        }),
         "design": {c: _plain(best[c]) for c in DESIGN_COLUMNS},
         "per_workload": per_workload,
         "version": __version__,
     }
+
+
+#: The files of a run's results (``best.json`` last: its presence marks a complete run).
+RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "convergence.png", "best.json")
+
+
+def existing_results(outdir: Path) -> list[str]:
+    """The result files of an earlier run in ``outdir``."""
+    return [name for name in RESULT_FILES if (Path(outdir) / name).exists()]
+
+
+def clear_results(outdir: Path) -> None:
+    """Remove an earlier run's result files from ``outdir`` (``best.json`` first), so no file of it is left beside
+    the new run's."""
+    for name in reversed(RESULT_FILES):
+        (Path(outdir) / name).unlink(missing_ok=True)
 
 
 def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, workloads: list[str],
@@ -105,7 +129,6 @@ def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, wor
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "best.json").unlink(missing_ok=True)  # a rerun into the same directory is incomplete until the end
     history = history_with_hv(history, archive, hv)
     atomic_write_csv(outdir / "archive.csv", archive)
     atomic_write_csv(outdir / "pareto.csv", pareto_front(archive))

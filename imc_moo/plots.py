@@ -15,6 +15,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .problem import PENALTY  # noqa: E402
+
 LABELS = {"energy_j": "energy [J]", "latency_s": "delay [s]", "area_mm2": "area [mm²]",
           "edap": "EDAP [mJ·ms·mm²]", "evaluations": "distinct designs evaluated", "hypervolume": "hypervolume"}
 
@@ -34,21 +36,33 @@ def save_figure(fig, path: Path) -> None:
 
 
 def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, path: Path, title: str = "") -> None:
-    """Pairwise energy/delay/area scatter of feasible designs, the front highlighted, the best-EDAP design starred."""
+    """Pairwise energy/delay/area scatter of feasible designs, the front highlighted, the best-EDAP design starred.
+    With no feasible design, the (mappable) infeasible archive is drawn and the least-violating design starred."""
     sns.set_theme(style="whitegrid", context="paper")
     pairs = [("energy_j", "latency_s"), ("energy_j", "area_mm2"), ("latency_s", "area_mm2")]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     feas = archive[archive["feasible"].astype(bool)]
+    none_feasible = feas.empty
+    if none_feasible:  # a result too: show where the search went (unmappable designs have no energy or delay)
+        feas = archive[archive["edap"] < PENALTY]
+        title = f"{title} · NO feasible design".lstrip(" ·")
+    shown = "infeasible designs" if none_feasible else "feasible designs"
+    starred = "least violating" if none_feasible else "best EDAP"
     for ax, (x, y) in zip(axes, pairs):
-        sns.scatterplot(data=feas, x=x, y=y, ax=ax, color="0.75", s=10, linewidth=0, label="feasible designs")
-        sns.scatterplot(data=front, x=x, y=y, ax=ax, color="C0", s=22, label="Pareto front")
-        ax.scatter([best[x]], [best[y]], marker="*", s=220, color="C3", edgecolor="k", zorder=5, label="best EDAP")
-        ax.set(xscale=_scale(feas[x]), yscale=_scale(feas[y]), xlabel=LABELS[x], ylabel=LABELS[y])
-        for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
-            if _scale(feas[col]) == "linear":
-                axis.set_major_locator(MaxNLocator(4))
-        if ax is not axes[0]:
-            ax.get_legend().remove()
+        sns.scatterplot(data=feas, x=x, y=y, ax=ax, color="0.75", s=10, linewidth=0, label=shown, legend=False)
+        if not front.empty:
+            sns.scatterplot(data=front, x=x, y=y, ax=ax, color="C0", s=22, label="Pareto front", legend=False)
+        if best["edap"] < PENALTY:
+            ax.scatter([best[x]], [best[y]], marker="*", s=220, color="C3", edgecolor="k", zorder=5, label=starred)
+        if len(feas):
+            ax.set(xscale=_scale(feas[x]), yscale=_scale(feas[y]))
+            for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
+                if _scale(feas[col]) == "linear":
+                    axis.set_major_locator(MaxNLocator(4))
+        ax.set(xlabel=LABELS[x], ylabel=LABELS[y])
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        axes[0].legend(handles, labels)
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path)
@@ -64,8 +78,13 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "") -> None
     """Best EDAP and hypervolume against distinct evaluations."""
     sns.set_theme(style="whitegrid", context="paper")
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
-    sns.lineplot(data=history, x="evaluations", y="best_edap", ax=a, drawstyle="steps-post", marker="o", markersize=3)
-    a.set(yscale="log", xlabel=LABELS["evaluations"], ylabel="best " + LABELS["edap"])
+    if history["best_edap"].notna().any():
+        sns.lineplot(data=history, x="evaluations", y="best_edap", ax=a, drawstyle="steps-post", marker="o",
+                     markersize=3)
+        a.set(yscale="log")
+    else:
+        a.text(0.5, 0.5, "no feasible design found", transform=a.transAxes, ha="center", va="center")
+    a.set(xlabel=LABELS["evaluations"], ylabel="best " + LABELS["edap"])
     sns.lineplot(data=history, x="evaluations", y="hypervolume", ax=b, drawstyle="steps-post", marker="o",
                  markersize=3, color="C2")
     b.set(xlabel=LABELS["evaluations"], ylabel=LABELS["hypervolume"])

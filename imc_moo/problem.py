@@ -278,7 +278,8 @@ class WorkloadSetProblem(Problem):
 
     # -- tables ----------------------------------------------------------------------------------------------
     def results_frame(self, genomes: np.ndarray, ev: Evaluation) -> pd.DataFrame:
-        """Decoded designs + aggregated objectives + per-workload energy/latency/EDAP columns."""
+        """Decoded designs + aggregated objectives + feasibility (``cv``, the sum of violations, and one column
+        ``g_<constraint>`` per constraint, feasible when <= 0) + per-workload energy/latency/EDAP columns."""
         df = self.space.decode(genomes)
         df["energy_j"] = aggregate(ev.energy_j, self.aggregation)
         df["latency_s"] = aggregate(ev.latency_s, self.aggregation)
@@ -287,6 +288,8 @@ class WorkloadSetProblem(Problem):
         df["cost"] = ev.cost
         df["feasible"] = ev.feasible
         df["cv"] = np.maximum(ev.G, 0).sum(axis=1)
+        for j, name in enumerate(self.constraint_names):
+            df[f"g_{name}"] = ev.G[:, j]
         for w, name in enumerate(self.workloads):
             df[f"energy_j_{name}"] = ev.energy_j[:, w]
             df[f"latency_s_{name}"] = ev.latency_s[:, w]

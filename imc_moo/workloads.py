@@ -21,6 +21,7 @@ problem and the fix.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,8 @@ SHAPE_FIELDS = ("C", "M", "R", "S", "P", "Q", "G")
 REQUIRED_FIELDS = ("C", "M", "R", "S", "P", "Q")
 #: Number of bits-per-cell settings with a weight activity factor (``aw`` column b-1 = b bits per cell).
 N_BITS_PER_CELL = 8
+#: Largest count (of cell actions: MACs x weight slices x bits) the cost model's int64 arithmetic holds exactly.
+MAX_LAYER_COUNT = 2**62
 #: Activity defaults for layers that do not give them (typical values of the reference layers).
 DEFAULT_AIN = 0.55
 DEFAULT_AW = (0.50, 0.50, 0.40, 0.49, 0.30, 0.25, 0.24, 0.48)
@@ -208,6 +211,12 @@ def _parse_layer(layer: Any, index: int, file: str) -> dict[str, Any]:
         raise WorkloadError(
             f"{where}: depthwise layer has C={parsed['C']}, M={parsed['M']} — write depthwise convs as"
             " C = M = 1 and G = channels"
+        )
+    macs = math.prod(parsed[f] for f in SHAPE_FIELDS)  # Python ints: exact, however large
+    if macs * N_BITS_PER_CELL * 8 > MAX_LAYER_COUNT:
+        raise WorkloadError(
+            f"{where}: {macs:.3g} multiply-accumulates is more than the cost model's 64-bit action counts can hold"
+            f" (at most {MAX_LAYER_COUNT / (N_BITS_PER_CELL * 8):.3g} per layer) — check the layer shape"
         )
     parsed["ain"] = _fraction(layer.get("ain", DEFAULT_AIN), where, "ain")
     aw = layer.get("aw", list(DEFAULT_AW))

@@ -194,3 +194,52 @@ def test_own_networks_by_library_dir_and_by_path(tmp_path):
                                         "algorithm": {"n_candidates": 100, "n_select": 80, "pop_size": 20}}),
                   tmp_path / "run")
     assert set(summary["per_workload"]) == {"my_net", "other_net", "resnet18"}
+
+
+def test_a_run_with_no_feasible_design_is_a_result(tmp_path):
+    out = tmp_path / "none"
+    res = imc_moo(*SMALL, "problem.area_limit_mm2=1", "progress=false", f"hydra.run.dir={out}")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "NO feasible design; the least violating one exceeds" in res.stdout and "area +" in res.stdout
+    best = json.loads((out / "best.json").read_text())
+    assert best["feasible"] is False and best["edap"] is None and best["violations"]["area"] > 0
+    assert all(v > 0 for v in best["violations"].values())
+    for name in ("archive.csv", "history.csv", "pareto.csv", "pareto.png", "convergence.png"):
+        assert (out / name).is_file(), name
+
+
+def test_overwrite_replaces_every_file_of_the_earlier_run(tmp_path):
+    out = tmp_path / "run"
+    assert imc_moo(*SMALL, "progress=false", f"hydra.run.dir={out}").returncode == 0
+    assert (out / "pareto.png").is_file()
+    res = imc_moo(*SMALL, "seed=1", "plots=false", "progress=false", f"hydra.run.dir={out}")
+    assert res.returncode == 2 and "already holds the results" in res.stderr
+    assert json.loads((out / "best.json").read_text())["seed"] == 0
+    res = imc_moo(*SMALL, "seed=1", "plots=false", "progress=false", "overwrite=true", f"hydra.run.dir={out}")
+    assert res.returncode == 0, res.stderr
+    assert json.loads((out / "best.json").read_text())["seed"] == 1
+    assert not (out / "pareto.png").exists()  # no figure of the earlier run beside the new tables
+
+
+def test_runs_started_together_get_their_own_directories(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    procs = [subprocess.Popen([sys.executable, "-m", "imc_moo", *SMALL, f"seed={s}", "plots=false",
+                               "progress=false"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for s in (0, 1)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    bests = sorted((tmp_path / "runs").rglob("best.json"))
+    assert len(bests) == 2 and {json.loads(b.read_text())["seed"] for b in bests} == {0, 1}
+    for b in bests:  # each directory holds one run's files only
+        seed = json.loads(b.read_text())["seed"]
+        assert len(pd.read_csv(b.parent / "archive.csv")) == json.loads(b.read_text())["evaluations"], seed
+
+
+def test_inner_knobs_in_the_documented_form(tmp_path):
+    """The form conf/algorithm/specialized.yaml documents used to crash after the search (run_label)."""
+    out = tmp_path / "spec"
+    res = imc_moo("algorithm=specialized", "algorithm.inner_knobs={n_candidates:100,n_select:40,pop_size:20}",
+                  "budget=300", "plots=false", "progress=false", f"hydra.run.dir={out}")
+    assert res.returncode == 0, res.stderr
+    best = json.loads((out / "best.json").read_text())
+    assert best["label"] == 'specialized[inner_knobs={"n_candidates": 100, "n_select": 40, "pop_size": 20}]'

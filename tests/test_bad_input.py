@@ -57,8 +57,8 @@ CATALOGUE = [
 ]
 
 
-def cli_error(args, tmp_path, capsys) -> str:
-    run_dir = tmp_path / "run"
+def cli_error(args, tmp_path, capsys, run_dir=None) -> str:
+    run_dir = run_dir or tmp_path / "run"
     monkey_argv = ["imc-moo", *args, f"hydra.run.dir={run_dir}"]
     saved, sys.argv = sys.argv, monkey_argv
     try:
@@ -68,7 +68,8 @@ def cli_error(args, tmp_path, capsys) -> str:
         sys.argv = saved
     err = capsys.readouterr().err
     assert exit_info.value.code == 2, err
-    assert not run_dir.exists(), "a bad input must not leave a run directory"
+    if run_dir == tmp_path / "run":
+        assert not run_dir.exists(), "a bad input must not leave a run directory"
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("imc-moo: error: ") and "Traceback" not in err, err
     return lines[0]
@@ -86,3 +87,23 @@ def test_no_means_false_not_true():
     problem, _, _ = experiment.build(cfg)
     assert cfg.problem.weights_on_chip is False and problem.weights_on_chip is False
     assert problem.n_ieq_constr == 2  # area and unmappable workloads only
+
+
+def test_a_layer_too_large_for_64_bit_counts_is_refused(tmp_path, capsys):
+    """C = M = P = Q = 10^6 used to overflow int64 silently into negative latency and EDAP."""
+    net = tmp_path / "huge.yaml"
+    net.write_text("name: huge\nlayers:\n  - {name: big, C: 1000000, M: 1000000, R: 1, S: 1, P: 1000000, Q: 1000000}\n")
+    line = cli_error([f"problem.workloads=[{net}]"], tmp_path, capsys)
+    assert "huge.yaml: layer 0 ('big'): 1e+24 multiply-accumulates" in line and "check the layer shape" in line
+
+
+def test_earlier_results_are_not_overwritten(tmp_path, capsys):
+    done = tmp_path / "done"
+    done.mkdir()
+    for name in ("best.json", "archive.csv", "pareto.png"):
+        (done / name).write_text(f"earlier {name}")
+    before = {p.name: p.read_bytes() for p in done.iterdir()}
+    line = cli_error([], tmp_path, capsys, run_dir=done)
+    assert "already holds the results of a run (archive.csv, pareto.png, best.json)" in line
+    assert "overwrite=true" in line
+    assert {p.name: p.read_bytes() for p in done.iterdir()} == before  # not a byte changed, nothing added
