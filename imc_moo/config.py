@@ -20,6 +20,8 @@ algorithm by name (what :func:`imc_moo.algorithms.run_algorithm` runs for a name
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,6 +244,9 @@ def one_line(err: BaseException) -> str:
     for cause in chain:
         if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
             message = str(getattr(cause, "msg", None) or cause).split("\n")[0]
+            schema = getattr(cause, "object_type", None)
+            if message.startswith("Key '") and dataclasses.is_dataclass(schema):  # an unknown key
+                return unknown_key_message(cause.full_key, _fields(schema))
             return f"{cause.full_key}: {message}"
     for cause in reversed(chain):
         if isinstance(cause, ValueError) and not isinstance(cause, (HydraException, OmegaConfBaseException)):
@@ -252,6 +257,36 @@ def one_line(err: BaseException) -> str:
         key = text.split("'")[1]
         text = f"unknown key {key!r}: check its spelling (imc-moo --cfg job prints every key)"
     return text
+
+
+def _fields(schema: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(schema) if not f.name.startswith("_")]
+
+
+def unknown_key_message(full_key: str, valid: list[str]) -> str:
+    """``unknown key 'problem.aggregaton' (did you mean aggregation?): valid keys of problem are ...``, the closest
+    matches first."""
+    parent, _, key = full_key.rpartition(".")
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    ordered = close + [k for k in valid if k not in close]
+    return (f"unknown key {full_key!r}{hint}: the valid keys{' of ' + parent if parent else ''} are "
+            f"{', '.join(ordered)}")
+
+
+def check_keys(cfg: DictConfig) -> None:
+    """Refuse keys the schemas do not know (Hydra's ``+key=value`` appends them past the type checks, and the run
+    would silently ignore them)."""
+    targets = {schema._target_: schema for schema in SCHEMAS["schema/algorithm"].values()}
+    nodes = [("", cfg, _fields(AppConfig)), ("space", cfg.space, _fields(SpaceConfig)),
+             ("problem", cfg.problem, _fields(ProblemConfig))]
+    schema = targets.get(cfg.algorithm.get("_target_"))
+    if schema is not None:
+        nodes.append(("algorithm", cfg.algorithm, _fields(schema)))
+    for path, node, valid in nodes:
+        for key in node:
+            if key not in valid and not str(key).startswith("_") and not (path == "" and key == "hydra"):
+                raise ConfigError(unknown_key_message(f"{path}.{key}" if path else str(key), valid))
 
 
 def compose_config(overrides: list[str] = (), return_hydra_config: bool = False) -> DictConfig:

@@ -15,11 +15,13 @@ from typing import Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from .algorithms import is_runner, resolve_algorithm, run_algorithm
-from .config import ConfigError, algorithm_factory, build_problem, compose_config, one_line
-from .export import clear_results, existing_results, write_best, write_tables
+from .config import ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line
+from .export import atomic_write_text, clear_results, existing_results, write_best, write_tables
 from .indicators import best_row, pareto_front
 from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 from .problem import WorkloadSetProblem
@@ -31,6 +33,7 @@ __all__ = ["CONF_DIR", "ConfigError", "build", "check_overrides", "cli", "main",
 def build(cfg: DictConfig) -> tuple[WorkloadSetProblem, str, Callable]:
     """The problem and the algorithm (name, factory) of a composed config, every value checked: whatever is
     wrong fails here, before a run directory exists."""
+    check_keys(cfg)
     if cfg.budget <= 0:
         raise ConfigError(f"budget must be a positive number of designs, got {cfg.budget}: e.g. budget=3300")
     problem = build_problem(cfg.problem)
@@ -103,15 +106,26 @@ def _writable(directory: Path) -> bool:
         return False
 
 
+#: A sweep job's failure record in its directory (beside ``.hydra/``): ``{"error": ..., "overrides": [...]}``.
+FAILED_FILE = "failed.json"
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
-def main(cfg: DictConfig) -> float:
-    outdir = Path(HydraConfig.get().runtime.output_dir)
+def main(cfg: DictConfig) -> float | None:
+    hydra_cfg = HydraConfig.get()
+    outdir = Path(hydra_cfg.runtime.output_dir)
     try:
         summary = run(cfg, outdir)
     except (ValueError, KeyError, OSError) as err:  # bad input: one line, no traceback
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"imc-moo: error: {message}", file=sys.stderr)
-        sys.exit(2)
+        message = " ".join(str(err.args[0] if isinstance(err, KeyError) and err.args else err).split())
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            print(f"imc-moo: error: {message}", file=sys.stderr)
+            sys.exit(2)
+        # a sweep job: record why it failed and let the others run (SweepSummary counts the failures)
+        overrides = list(hydra_cfg.overrides.task)
+        atomic_write_text(outdir / FAILED_FILE, json.dumps({"error": message, "overrides": overrides}, indent=2))
+        print(f"imc-moo: error in job {hydra_cfg.job.num} ({' '.join(overrides)}): {message}", file=sys.stderr)
+        return None
     if summary["feasible"]:
         found = f"best EDAP {summary['edap']:.6g} mJ·ms·mm² (feasible)"
     else:
@@ -120,6 +134,26 @@ def main(cfg: DictConfig) -> float:
     print(f"{found} after {summary['evaluations']:,} designs in {summary['wall_time_s']:.1f} s "
           f"({summary['stop_reason']}); results in {outdir}")
     return summary["edap"]
+
+
+class SweepSummary(Callback):
+    """Hydra callback (``hydra.callbacks`` in ``conf/config.yaml``): at the end of a sweep, one line saying how many
+    jobs failed and why; :func:`cli` then exits with status 1."""
+
+    failed: list[str] = []
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        SweepSummary.failed = []
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep = Path(config.hydra.sweep.dir)
+        jobs = [p.parent.parent for p in sweep.rglob(".hydra/config.yaml") if p.parent.parent != sweep]
+        failed = sorted(j for j in jobs if (j / FAILED_FILE).is_file())
+        SweepSummary.failed = [j.name for j in failed]
+        if failed:
+            reasons = "; ".join(f"{j.name}: {json.loads((j / FAILED_FILE).read_text())['error']}" for j in failed[:3])
+            more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+            print(f"imc-moo: {len(failed)} of {len(jobs)} jobs failed: {reasons}{more}", file=sys.stderr)
 
 
 def check_overrides(overrides: list[str]) -> None:
@@ -166,6 +200,8 @@ def cli() -> None:
             print(f"imc-moo: error: {one_line(err)}", file=sys.stderr)
             sys.exit(2)
     main()
+    if SweepSummary.failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import pandas as pd
 from .export import atomic_write_csv, atomic_write_text, markdown_table
 
 SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "seed", "edap", "hypervolume",
-                   "evaluations", "wall_time_s", "feasible", "status"]
+                   "evaluations", "wall_time_s", "feasible", "status", "reason"]
 #: Runs are compared within one problem variant (problem and aggregation), per algorithm label.
 GROUP = ["problem", "aggregation"]
 
@@ -61,6 +61,15 @@ def _run_identity(run: Path) -> dict:
             "aggregation": c.get("problem", {}).get("aggregation"), "seed": c.get("seed")}
 
 
+def _failure(run: Path) -> str:
+    """Why a run has no ``best.json``: the job's recorded error (``failed.json``), else that it crashed or is
+    still running."""
+    try:
+        return str(json.loads((run / "failed.json").read_text())["error"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no best.json: crashed, killed or still running"
+
+
 def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
     """The summary table and the parsed ``best.json`` of every finished run."""
     rows, bests = [], {}
@@ -72,7 +81,7 @@ def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
         except json.JSONDecodeError:
             best = None
         if best is None:
-            rows.append({"run": rel, **_run_identity(run), "status": "failed"})
+            rows.append({"run": rel, **_run_identity(run), "status": "failed", "reason": _failure(run)})
             continue
         best.setdefault("label", best.get("algorithm"))  # runs written before labels existed
         best.setdefault("aggregation", "max")
@@ -368,8 +377,8 @@ def report(sweep: Path, plots: bool = True) -> pd.DataFrame:
     ok = int((summary.status == "ok").sum())
     print(f"{ok} of {len(summary)} runs reported in {sweep}: report.md, summary.csv, comparison.csv"
           + (", normalized_edap.csv" if not norm.empty else "") + (", " + ", ".join(made) if made else ""))
-    for run in summary.loc[summary.status == "failed", "run"]:
-        print(f"failed run (no best.json): {run}", file=sys.stderr)
+    for _, row in summary[summary.status == "failed"].iterrows():
+        print(f"failed run {row.run}: {row.reason}", file=sys.stderr)
     if not comp.empty:
         print(comp.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     return summary

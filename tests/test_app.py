@@ -243,3 +243,19 @@ def test_inner_knobs_in_the_documented_form(tmp_path):
     assert res.returncode == 0, res.stderr
     best = json.loads((out / "best.json").read_text())
     assert best["label"] == 'specialized[inner_knobs={"n_candidates": 100, "n_select": 40, "pop_size": 20}]'
+
+
+@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+def test_a_failing_job_is_recorded_and_the_others_run(tmp_path, launcher):
+    sweep = tmp_path / "sweep"
+    extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
+    res = imc_moo("-m", *extra, "budget=-1,100", "algorithm=random", "plots=false", "progress=false",
+                  f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "imc-moo: 1 of 2 jobs failed: 0_rram_cnn4_random_seed0: budget must be a positive" in res.stderr
+    failed = json.loads((sweep / "0_rram_cnn4_random_seed0" / "failed.json").read_text())
+    assert "budget must be a positive" in failed["error"] and "budget=-1" in failed["overrides"]
+    assert json.loads((sweep / "1_rram_cnn4_random_seed0" / "best.json").read_text())["evaluations"] == 100
+    summary = report(sweep, plots=False)
+    bad = summary[summary.status == "failed"]
+    assert len(bad) == 1 and "budget must be a positive" in bad.reason.iloc[0]

@@ -25,8 +25,15 @@ CATALOGUE = [
     (["algorithm.phases=[{name:x}]"], "crossover_prob: Missing mandatory value"),
     (["algorithm=nsga3", "algorithm.n_partitions=many"], "algorithm.n_partitions"),
     # unknown keys and options
-    (["problem.foo=1"], "problem.foo: Key 'foo' not in 'ProblemConfig'"),
-    (["no_such_key=1"], "no_such_key"),
+    (["problem.foo=1"], "unknown key 'problem.foo': the valid keys of problem are name, memory, workloads"),
+    (["no_such_key=1"], "unknown key 'no_such_key'"),
+    # a typo gets the closest keys first; '+key=value' (which Hydra appends past the types) is refused too
+    (["budgt=100"], "unknown key 'budgt' (did you mean budget?): the valid keys are budget, seed"),
+    (["+budgt=100"], "unknown key 'budgt' (did you mean budget?)"),
+    (["problem.aggregaton=mean"], "unknown key 'problem.aggregaton' (did you mean aggregation?)"),
+    (["+problem.foo=1"], "unknown key 'problem.foo'"),
+    (["algorithm.popsize=3"], "unknown key 'algorithm.popsize' (did you mean pop_size?)"),
+    (["+space.xbar=[1]"], "unknown key 'space.xbar' (did you mean xbar_rows or xbar_cols?)"),
     (["algorithm=simulated_annealing"], "Could not find 'algorithm/simulated_annealing'"),
     (["problem=rram_cnn5"], "Could not find 'problem/rram_cnn5'"),
     (["space=flash"], "Could not find 'space/flash'"),
