@@ -232,11 +232,13 @@ register_schemas()
 
 
 # -- composing and building ----------------------------------------------------------------------------------
-def one_line(err: BaseException) -> str:
+def one_line(err: BaseException | str) -> str:
     """A composition or build error as one line naming the key and the fix.
 
     Hydra wraps the error that matters (OmegaConf's type error naming ``full_key``, or the ``ValueError`` a
     constructor raised about a bad value) in its own multi-line exceptions: the innermost such cause is shown."""
+    if isinstance(err, str):
+        return " ".join(err.split())
     chain, cause = [], err
     while cause is not None and cause not in chain:
         chain.append(cause)

@@ -16,13 +16,16 @@ from typing import Callable
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
+from hydra.errors import HydraException
 from hydra.types import RunMode
+from omegaconf.errors import OmegaConfBaseException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from .algorithms import is_runner, resolve_algorithm, run_algorithm
+from .algorithms import RunHistory, is_runner, resolve_algorithm, run_algorithm
 from .config import ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line
 from .export import atomic_write_text, clear_results, existing_results, write_best, write_tables
 from .indicators import best_row, pareto_front
+from .ledger import Ledger
 from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 from .problem import WorkloadSetProblem
 from .progress import Progress
@@ -52,6 +55,27 @@ def check_outdir(cfg: DictConfig, outdir: Path) -> None:
                           "directory with hydra.run.dir=... or replace them with overwrite=true")
 
 
+class RunInterrupted(Exception):
+    """The user stopped a run (Ctrl-C); the message says what was kept."""
+
+
+#: An interrupted run's summary (the designs so far); ``best.json`` marks complete runs only.
+INTERRUPTED_FILE = "interrupted.json"
+
+
+def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig, meta: dict,
+                      wall: float) -> str:
+    """Write the archive and history of an interrupted run and ``interrupted.json``; returns the one line."""
+    if ledger.spent == 0:
+        return "interrupted before the first design was evaluated; nothing to keep"
+    meta = {**meta, "evaluations": ledger.spent, "stop_reason": "interrupted (Ctrl-C)", "complete": False,
+            "wall_time_s": round(wall, 3)}
+    summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, cfg.problem.hv)
+    atomic_write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
+    return (f"interrupted after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
+            f"(archive.csv, history.csv, {INTERRUPTED_FILE}; no best.json: the run is incomplete)")
+
+
 def run(cfg: DictConfig, outdir: Path) -> dict:
     """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload."""
     problem, name, factory = build(cfg)
@@ -62,14 +86,22 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     if not _writable(outdir):
         raise ConfigError(f"cannot write to the output directory {outdir}: choose another with hydra.run.dir=...")
     progress = Progress(name, budget, enabled=cfg.progress)
+    meta = {"algorithm": name, "label": run_label(cfg), "problem": problem_label(cfg),
+            "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
+            "budget": budget}
+    ledger = Ledger(cap=budget)
+    history = RunHistory(ledger, progress)
     start = time.perf_counter()
-    result = run_algorithm(factory, problem, budget=budget, seed=cfg.seed, progress=progress)
+    try:
+        result = run_algorithm(factory, problem, budget=budget, seed=cfg.seed, ledger=ledger, history=history)
+    except KeyboardInterrupt:
+        progress.close()
+        raise RunInterrupted(_keep_interrupted(outdir, problem, ledger, history, cfg, meta,
+                                               time.perf_counter() - start)) from None
     wall = time.perf_counter() - start
     progress.close()
-    meta = {"algorithm": name, "label": run_label(cfg), "problem": cfg.problem.name,
-            "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
-            "budget": budget, "evaluations": result.evaluations, "stop_reason": result.stop_reason,
-            "wall_time_s": round(wall, 3), **result.extra}
+    meta.update(evaluations=result.evaluations, stop_reason=result.stop_reason, wall_time_s=round(wall, 3),
+                **result.extra)
     summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
     if cfg.plots:
         from .plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
@@ -82,18 +114,35 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     return summary
 
 
-def run_label(cfg: DictConfig) -> str:
-    """The algorithm name plus any algorithm knobs overridden on the command line (e.g. in an ablation sweep)."""
+def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "") -> str:
+    """``[key=value]`` for every command-line override of a key starting with one of ``prefixes`` (sorted),
+    ``strip`` removed from the keys; a group choice (``space=sram``) shows the chosen config's name."""
     try:
         task = HydraConfig.get().overrides.task
     except ValueError:  # composed without a Hydra run (tests, API use)
         task = []
-    keys = sorted(o.split("=", 1)[0].split(".", 1)[1] for o in task if o.startswith("algorithm."))
-    values = [OmegaConf.select(cfg.algorithm, k) for k in keys]
-    values = [OmegaConf.to_container(v, resolve=True) if isinstance(v, (DictConfig, ListConfig)) else v
-              for v in values]
-    return cfg.algorithm.name + "".join(f"[{k}={json.dumps(v) if not isinstance(v, str) else v}]"
-                                        for k, v in zip(keys, values))
+    keys = sorted({o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)})
+    parts = []
+    for key in keys:
+        value = OmegaConf.select(cfg, key)
+        if isinstance(value, DictConfig) and "name" in value:  # a group option
+            value = value.name
+        elif isinstance(value, (DictConfig, ListConfig)):
+            value = OmegaConf.to_container(value, resolve=True)
+        shown = value if isinstance(value, str) else json.dumps(value)
+        parts.append(f"[{key.removeprefix(strip)}={shown}]")
+    return "".join(parts)
+
+
+def run_label(cfg: DictConfig) -> str:
+    """The algorithm name plus any algorithm knobs overridden on the command line (e.g. in an ablation sweep)."""
+    return cfg.algorithm.name + _overridden(cfg, ("algorithm.",), strip="algorithm.")
+
+
+def problem_label(cfg: DictConfig) -> str:
+    """The problem's name plus whatever the command line changed of it or of its design space, so runs of
+    different problems are never reported as one (e.g. ``rram_cnn4[memory=sram]``)."""
+    return cfg.problem.name + _overridden(cfg, ("problem.", "space"), strip="problem.")
 
 
 def _writable(directory: Path) -> bool:
@@ -116,8 +165,11 @@ def main(cfg: DictConfig) -> float | None:
     outdir = Path(hydra_cfg.runtime.output_dir)
     try:
         summary = run(cfg, outdir)
-    except (ValueError, KeyError, OSError) as err:  # bad input: one line, no traceback
-        message = " ".join(str(err.args[0] if isinstance(err, KeyError) and err.args else err).split())
+    except RunInterrupted as stop:
+        print(f"imc-moo: {stop}", file=sys.stderr)
+        sys.exit(130)
+    except (ValueError, KeyError, OSError, HydraException, OmegaConfBaseException) as err:  # bad input: one line
+        message = one_line(err.args[0] if isinstance(err, KeyError) and err.args else err)
         if hydra_cfg.mode != RunMode.MULTIRUN:
             print(f"imc-moo: error: {message}", file=sys.stderr)
             sys.exit(2)

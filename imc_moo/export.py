@@ -105,7 +105,8 @@ def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any])
 
 
 #: The files of a run's results (``best.json`` last: its presence marks a complete run).
-RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "convergence.png", "best.json")
+RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "convergence.png", "interrupted.json",
+                "best.json")
 
 
 def existing_results(outdir: Path) -> list[str]:

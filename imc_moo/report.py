@@ -55,8 +55,11 @@ def _run_identity(run: Path) -> dict:
         return {}
     from omegaconf import OmegaConf
 
-    c = OmegaConf.load(cfg)
-    name = c.get("algorithm", {}).get("name")
+    try:
+        c = OmegaConf.load(cfg)
+        name = c.get("algorithm", {}).get("name")
+    except Exception:  # noqa: BLE001 - a damaged config only costs the run its identity, not the report
+        return {}
     return {"algorithm": name, "label": name, "problem": c.get("problem", {}).get("name"),
             "aggregation": c.get("problem", {}).get("aggregation"), "seed": c.get("seed")}
 
@@ -67,7 +70,27 @@ def _failure(run: Path) -> str:
     try:
         return str(json.loads((run / "failed.json").read_text())["error"])
     except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        kept = json.loads((run / "interrupted.json").read_text())
+        return f"interrupted after {kept['evaluations']:,} designs (incomplete)"
+    except (OSError, ValueError, KeyError, TypeError):
         return "no best.json: crashed, killed or still running"
+
+
+def _read_table(path: Path, needed: tuple[str, ...] = ()) -> pd.DataFrame | None:
+    """A run's CSV, or None (with one line on stderr) when it is missing, truncated or lacks ``needed`` columns."""
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        print(f"skipping {path}: {' '.join(str(err).split())}", file=sys.stderr)
+        return None
+    if not set(needed) <= set(table.columns):
+        print(f"skipping {path}: it lacks {sorted(set(needed) - set(table.columns))}", file=sys.stderr)
+        return None
+    return table
 
 
 def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
@@ -167,10 +190,10 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     hist, fronts = [], []
     for run, best in bests.items():
         ident = {k: best.get(k) for k in ("label", "problem", "aggregation", "seed")}
-        if (run / "history.csv").is_file():
-            hist.append(pd.read_csv(run / "history.csv").assign(**ident))
-        if (run / "pareto.csv").is_file():
-            fronts.append(pd.read_csv(run / "pareto.csv").assign(**ident))
+        for name, into in (("history.csv", hist), ("pareto.csv", fronts)):
+            table = _read_table(run / name, ("evaluations", "best_edap") if name == "history.csv" else ())
+            if table is not None:
+                into.append(table.assign(**ident))
     if hist:
         h = with_variant(pd.concat(hist, ignore_index=True)).dropna(subset=["best_edap"])
         if not h.empty:

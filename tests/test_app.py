@@ -259,3 +259,59 @@ def test_a_failing_job_is_recorded_and_the_others_run(tmp_path, launcher):
     summary = report(sweep, plots=False)
     bad = summary[summary.status == "failed"]
     assert len(bad) == 1 and "budget must be a positive" in bad.reason.iloc[0]
+
+
+def test_overridden_problems_are_reported_apart(tmp_path):
+    sweep = tmp_path / "sweep"
+    res = imc_moo("-m", "problem.workloads=[resnet18],[vgg16]", "space.xbar_rows=[128,256]", "algorithm=random",
+                  "budget=140", "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0, res.stderr
+    summary = report(sweep, plots=False)
+    assert set(summary.problem) == {'rram_cnn4[workloads=["resnet18"]][space.xbar_rows=[128, 256]]',
+                                    'rram_cnn4[workloads=["vgg16"]][space.xbar_rows=[128, 256]]'}
+    comp = pd.read_csv(sweep / "comparison.csv")
+    assert len(comp) == 2 and (comp.runs == 1).all()
+    # a value wrong for one job only (memory without its value lists) fails that job alone, in one line
+    res = imc_moo("-m", "problem.memory=rram,sram", "algorithm=random", "budget=140", "plots=false",
+                  "progress=false", f"hydra.sweep.dir={tmp_path / 'mixed'}")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "1 of 2 jobs failed" in res.stderr and "design space 'rram' is for rram, not sram" in res.stderr
+
+
+def test_ctrl_c_keeps_the_designs_so_far_and_marks_the_run_incomplete(tmp_path):
+    import signal
+
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    proc = subprocess.Popen([sys.executable, "-m", "imc_moo", "problem=sram_mixed9", "algorithm=nsga2", "plots=false",
+                             f"hydra.run.dir={out}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    for line in proc.stderr:  # the progress line shows the search is under way
+        if line.startswith("[nsga2]"):
+            break
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("imc-moo:")]
+    assert len(lines) == 1 and "interrupted after" in lines[0] and "the run is incomplete" in lines[0]
+    kept = json.loads((out / "interrupted.json").read_text())
+    assert kept["complete"] is False and kept["stop_reason"] == "interrupted (Ctrl-C)"
+    assert 0 < kept["evaluations"] == len(pd.read_csv(out / "archive.csv")) < 3300
+    assert not (out / "best.json").exists()
+
+
+def test_report_survives_a_damaged_sweep(tmp_path):
+    sweep = tmp_path / "sweep"
+    res = imc_moo("-m", "algorithm=random", "seed=0,1,2,3", "budget=140", "plots=false", "progress=false",
+                  f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0, res.stderr
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    (runs[0] / "best.json").write_text('{"algorithm": "ran')  # truncated
+    (runs[1] / "history.csv").write_text("generation,phase\n1")  # damaged: columns lost
+    (runs[2] / ".hydra" / "config.yaml").write_text("algorithm: [unclosed")
+    (runs[2] / "best.json").unlink()
+    res = subprocess.run([sys.executable, "-m", "imc_moo.report", str(sweep)], capture_output=True, text=True)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    summary = pd.read_csv(sweep / "summary.csv")
+    assert (summary.status == "failed").sum() == 2 and (summary.status == "ok").sum() == 2
+    assert "skipping" in res.stderr and "history.csv" in res.stderr
