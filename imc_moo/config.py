@@ -231,6 +231,16 @@ def register_schemas() -> None:
 register_schemas()
 
 
+def _library_text() -> str:
+    """The networks and sets the library offers (for ``imc-moo --help``)."""
+    from .workloads import available_networks, available_sets
+
+    return f"networks {', '.join(available_networks())}; sets {', '.join(available_sets())}"
+
+
+OmegaConf.register_new_resolver("imc_moo_library", _library_text, replace=True)
+
+
 # -- composing and building ----------------------------------------------------------------------------------
 def one_line(err: BaseException | str) -> str:
     """A composition or build error as one line naming the key and the fix.

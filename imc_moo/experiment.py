@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -242,12 +243,44 @@ def _creatable(directory: Path) -> bool:
             d.rmdir()
 
 
+#: Sweep combinations composed by :func:`check_sweep` before a sweep starts (enough to catch what holds for all).
+MAX_CHECKED_JOBS = 200
+
+
+def check_sweep(overrides: list[str]) -> None:
+    """Before a sweep starts: compose its jobs (up to :data:`MAX_CHECKED_JOBS`), so a bad key, group option or
+    type fails with one line instead of a traceback or a sweep of failing jobs, and check the sweep directory can
+    be created. Values wrong for some jobs only are left to the jobs (each records its failure)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    choices = []
+    for override in OverridesParser.create().parse_overrides(overrides):
+        key = override.input_line.split("=", 1)[0]
+        values = list(override.sweep_string_iterator()) if override.is_sweep_override() else None
+        choices.append([f"{key}={v}" for v in values] if values else [override.input_line])
+    first = None
+    for combo in itertools.islice(itertools.product(*choices), MAX_CHECKED_JOBS):
+        cfg = compose_config(list(combo), return_hydra_config=True)
+        check_keys(cfg)
+        first = first or cfg
+    sweep_dir = Path(first.hydra.sweep.dir)
+    if not _creatable(sweep_dir):
+        raise ConfigError(f"cannot create the sweep directory {sweep_dir}: choose a writable one with "
+                          "hydra.sweep.dir=...")
+
+
 def cli() -> None:
-    """Console entry point: pre-checks a single run's overrides, then hands over to Hydra."""
+    """Console entry point: pre-checks a single run's or a sweep's overrides, then hands over to Hydra."""
     args = sys.argv[1:]
-    if not any(a.startswith("-") for a in args):  # flags (--help, --cfg, -m, ...) go straight to Hydra
+    flags = [a for a in args if a.startswith("-")]
+    check = None
+    if not flags:
+        check = check_overrides
+    elif set(flags) <= {"-m", "--multirun"}:  # other flags (--help, --cfg, ...) go straight to Hydra
+        check = check_sweep
+    if check is not None:
         try:
-            check_overrides(args)
+            check([a for a in args if not a.startswith("-")])
         except Exception as err:  # noqa: BLE001 - any composition error is bad input here
             print(f"imc-moo: error: {one_line(err)}", file=sys.stderr)
             sys.exit(2)

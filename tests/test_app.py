@@ -315,3 +315,10 @@ def test_report_survives_a_damaged_sweep(tmp_path):
     summary = pd.read_csv(sweep / "summary.csv")
     assert (summary.status == "failed").sum() == 2 and (summary.status == "ok").sum() == 2
     assert "skipping" in res.stderr and "history.csv" in res.stderr
+
+
+def test_help_lists_the_library_studies_and_outputs(tmp_path):
+    res = imc_moo("--help", cwd=tmp_path)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    for text in ("resnet18", "sets cnn4, mixed9", "+experiment=", "imc-moo-report", "batch 1", "$IMC_MOO_PROBLEMS"):
+        assert text in res.stdout, text

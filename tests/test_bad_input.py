@@ -114,3 +114,37 @@ def test_earlier_results_are_not_overwritten(tmp_path, capsys):
     assert "already holds the results of a run (archive.csv, pareto.png, best.json)" in line
     assert "overwrite=true" in line
     assert {p.name: p.read_bytes() for p in done.iterdir()} == before  # not a byte changed, nothing added
+
+
+SWEEP_CATALOGUE = [
+    (["algorithm=nope,nsga2"], "Could not find 'algorithm/nope'"),
+    (["budgt=1,2"], "unknown key 'budgt' (did you mean budget?)"),
+    (["seed=range(0,3)", "plots=maybe"], "plots: Value 'maybe' is not a valid bool"),
+    (["problem=rram_cnn4,sram_cnn5"], "Could not find 'problem/sram_cnn5'"),
+    (["algorithm.pop_size=10,abc"], "algorithm.pop_size: Value 'abc'"),
+]
+
+
+@pytest.mark.parametrize("args, needle", SWEEP_CATALOGUE, ids=[" ".join(a) for a, _ in SWEEP_CATALOGUE])
+def test_a_sweep_with_a_bad_input_for_every_job_stops_before_any_job(tmp_path, capsys, args, needle):
+    sweep_dir = tmp_path / "sweep"
+    saved, sys.argv = sys.argv, ["imc-moo", "-m", *args, f"hydra.sweep.dir={sweep_dir}"]
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            experiment.cli()
+    finally:
+        sys.argv = saved
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert exit_info.value.code == 2 and len(lines) == 1 and needle in lines[0], err
+    assert not sweep_dir.exists()
+
+
+def test_an_unwritable_sweep_directory_is_one_line(capsys):
+    saved, sys.argv = sys.argv, ["imc-moo", "-m", "seed=0,1", "hydra.sweep.dir=/proc/imc_moo_sweep"]
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            experiment.cli()
+    finally:
+        sys.argv = saved
+    assert exit_info.value.code == 2 and "cannot create the sweep directory" in capsys.readouterr().err
