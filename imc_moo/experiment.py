@@ -109,8 +109,9 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
 
         title = f"{cfg.problem.name} · {cfg.algorithm.name} · seed {cfg.seed}"
         archive = result.archive
-        pareto_plot(archive, pareto_front(archive), best_row(archive), outdir / "pareto.png", title)
-        convergence_plot(history, outdir / "convergence.png", title)
+        aggregation = cfg.problem.aggregation
+        pareto_plot(archive, pareto_front(archive), best_row(archive), outdir / "pareto.png", title, aggregation)
+        convergence_plot(history, outdir / "convergence.png", title, aggregation)
     write_best(outdir, summary)
     return summary
 

@@ -35,7 +35,13 @@ def save_figure(fig, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, path: Path, title: str = "") -> None:
+def _over(label: str, aggregation: str | None) -> str:
+    """``energy [J]`` -> ``energy [J], max over networks`` (what the axis aggregates)."""
+    return f"{label}, {aggregation} over networks" if aggregation else label
+
+
+def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, path: Path, title: str = "",
+                aggregation: str | None = None) -> None:
     """Pairwise energy/delay/area scatter of feasible designs, the front highlighted, the best-EDAP design starred.
     With no feasible design, the (mappable) infeasible archive is drawn and the least-violating design starred."""
     sns.set_theme(style="whitegrid", context="paper")
@@ -59,7 +65,8 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
             for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
                 if _scale(feas[col]) == "linear":
                     axis.set_major_locator(MaxNLocator(4))
-        ax.set(xlabel=LABELS[x], ylabel=LABELS[y])
+        ax.set(xlabel=_over(LABELS[x], aggregation if x != "area_mm2" else None),
+               ylabel=_over(LABELS[y], aggregation if y != "area_mm2" else None))
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         axes[0].legend(handles, labels)
@@ -74,7 +81,7 @@ def _scale(values: pd.Series) -> str:
     return "log" if lo > 0 and hi / lo >= 10 else "linear"
 
 
-def convergence_plot(history: pd.DataFrame, path: Path, title: str = "") -> None:
+def convergence_plot(history: pd.DataFrame, path: Path, title: str = "", aggregation: str | None = None) -> None:
     """Best EDAP and hypervolume against distinct evaluations."""
     sns.set_theme(style="whitegrid", context="paper")
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -84,9 +91,9 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "") -> None
         a.set(yscale="log")
     else:
         a.text(0.5, 0.5, "no feasible design found", transform=a.transAxes, ha="center", va="center")
-    a.set(xlabel=LABELS["evaluations"], ylabel="best " + LABELS["edap"])
+    a.set(xlabel=LABELS["evaluations"], ylabel=_over("best " + LABELS["edap"], aggregation))
     sns.lineplot(data=history, x="evaluations", y="hypervolume", ax=b, drawstyle="steps-post", marker="o",
                  markersize=3, color="C2")
-    b.set(xlabel=LABELS["evaluations"], ylabel=LABELS["hypervolume"])
+    b.set(xlabel=LABELS["evaluations"], ylabel="hypervolume (log-normalised box, 0-1)")
     fig.suptitle(title)
     save_figure(fig, path)

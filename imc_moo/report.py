@@ -163,11 +163,26 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
 
     from .plots import LABELS, save_figure
 
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     sns.set_theme(style="whitegrid", context="paper")
     made = []
     ok = with_variant(summary[summary.status == "ok"])
     norm = with_variant(norm) if not norm.empty else norm
     feasible = ok[ok.feasible.astype(bool)] if "feasible" in ok else ok
+    # one colour per algorithm for every figure of the report
+    labels = sorted(ok.label.dropna().unique())
+    palette = dict(zip(labels, sns.color_palette("tab10" if len(labels) <= 10 else "husl", len(labels))))
+    aggregated = {v: a for v, a in zip(ok.variant, ok.aggregation.fillna("max"))}
+    infeasible = sorted(set(ok.variant) - set(feasible.variant))
+
+    def edap_label(variant: str) -> str:
+        return f"best EDAP ({aggregated.get(variant, 'max')} over networks) [mJ·ms·mm²]"
+
+    def log_ticks(axis) -> None:  # ticks at 1-2-5, plain numbers: a narrow log range still reads at a glance
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+        axis.set_minor_formatter(NullFormatter())
     if not feasible.empty:
         variants = sorted(feasible.variant.unique())
         ncol = min(3, len(variants))
@@ -178,12 +193,19 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
             order = sorted(d.label.unique())
             # median with interquartile bar (seaborn's boxplot breaks on one-run groups with matplotlib 3.11)
             sns.pointplot(data=d, x="label", y="edap", order=order, ax=ax, estimator="median", errorbar=("pi", 50),
-                          linestyle="none", marker="D", color="C3", capsize=0.25)
-            sns.stripplot(data=d, x="label", y="edap", order=order, ax=ax, color="k", size=3, alpha=0.6)
-            ax.set(yscale="log", title=v, xlabel="", ylabel="best " + LABELS["edap"])
+                          linestyle="none", marker="D", color="0.2", capsize=0.25)
+            sns.stripplot(data=d, x="label", y="edap", order=order, hue="label", palette=palette, ax=ax, size=4,
+                          alpha=0.8, legend=False)
+            ax.set(yscale="log", title=v, xlabel="", ylabel=edap_label(v))
+            log_ticks(ax.yaxis)
+            ax.margins(y=0.15)
             ax.tick_params(axis="x", rotation=30)
         for ax in list(axes.flat)[len(variants):]:
             ax.set_visible(False)
+        note = "◆ median over seeds, bar: interquartile range, dots: one run each"
+        if infeasible:
+            note += f"; no feasible design in any run: {', '.join(infeasible)}"
+        fig.text(0.01, 0.0, note, fontsize=8, va="top")
         fig.tight_layout()
         save_figure(fig, sweep / "best_edap_box.png")
         made.append("best_edap_box.png")
@@ -210,30 +232,50 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
             b = pd.concat(banded, ignore_index=True)
             fig, axes = plt.subplots(b.variant.nunique(), 2, figsize=(11, 3.6 * b.variant.nunique()), squeeze=False)
             for row, (prob, d) in zip(axes, b.groupby("variant")):
-                sns.lineplot(data=d, x="evaluations", y="best_edap", hue="label", ax=row[0],
-                             estimator="median", errorbar=("pi", 50))
-                row[0].set(yscale="log", title=prob, xlabel=LABELS["evaluations"], ylabel="best " + LABELS["edap"])
-                sns.lineplot(data=d, x="evaluations", y="hypervolume", hue="label", ax=row[1],
+                sns.lineplot(data=d.rename(columns={"label": "algorithm"}), x="evaluations", y="best_edap",
+                             hue="algorithm", palette=palette, hue_order=[x for x in labels if x in set(d.label)],
+                             ax=row[0], estimator="median", errorbar=("pi", 50))
+                row[0].set(yscale="log", title=prob, xlabel=LABELS["evaluations"], ylabel=edap_label(prob))
+                log_ticks(row[0].yaxis)
+                sns.lineplot(data=d, x="evaluations", y="hypervolume", hue="label", palette=palette, ax=row[1],
                              estimator="median", errorbar=("pi", 50), legend=False)
-                row[1].set(title=prob, xlabel=LABELS["evaluations"], ylabel=LABELS["hypervolume"])
+                row[1].set(title=prob, xlabel=LABELS["evaluations"],
+                           ylabel="hypervolume (log-normalised box, 0-1)")
+            fig.text(0.01, 0.0, "lines: median over seeds; bands: interquartile range", fontsize=8, va="top")
+            fig.tight_layout()
             save_figure(fig, sweep / "convergence.png")
             made.append("convergence.png")
     if fronts:
         f = with_variant(pd.concat(fronts, ignore_index=True))
         if not f.empty:
-            g = sns.relplot(data=f, x="energy_j", y="latency_s", hue="label", col="variant", size="area_mm2",
-                            sizes=(8, 80), alpha=0.6, height=3.8, facet_kws={"sharex": False, "sharey": False})
+            f = f.rename(columns={"label": "algorithm", "area_mm2": "area [mm²]"})
+            g = sns.relplot(data=f, x="energy_j", y="latency_s", hue="algorithm", palette=palette,
+                            hue_order=[x for x in labels if x in set(f.algorithm)], col="variant",
+                            size="area [mm²]", sizes=(8, 80), alpha=0.6, height=3.8,
+                            facet_kws={"sharex": False, "sharey": False})
             g.set(xscale="log", yscale="log")
-            g.set_axis_labels(LABELS["energy_j"], LABELS["latency_s"])
+            g.set_titles("{col_name}")
+            for ax in g.axes.flat:
+                log_ticks(ax.xaxis)
+                log_ticks(ax.yaxis)
+                ax.tick_params(axis="x", rotation=30)
+            g.set_axis_labels("energy [J] (aggregated over networks)", "delay [s] (aggregated over networks)")
             save_figure(g.figure, sweep / "pareto_fronts.png")
             made.append("pareto_fronts.png")
     if not norm.empty:
-        g = sns.catplot(data=norm, x="workload", y="normalized_edap", hue="label", col="variant", kind="bar",
+        n = norm.rename(columns={"label": "algorithm"})
+        g = sns.catplot(data=n, x="workload", y="normalized_edap", hue="algorithm", palette=palette,
+                        hue_order=[x for x in labels if x in set(n.algorithm)], col="variant", kind="bar",
                         errorbar=("pi", 50), height=3.8, aspect=1.4, sharex=False)
         for ax in g.axes.flat:
             ax.axhline(1.0, color="k", lw=0.8, ls="--")
-        g.set_axis_labels("", "EDAP / specialized EDAP")
+        g.set_titles("{col_name}")
+        g.set_axis_labels("", "EDAP on the network / specialized design's")
         g.tick_params(axis="x", rotation=30)
+        missing = sorted(set(ok.variant) - set(norm.variant))
+        if missing:
+            g.figure.text(0.01, 0.0, f"not shown (no feasible design or no specialized run): {', '.join(missing)}",
+                          fontsize=8, va="top")
         save_figure(g.figure, sweep / "normalized_edap.png")
         made.append("normalized_edap.png")
     return made
