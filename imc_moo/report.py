@@ -93,6 +93,28 @@ def _read_table(path: Path, needed: tuple[str, ...] = ()) -> pd.DataFrame | None
     return table
 
 
+def expected_jobs(sweep: Path) -> int | None:
+    """How many jobs the sweep launches: the product of the sweep overrides' lengths (command line and
+    ``hydra.sweeper.params``) recorded in ``multirun.yaml``; None if that file is missing or unreadable."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    try:
+        cfg = OmegaConf.load(sweep / "multirun.yaml")
+        node = cfg.hydra.sweeper.get("params")
+        params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
+        lines = {str(k).lstrip("+~"): f"{k}={v}" for k, v in params.items()}
+        for line in cfg.hydra.overrides.task:  # the command line replaces a sweep parameter of the same key
+            lines[line.split("=", 1)[0].lstrip("+~")] = line
+        total = 1
+        for override in OverridesParser.create().parse_overrides(list(lines.values())):
+            if override.is_sweep_override():
+                total *= len(list(override.sweep_string_iterator()))
+        return total
+    except Exception:  # noqa: BLE001 - a damaged multirun.yaml only costs the count of jobs that never started
+        return None
+
+
 def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
     """The summary table and the parsed ``best.json`` of every finished run."""
     rows, bests = [], {}
@@ -110,6 +132,11 @@ def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
         best.setdefault("aggregation", "max")
         bests[run] = best
         rows.append({"run": rel, **{k: best.get(k) for k in SUMMARY_COLUMNS if k in best}, "status": "ok"})
+    expected = expected_jobs(sweep)
+    numbers = {int(r["run"].split("_", 1)[0]) for r in rows if r["run"].split("_", 1)[0].isdigit()}
+    if expected is not None and numbers:  # job directories are named <job number>_...: name the missing ones
+        rows += [{"run": f"job {n}", "status": "failed", "reason": "never started (no job directory)"}
+                 for n in range(expected) if n not in numbers]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS), bests
 
 

@@ -322,3 +322,17 @@ def test_help_lists_the_library_studies_and_outputs(tmp_path):
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     for text in ("resnet18", "sets cnn4, mixed9", "+experiment=", "imc-moo-report", "batch 1", "$IMC_MOO_PROBLEMS"):
         assert text in res.stdout, text
+
+
+def test_report_counts_jobs_that_never_started(tmp_path):
+    sweep = tmp_path / "sweep"
+    res = imc_moo("-m", "algorithm=random", "seed=0,1,2", "budget=140", "plots=false", "progress=false",
+                  f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0, res.stderr
+    import shutil
+
+    shutil.rmtree(next(sweep.glob("1_*")))  # as if the job never ran (killed launcher, lost node)
+    summary = report(sweep, plots=False)
+    assert len(summary) == 3 and (summary.status == "ok").sum() == 2
+    assert summary.loc[summary.status == "failed", "run"].tolist() == ["job 1"]
+    assert "2 of 3 runs finished" in (sweep / "report.md").read_text()
