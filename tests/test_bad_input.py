@@ -64,21 +64,26 @@ CATALOGUE = [
 ]
 
 
-def cli_error(args, tmp_path, capsys, run_dir=None) -> str:
-    run_dir = run_dir or tmp_path / "run"
-    monkey_argv = ["imc-moo", *args, f"hydra.run.dir={run_dir}"]
-    saved, sys.argv = sys.argv, monkey_argv
+def run_cli(argv, capsys) -> tuple[int, list[str]]:
+    """``imc-moo argv...`` in-process, expected to stop before Hydra starts: (exit code, non-empty stderr lines)."""
+    saved, sys.argv = sys.argv, ["imc-moo", *argv]
     try:
         with pytest.raises(SystemExit) as exit_info:
             experiment.cli()
     finally:
         sys.argv = saved
     err = capsys.readouterr().err
-    assert exit_info.value.code == 2, err
+    assert "Traceback" not in err, err
+    return exit_info.value.code, [line for line in err.splitlines() if line.strip()]
+
+
+def cli_error(args, tmp_path, capsys, run_dir=None) -> str:
+    run_dir = run_dir or tmp_path / "run"
+    code, lines = run_cli([*args, f"hydra.run.dir={run_dir}"], capsys)
+    assert code == 2, lines
     if run_dir == tmp_path / "run":
         assert not run_dir.exists(), "a bad input must not leave a run directory"
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("imc-moo: error: ") and "Traceback" not in err, err
+    assert len(lines) == 1 and lines[0].startswith("imc-moo: error: "), lines
     return lines[0]
 
 
@@ -128,23 +133,11 @@ SWEEP_CATALOGUE = [
 @pytest.mark.parametrize("args, needle", SWEEP_CATALOGUE, ids=[" ".join(a) for a, _ in SWEEP_CATALOGUE])
 def test_a_sweep_with_a_bad_input_for_every_job_stops_before_any_job(tmp_path, capsys, args, needle):
     sweep_dir = tmp_path / "sweep"
-    saved, sys.argv = sys.argv, ["imc-moo", "-m", *args, f"hydra.sweep.dir={sweep_dir}"]
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            experiment.cli()
-    finally:
-        sys.argv = saved
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert exit_info.value.code == 2 and len(lines) == 1 and needle in lines[0], err
+    code, lines = run_cli(["-m", *args, f"hydra.sweep.dir={sweep_dir}"], capsys)
+    assert code == 2 and len(lines) == 1 and needle in lines[0], lines
     assert not sweep_dir.exists()
 
 
 def test_an_unwritable_sweep_directory_is_one_line(capsys):
-    saved, sys.argv = sys.argv, ["imc-moo", "-m", "seed=0,1", "hydra.sweep.dir=/proc/imc_moo_sweep"]
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            experiment.cli()
-    finally:
-        sys.argv = saved
-    assert exit_info.value.code == 2 and "cannot create the sweep directory" in capsys.readouterr().err
+    code, lines = run_cli(["-m", "seed=0,1", "hydra.sweep.dir=/proc/imc_moo_sweep"], capsys)
+    assert code == 2 and len(lines) == 1 and "cannot create the sweep directory" in lines[0]
