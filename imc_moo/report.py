@@ -184,6 +184,14 @@ def normalized_edap(bests: dict[Path, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["problem", "aggregation", "seed", "label", "workload", "normalized_edap"])
 
 
+def label_palette(labels) -> dict[str, tuple]:
+    """One colour per algorithm label, the same in every figure of a report (labels sorted, tab10 colours)."""
+    import seaborn as sns
+
+    names = sorted(set(labels))
+    return dict(zip(names, sns.color_palette("tab10" if len(names) <= 10 else "husl", len(names))))
+
+
 def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: pd.DataFrame) -> list[str]:
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -197,9 +205,8 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     ok = with_variant(summary[summary.status == "ok"])
     norm = with_variant(norm) if not norm.empty else norm
     feasible = ok[ok.feasible.astype(bool)] if "feasible" in ok else ok
-    # one colour per algorithm for every figure of the report
-    labels = sorted(ok.label.dropna().unique())
-    palette = dict(zip(labels, sns.color_palette("tab10" if len(labels) <= 10 else "husl", len(labels))))
+    palette = label_palette(ok.label.dropna())
+    labels = list(palette)
     aggregated = {v: a for v, a in zip(ok.variant, ok.aggregation.fillna("max"))}
     infeasible = sorted(set(ok.variant) - set(feasible.variant))
 

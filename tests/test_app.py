@@ -336,3 +336,11 @@ def test_report_counts_jobs_that_never_started(tmp_path):
     assert len(summary) == 3 and (summary.status == "ok").sum() == 2
     assert summary.loc[summary.status == "failed", "run"].tolist() == ["job 1"]
     assert "2 of 3 runs finished" in (sweep / "report.md").read_text()
+
+
+def test_one_colour_per_algorithm_across_a_report():
+    from imc_moo.report import label_palette
+
+    a = label_palette(["phased_ga", "nsga2", "nsga2", "random"])
+    assert a == label_palette(["random", "phased_ga", "nsga2"])  # whatever order the runs come in
+    assert len(set(a.values())) == 3
