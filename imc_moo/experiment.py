@@ -116,14 +116,14 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     return summary
 
 
-def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "") -> str:
-    """``[key=value]`` for every command-line override of a key starting with one of ``prefixes`` (sorted),
-    ``strip`` removed from the keys; a group choice (``space=sram``) shows the chosen config's name."""
+def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "", skip: tuple[str, ...] = ()) -> str:
+    """``[key=value]`` for every command-line override of a key starting with one of ``prefixes`` (sorted) but
+    ``skip``, ``strip`` removed from the keys; a group choice (``space=sram``) shows the chosen config's name."""
     try:
         task = HydraConfig.get().overrides.task
     except ValueError:  # composed without a Hydra run (tests, API use)
         task = []
-    keys = sorted({o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)})
+    keys = sorted({o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)} - set(skip))
     parts = []
     for key in keys:
         value = OmegaConf.select(cfg, key)
@@ -144,7 +144,8 @@ def run_label(cfg: DictConfig) -> str:
 def problem_label(cfg: DictConfig) -> str:
     """The problem's name plus whatever the command line changed of it or of its design space, so runs of
     different problems are never reported as one (e.g. ``rram_cnn4[memory=sram]``)."""
-    return cfg.problem.name + _overridden(cfg, ("problem.", "space"), strip="problem.")
+    # the aggregation is recorded (and grouped by) on its own
+    return cfg.problem.name + _overridden(cfg, ("problem.", "space"), strip="problem.", skip=("problem.aggregation",))
 
 
 def _writable(directory: Path) -> bool:
