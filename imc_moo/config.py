@@ -315,13 +315,16 @@ def available_algorithms() -> list[str]:
     return sorted(p.stem for p in (Path(CONF_DIR) / "algorithm").glob("*.yaml"))
 
 
-@functools.lru_cache(maxsize=None)
-def _packaged_algorithm(name: str) -> DictConfig:
+def _algorithm_node(name: str) -> DictConfig:
+    """The composed config of algorithm ``name`` (:func:`compose_config`'s search path)."""
     try:
-        with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="imc_moo"):
-            return compose(config_name=PRIMARY, overrides=[f"algorithm={name}"]).algorithm
+        return compose_config([f"algorithm={name}"]).algorithm
     except HydraException:
         raise ConfigError(f"unknown algorithm {name!r}: use one of {', '.join(available_algorithms())}") from None
+
+
+#: Outside a Hydra app the search path is the packaged conf/ only, so a name always composes the same node.
+_packaged_algorithm = functools.lru_cache(maxsize=None)(_algorithm_node)
 
 
 def algorithm_config(name: str, **knobs) -> DictConfig:
@@ -334,14 +337,7 @@ def algorithm_config(name: str, **knobs) -> DictConfig:
     if not isinstance(name, str) or not name:
         raise ConfigError(f"an algorithm is named by a string, got {name!r}: use one of "
                           f"{', '.join(available_algorithms())}")
-    if GlobalHydra.instance().is_initialized():
-        try:
-            node = compose(config_name=PRIMARY, overrides=[f"algorithm={name}"]).algorithm
-        except HydraException:
-            raise ConfigError(f"unknown algorithm {name!r}: use one of {', '.join(available_algorithms())}") \
-                from None
-    else:
-        node = _packaged_algorithm(name)
+    node = _algorithm_node(name) if GlobalHydra.instance().is_initialized() else _packaged_algorithm(name)
     valid = [k for k in node if k not in ("name", "_target_", "_partial_")]
     unknown = sorted(set(knobs) - set(valid))
     if unknown:

@@ -107,13 +107,20 @@ def _positive_int(value, what: str) -> int:
     return int(value)
 
 
-def _inner_search(inner: str, single: WorkloadSetProblem, ledger: Ledger, budget: int, seed: int,
-                  knobs: Mapping | None, history: RunHistory, who: str) -> RunResult:
-    """Run ``inner`` on the single-workload problem on a child ledger capped at ``budget``; errors name the
-    baseline."""
+def _inner_factory(inner: str, knobs: Mapping | None, who: str):
+    """The factory of the inner algorithm ``inner`` with ``knobs`` (resolved once per baseline run)."""
+    try:
+        return resolve_algorithm(inner, **dict(knobs or {}))[1]
+    except ValueError as err:
+        raise ValueError(f"{who}: inner {inner}: {err}") from err
+
+
+def _inner_search(factory, inner: str, single: WorkloadSetProblem, ledger: Ledger, budget: int, seed: int,
+                  history: RunHistory, who: str) -> RunResult:
+    """Run the inner algorithm on the single-workload problem on a child ledger capped at ``budget``; errors name
+    the baseline."""
     name = single.workloads[0]
     try:
-        _, factory = resolve_algorithm(inner, **dict(knobs or {}))
         return run_algorithm(factory, single, budget, seed, ledger=ledger.child(budget, label=f"{who} {name}"),
                              history=history, phase=name)
     except ValueError as err:
@@ -151,10 +158,11 @@ def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, hist
         raise ValueError(f"specialized: {W} searches of budget_per_workload={per} plus {W} set evaluations need "
                          f"{W * per + W:,} designs, more than the budget of {budget:,}: raise budget or lower "
                          "algorithm.budget_per_workload")
+    factory = _inner_factory(inner, inner_knobs, "specialized")
     specialized = {}
     for w in problem.workloads:
         single = single_workload_problem(problem, w)
-        res = _inner_search(inner, single, ledger, per, seed, inner_knobs, history, "specialized")
+        res = _inner_search(factory, inner, single, ledger, per, seed, history, "specialized")
         best = res.best
         _evaluate_on_set(problem, ledger, history, res.best_genome()[None, :], w)
         specialized[w] = {"edap": float(best["edap"]), "feasible": bool(best["feasible"]), "design": _design(best)}
@@ -182,7 +190,8 @@ def run_largest_workload(problem: WorkloadSetProblem, ledger: Ledger, seed: int,
         raise ValueError(f"largest_workload: budget ({budget}) must exceed top_k ({top_k})")
     name = largest_network(problem)
     single = single_workload_problem(problem, name)
-    res = _inner_search(inner, single, ledger, budget - top_k, seed, inner_knobs, history, "largest_workload")
+    factory = _inner_factory(inner, inner_knobs, "largest_workload")
+    res = _inner_search(factory, inner, single, ledger, budget - top_k, seed, history, "largest_workload")
     arch = res.archive
     feasible = arch["feasible"].astype(bool)
     ranked = pd.concat([arch[feasible].sort_values("edap", kind="stable"),
