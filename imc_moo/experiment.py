@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -22,11 +24,12 @@ from hydra.types import RunMode
 from omegaconf.errors import OmegaConfBaseException
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from .algorithms import RunHistory, is_runner, resolve_algorithm, run_algorithm
+from .algorithms import RunHistory, check_seed, is_runner, resolve_algorithm, run_algorithm
 from .config import ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line
 from .export import atomic_write_text, clear_results, existing_results, write_best, write_tables
 from .indicators import best_row, pareto_front
 from .ledger import Ledger
+from .lock import claim
 from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 from .problem import WorkloadSetProblem
 from .progress import Progress
@@ -40,6 +43,7 @@ def build(cfg: DictConfig) -> tuple[WorkloadSetProblem, str, Callable]:
     check_keys(cfg)
     if cfg.budget <= 0:
         raise ConfigError(f"budget must be a positive number of designs, got {cfg.budget}: e.g. budget=3300")
+    check_seed(cfg.seed)
     problem = build_problem(cfg.problem)
     name, factory = algorithm_factory(cfg.algorithm)
     resolve_algorithm(factory)  # checks a baseline's inner search
@@ -57,7 +61,35 @@ def check_outdir(cfg: DictConfig, outdir: Path) -> None:
 
 
 class RunInterrupted(Exception):
-    """The user stopped a run (Ctrl-C); the message says what was kept."""
+    """The user or the scheduler stopped a run (Ctrl-C, SIGTERM); the message says what was kept."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, Slurm's time limit or preemption), handled as Ctrl-C is: the designs so far are kept."""
+
+
+#: The stop reason recorded for each way a run can be interrupted, and the shell's exit status for it.
+STOPS = {KeyboardInterrupt: ("interrupted (Ctrl-C)", 130), Terminated: ("terminated (SIGTERM)", 143)}
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """Turn SIGTERM into :class:`Terminated` while a search runs (main thread only: signals go there)."""
+    def handler(signum, frame):
+        raise Terminated()
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (a launcher's worker thread): the default action stays
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: An interrupted run's summary (the designs so far); ``best.json`` marks complete runs only.
@@ -65,15 +97,16 @@ INTERRUPTED_FILE = "interrupted.json"
 
 
 def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig, meta: dict,
-                      wall: float) -> str:
+                      wall: float, stop_reason: str) -> str:
     """Write the archive and history of an interrupted run and ``interrupted.json``; returns the one line."""
+    verb = stop_reason.split(" ", 1)[0]
     if ledger.spent == 0:
-        return "interrupted before the first design was evaluated; nothing to keep"
-    meta = {**meta, "evaluations": ledger.spent, "stop_reason": "interrupted (Ctrl-C)", "complete": False,
+        return f"{verb} before the first design was evaluated; nothing to keep"
+    meta = {**meta, "evaluations": ledger.spent, "stop_reason": stop_reason, "complete": False,
             "wall_time_s": round(wall, 3)}
     summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, cfg.problem.hv)
     atomic_write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
-    return (f"interrupted after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
+    return (f"{verb} after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
             f"(archive.csv, history.csv, {INTERRUPTED_FILE}; no best.json: the run is incomplete)")
 
 
@@ -94,11 +127,13 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     history = RunHistory(ledger, progress)
     start = time.perf_counter()
     try:
-        result = run_algorithm(factory, problem, budget=budget, seed=cfg.seed, ledger=ledger, history=history)
-    except KeyboardInterrupt:
+        with _sigterm_interrupts():
+            result = run_algorithm(factory, problem, budget=budget, seed=cfg.seed, ledger=ledger, history=history)
+    except KeyboardInterrupt as stop:
         progress.close()
+        reason, code = STOPS[type(stop)] if type(stop) in STOPS else STOPS[KeyboardInterrupt]
         raise RunInterrupted(_keep_interrupted(outdir, problem, ledger, history, cfg, meta,
-                                               time.perf_counter() - start)) from None
+                                               time.perf_counter() - start, reason), code) from None
     wall = time.perf_counter() - start
     progress.close()
     meta.update(evaluations=result.evaluations, stop_reason=result.stop_reason, wall_time_s=round(wall, 3),
@@ -170,7 +205,7 @@ def main(cfg: DictConfig) -> float | None:
         summary = run(cfg, outdir)
     except RunInterrupted as stop:
         print(f"imc-moo: {stop}", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(stop.exit_code)
     except (ValueError, KeyError, OSError, HydraException, OmegaConfBaseException) as err:  # bad input: one line
         message = one_line(err.args[0] if isinstance(err, KeyError) and err.args else err)
         if hydra_cfg.mode != RunMode.MULTIRUN:
@@ -181,14 +216,34 @@ def main(cfg: DictConfig) -> float | None:
         atomic_write_text(outdir / FAILED_FILE, json.dumps({"error": message, "overrides": overrides}, indent=2))
         print(f"imc-moo: error in job {hydra_cfg.job.num} ({' '.join(overrides)}): {message}", file=sys.stderr)
         return None
+    print(console_line(summary, cfg.problem.aggregation, outdir))
+    return summary["edap"]
+
+
+def _si(value: float, unit: str) -> str:
+    """``2.81e-07, 's'`` -> ``281 ns``: engineering prefixes, since latencies span ns to ms."""
+    for factor, prefix in ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")):
+        if abs(value) >= factor:
+            break
+    return f"{value / factor:.3g} {prefix}{unit}"
+
+
+def console_line(summary: dict, aggregation: str, outdir: Path) -> str:
+    """The run's one-line result. Latency is one inference at batch 1, layers one after another, each fully
+    unrolled over its crossbars, so it is nanoseconds to microseconds, not a throughput figure."""
+    objectives = ""
+    if summary.get("energy_j") is not None:
+        objectives = (f"{aggregation} over networks: energy {_si(summary['energy_j'], 'J')}, latency "
+                      f"{_si(summary['latency_s'], 's')} per batch-1 inference, layers in sequence, area "
+                      f"{summary['area_mm2']:.4g} mm²")
     if summary["feasible"]:
-        found = f"best EDAP {summary['edap']:.6g} mJ·ms·mm² (feasible)"
+        found = f"best EDAP {summary['edap']:.6g} mJ·ms·mm² (feasible{'; ' + objectives if objectives else ''})"
     else:
         violated = ", ".join(f"{k} +{v:.3g}" for k, v in summary["violations"].items())
         found = f"NO feasible design; the least violating one exceeds {violated}"
-    print(f"{found} after {summary['evaluations']:,} designs in {summary['wall_time_s']:.1f} s "
-          f"({summary['stop_reason']}); results in {outdir}")
-    return summary["edap"]
+        found += f" ({objectives})" if objectives else ""
+    return (f"{found} after {summary['evaluations']:,} designs in {summary['wall_time_s']:.1f} s "
+            f"({summary['stop_reason']}); results in {outdir}")
 
 
 class SweepSummary(Callback):
@@ -211,10 +266,10 @@ class SweepSummary(Callback):
             print(f"imc-moo: {len(failed)} of {len(jobs)} jobs failed: {reasons}{more}", file=sys.stderr)
 
 
-def check_overrides(overrides: list[str]) -> None:
+def check_overrides(overrides: list[str]) -> tuple[DictConfig, Path]:
     """Compose the config once with the command-line overrides and build its problem and algorithm, so a bad
     group option, key, type or value fails with one line before Hydra starts (and before a run directory
-    exists; Hydra itself prints several lines)."""
+    exists; Hydra itself prints several lines). Returns the config and its run directory."""
     cfg = compose_config(overrides, return_hydra_config=True)
     run_dir = Path(cfg.hydra.run.dir)
     build(cfg)
@@ -225,6 +280,7 @@ def check_overrides(overrides: list[str]) -> None:
     if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK) or not _creatable(run_dir):
         raise ConfigError(f"cannot create the output directory {run_dir}: choose a writable one with "
                           "hydra.run.dir=...")
+    return cfg, run_dir
 
 
 def _creatable(directory: Path) -> bool:
@@ -249,10 +305,11 @@ def _creatable(directory: Path) -> bool:
 MAX_CHECKED_JOBS = 200
 
 
-def check_sweep(overrides: list[str]) -> None:
+def check_sweep(overrides: list[str]) -> tuple[DictConfig, Path]:
     """Before a sweep starts: compose its jobs (up to :data:`MAX_CHECKED_JOBS`), so a bad key, group option or
     type fails with one line instead of a traceback or a sweep of failing jobs, and check the sweep directory can
-    be created. Values wrong for some jobs only are left to the jobs (each records its failure)."""
+    be created. Values wrong for some jobs only are left to the jobs (each records its failure). Returns the first
+    job's config and the sweep directory."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     choices = []
@@ -269,24 +326,60 @@ def check_sweep(overrides: list[str]) -> None:
     if not _creatable(sweep_dir):
         raise ConfigError(f"cannot create the sweep directory {sweep_dir}: choose a writable one with "
                           "hydra.sweep.dir=...")
+    return first, sweep_dir
+
+
+#: What marks a directory as an earlier sweep's: Hydra's record of it and imc-moo-report's outputs.
+SWEEP_FILES = ("multirun.yaml", "report.md", "summary.csv", "comparison.csv")
+
+
+def check_sweep_dir(cfg: DictConfig, sweep_dir: Path) -> None:
+    """Refuse a sweep directory holding an earlier sweep unless ``overwrite=true``: its job directories would be
+    reused one by one and the report would pool both sweeps. With ``overwrite=true`` the earlier sweep's files and
+    job directories (those with a ``.hydra/`` record) are removed first."""
+    found = [name for name in SWEEP_FILES if (sweep_dir / name).exists()]
+    jobs = [d for d in sweep_dir.iterdir() if (d / ".hydra").is_dir()] if sweep_dir.is_dir() else []
+    if not (found or jobs):
+        return
+    if not cfg.overwrite:
+        raise ConfigError(f"{sweep_dir} already holds a sweep ({', '.join(found + [f'{len(jobs)} job directories'])}"
+                          "): choose another directory with hydra.sweep.dir=... or replace it with overwrite=true")
+    import shutil
+
+    for job in jobs:
+        shutil.rmtree(job)
+    for name in found:
+        (sweep_dir / name).unlink()
+
+
+def _quoted(path: Path) -> str:
+    """A path as a quoted Hydra override value (commas, spaces and brackets stay literal)."""
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def cli() -> None:
-    """Console entry point: pre-checks a single run's or a sweep's overrides, then hands over to Hydra."""
+    """Console entry point: pre-checks a single run's or a sweep's overrides, claims its output directory (one
+    process per directory, :mod:`imc_moo.lock`), then hands over to Hydra with that directory fixed."""
     args = sys.argv[1:]
     flags = [a for a in args if a.startswith("-")]
-    check = None
-    if not flags:
-        check = check_overrides
-    elif set(flags) <= {"-m", "--multirun"}:  # other flags (--help, --cfg, ...) go straight to Hydra
-        check = check_sweep
-    if check is not None:
+    if flags and not set(flags) <= {"-m", "--multirun"}:  # other flags (--help, --cfg, ...) go straight to Hydra
+        main()
+        return
+    sweep = bool(flags)
+    key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
+    with contextlib.ExitStack() as held:
         try:
-            check([a for a in args if not a.startswith("-")])
+            cfg, directory = (check_sweep if sweep else check_overrides)([a for a in args if not a.startswith("-")])
+            held.enter_context(claim(directory, key))
+            # checked again under the claim: a run that finished meanwhile must not be overwritten
+            (check_sweep_dir if sweep else check_outdir)(cfg, directory)
         except Exception as err:  # noqa: BLE001 - any composition error is bad input here
+            held.close()
             print(f"imc-moo: error: {one_line(err)}", file=sys.stderr)
             sys.exit(2)
-    main()
+        # Hydra would resolve ${now:...} again, a few microseconds later: give it the directory just claimed
+        sys.argv = [sys.argv[0], *args, f"{key}={_quoted(directory)}"]
+        main()
     if SweepSummary.failed:
         sys.exit(1)
 

@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -33,6 +33,14 @@ def save_figure(fig, path: Path) -> None:
     finally:
         plt.close(fig)
         Path(tmp).unlink(missing_ok=True)
+
+
+def plain_log_ticks(axis) -> None:
+    """Log-axis ticks at 1-2-5 labelled as plain numbers (``0.5``, ``2``, ``1e-07``), never ``3×10⁰``: a narrow
+    log range still reads at a glance."""
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _over(label: str, aggregation: str | None) -> str:
@@ -70,6 +78,9 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         axes[0].legend(handles, labels)
+    if none_feasible and not best["edap"] < PENALTY:
+        fig.text(0.01, 0.0, "the least violating design cannot map every network, so it has no energy or delay "
+                 "to draw (its violations are in best.json)", fontsize=8, va="top")
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path)
@@ -89,6 +100,7 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "", aggrega
         sns.lineplot(data=history, x="evaluations", y="best_edap", ax=a, drawstyle="steps-post", marker="o",
                      markersize=3)
         a.set(yscale="log")
+        plain_log_ticks(a.yaxis)
     else:
         a.text(0.5, 0.5, "no feasible design found", transform=a.transAxes, ha="center", va="center")
     a.set(xlabel=LABELS["evaluations"], ylabel=_over("best " + LABELS["edap"], aggregation))

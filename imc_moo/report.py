@@ -73,7 +73,7 @@ def _failure(run: Path) -> str:
         pass
     try:
         kept = json.loads((run / "interrupted.json").read_text())
-        return f"interrupted after {kept['evaluations']:,} designs (incomplete)"
+        return f"{kept.get('stop_reason', 'interrupted')} after {kept['evaluations']:,} designs (incomplete)"
     except (OSError, ValueError, KeyError, TypeError):
         return "no best.json: crashed, killed or still running"
 
@@ -115,18 +115,36 @@ def expected_jobs(sweep: Path) -> int | None:
         return None
 
 
+#: best.json fields the report computes with, and the types they must have.
+BEST_TYPES = {"algorithm": str, "problem": str, "seed": int, "evaluations": int, "edap": (int, float, type(None)),
+              "hypervolume": (int, float, type(None)), "per_workload": dict}
+
+
+def _read_best(path: Path) -> tuple[dict | None, str | None]:
+    """A run's ``best.json`` and None, or None and why it cannot be used (None, None: there is none)."""
+    if not path.is_file():
+        return None, None
+    try:
+        best = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        return None, f"best.json is damaged ({' '.join(str(err).split())}): rerun the job"
+    if not isinstance(best, dict):
+        return None, f"best.json is damaged (a {type(best).__name__}, not an object): rerun the job"
+    wrong = [k for k, kind in BEST_TYPES.items() if k in best and
+             (not isinstance(best[k], kind) or isinstance(best[k], bool))]
+    if wrong:
+        return None, f"best.json is damaged (wrong type of {', '.join(wrong)}): rerun the job"
+    return best, None
+
+
 def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
     """The summary table and the parsed ``best.json`` of every finished run."""
     rows, bests = [], {}
     for run in find_runs(sweep):
         rel = str(run.relative_to(sweep))
-        best_path = run / "best.json"
-        try:
-            best = json.loads(best_path.read_text()) if best_path.is_file() else None
-        except json.JSONDecodeError:
-            best = None
+        best, damage = _read_best(run / "best.json")
         if best is None:
-            rows.append({"run": rel, **_run_identity(run), "status": "failed", "reason": _failure(run)})
+            rows.append({"run": rel, **_run_identity(run), "status": "failed", "reason": damage or _failure(run)})
             continue
         best.setdefault("label", best.get("algorithm"))  # runs written before labels existed
         best.setdefault("aggregation", "max")
@@ -196,9 +214,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from .plots import LABELS, save_figure
-
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from .plots import LABELS, plain_log_ticks, save_figure
 
     sns.set_theme(style="whitegrid", context="paper")
     made = []
@@ -213,10 +229,6 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     def edap_label(variant: str) -> str:
         return f"best EDAP ({aggregated.get(variant, 'max')} over networks) [mJ·ms·mm²]"
 
-    def log_ticks(axis) -> None:  # ticks at 1-2-5, plain numbers: a narrow log range still reads at a glance
-        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
-        axis.set_minor_formatter(NullFormatter())
     if not feasible.empty:
         variants = sorted(feasible.variant.unique())
         ncol = min(3, len(variants))
@@ -231,7 +243,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
             sns.stripplot(data=d, x="label", y="edap", order=order, hue="label", palette=palette, ax=ax, size=4,
                           alpha=0.8, legend=False)
             ax.set(yscale="log", title=v, xlabel="", ylabel=edap_label(v))
-            log_ticks(ax.yaxis)
+            plain_log_ticks(ax.yaxis)
             ax.margins(y=0.15)
             ax.tick_params(axis="x", rotation=30)
         for ax in list(axes.flat)[len(variants):]:
@@ -270,7 +282,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
                              hue="algorithm", palette=palette, hue_order=[x for x in labels if x in set(d.label)],
                              ax=row[0], estimator="median", errorbar=("pi", 50))
                 row[0].set(yscale="log", title=prob, xlabel=LABELS["evaluations"], ylabel=edap_label(prob))
-                log_ticks(row[0].yaxis)
+                plain_log_ticks(row[0].yaxis)
                 sns.lineplot(data=d, x="evaluations", y="hypervolume", hue="label", palette=palette, ax=row[1],
                              estimator="median", errorbar=("pi", 50), legend=False)
                 row[1].set(title=prob, xlabel=LABELS["evaluations"],
@@ -290,16 +302,19 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
             g.set(xscale="log", yscale="log")
             g.set_titles("{col_name}")
             for ax in g.axes.flat:
-                log_ticks(ax.xaxis)
-                log_ticks(ax.yaxis)
+                plain_log_ticks(ax.xaxis)
+                plain_log_ticks(ax.yaxis)
                 ax.tick_params(axis="x", rotation=30)
-            g.set_axis_labels("energy [J] (aggregated over networks)", "delay [s] (aggregated over networks)")
+            for variant, ax in g.axes_dict.items():
+                over = f"{aggregated.get(variant, 'max')} over networks"
+                ax.set(xlabel=f"{LABELS['energy_j']}, {over}", ylabel=f"{LABELS['latency_s']}, {over}")
             save_figure(g.figure, sweep / "pareto_fronts.png")
             made.append("pareto_fronts.png")
     if not norm.empty:
         n = norm.rename(columns={"label": "algorithm"})
         g = sns.catplot(data=n, x="workload", y="normalized_edap", hue="algorithm", palette=palette,
                         hue_order=[x for x in labels if x in set(n.algorithm)], col="variant", kind="bar",
+                        saturation=1,
                         errorbar=("pi", 50), height=3.8, aspect=1.4, sharex=False)
         for ax in g.axes.flat:
             ax.axhline(1.0, color="k", lw=0.8, ls="--")
@@ -404,6 +419,20 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     return front.sort_values("cost")[cols].reset_index(drop=True), per_node.reset_index()
 
 
+def _sweep_overrides(sweep: Path) -> list[str] | None:
+    """The sweep's command-line overrides from ``multirun.yaml``; None if it is missing or damaged (one line)."""
+    multirun = sweep / "multirun.yaml"
+    if not multirun.is_file():
+        return None
+    from omegaconf import OmegaConf
+
+    try:
+        return list(OmegaConf.load(multirun).hydra.overrides.task)
+    except Exception as err:  # noqa: BLE001 - a damaged record costs the report its "Reproduce" line only
+        print(f"skipping {multirun}: {' '.join(str(err).split())[:200]}", file=sys.stderr)
+        return None
+
+
 def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm: pd.DataFrame,
                    bests: dict[Path, dict], figures: list[str]) -> str:
     """The sweep's ``report.md``: every table with how it is computed, and the figures."""
@@ -413,11 +442,8 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
            + (f"; failed: {', '.join(summary.loc[summary.status != 'ok', 'run'])}" if len(ok) < len(summary) else "")
            + ". EDAP is energy x delay x area in mJ·ms·mm²; a set's energy and delay aggregate its networks "
            "(max unless the aggregation column says otherwise). Budgets count distinct designs evaluated.", ""]
-    multirun = sweep / "multirun.yaml"
-    if multirun.is_file():
-        from omegaconf import OmegaConf
-
-        task = OmegaConf.load(multirun).hydra.overrides.task
+    task = _sweep_overrides(sweep)
+    if task is not None:
         out += ["Reproduce: `imc-moo -m " + " ".join(task) + "` then `imc-moo-report <sweep dir>`.", ""]
     out += ["## Best EDAP and hypervolume per algorithm", "",
             "Median and interquartile range over seeds of each run's best feasible aggregated EDAP (runs that found "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,35 +107,11 @@ def test_cli_default_style_run(tmp_path):
     res = imc_moo(*SMALL, "plots=false", f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     assert str(out) in res.stdout and "best EDAP" in res.stdout
+    # the line says what the numbers are: aggregated over the networks, latency of one batch-1 inference
+    best = json.loads((out / "best.json").read_text())
+    assert f"area {best['area_mm2']:.4g} mm²" in res.stdout and "max over networks: energy " in res.stdout
+    assert re.search(r"latency [\d.]+ [mµnp]?s per batch-1 inference, layers in sequence", res.stdout)
     assert json.loads((out / "best.json").read_text())["problem"] == "rram_cnn4"
-
-
-@pytest.mark.parametrize("args, needle", [
-    (["algorithm=simulated_annealing"], "algorithm/simulated_annealing"),
-    (["problem.workloads=[resnet19]"], "resnet19"),
-    (["problem.workloads=[]"], "empty workload set"),
-    (["budget=0"], "budget must be a positive"),
-    (["problem.memory=dram"], "unknown memory"),
-    (["no_such_key=1"], "no_such_key"),
-])
-def test_bad_input_gives_one_clear_line(tmp_path, args, needle):
-    res = imc_moo(*args, "plots=false", f"hydra.run.dir={tmp_path / 'run'}")
-    assert res.returncode != 0
-    assert "Traceback" not in res.stderr and needle in res.stderr
-    assert len([line for line in res.stderr.splitlines() if line.startswith("imc-moo: error")]) == 1
-    assert not (tmp_path / "run" / "best.json").exists()
-
-
-def test_unwritable_output_dir_fails_cleanly(tmp_path):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    if os.access(locked, os.W_OK):  # running as root: permissions do not bind
-        target = "/proc/imc_moo_run"
-    else:
-        target = str(locked / "run")
-    res = imc_moo(*SMALL, "plots=false", f"hydra.run.dir={target}")
-    assert res.returncode != 0 and "Traceback" not in res.stderr
 
 
 def test_multirun_and_report(tmp_path):
@@ -158,12 +135,6 @@ def test_multirun_and_report(tmp_path):
     summary = report(sweep, plots=False)
     assert (summary.status == "failed").sum() == 1 and (summary.status == "ok").sum() == 3
     assert summary.loc[summary.status == "failed", "run"].iloc[0] == runs[0].name
-
-
-def test_report_cli_rejects_a_non_sweep(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "imc_moo.report", str(tmp_path / "nope")], capture_output=True,
-                         text=True)
-    assert res.returncode == 2 and "Traceback" not in res.stderr and "not a directory" in res.stderr
 
 
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
@@ -221,20 +192,6 @@ def test_overwrite_replaces_every_file_of_the_earlier_run(tmp_path):
     assert not (out / "pareto.png").exists()  # no figure of the earlier run beside the new tables
 
 
-def test_runs_started_together_get_their_own_directories(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    procs = [subprocess.Popen([sys.executable, "-m", "imc_moo", *SMALL, f"seed={s}", "plots=false",
-                               "progress=false"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for s in (0, 1)]
-    for p in procs:
-        assert p.wait(timeout=300) == 0, p.stderr.read()
-    bests = sorted((tmp_path / "runs").rglob("best.json"))
-    assert len(bests) == 2 and {json.loads(b.read_text())["seed"] for b in bests} == {0, 1}
-    for b in bests:  # each directory holds one run's files only
-        seed = json.loads(b.read_text())["seed"]
-        assert len(pd.read_csv(b.parent / "archive.csv")) == json.loads(b.read_text())["evaluations"], seed
-
-
 def test_inner_knobs_in_the_documented_form(tmp_path):
     """The form conf/algorithm/specialized.yaml documents used to crash after the search (run_label)."""
     out = tmp_path / "spec"
@@ -243,22 +200,6 @@ def test_inner_knobs_in_the_documented_form(tmp_path):
     assert res.returncode == 0, res.stderr
     best = json.loads((out / "best.json").read_text())
     assert best["label"] == 'specialized[inner_knobs={"n_candidates": 100, "n_select": 40, "pop_size": 20}]'
-
-
-@pytest.mark.parametrize("launcher", ["basic", "joblib"])
-def test_a_failing_job_is_recorded_and_the_others_run(tmp_path, launcher):
-    sweep = tmp_path / "sweep"
-    extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
-    res = imc_moo("-m", *extra, "budget=-1,100", "algorithm=random", "plots=false", "progress=false",
-                  f"hydra.sweep.dir={sweep}")
-    assert res.returncode == 1 and "Traceback" not in res.stderr
-    assert "imc-moo: 1 of 2 jobs failed: 0_rram_cnn4_random_seed0: budget must be a positive" in res.stderr
-    failed = json.loads((sweep / "0_rram_cnn4_random_seed0" / "failed.json").read_text())
-    assert "budget must be a positive" in failed["error"] and "budget=-1" in failed["overrides"]
-    assert json.loads((sweep / "1_rram_cnn4_random_seed0" / "best.json").read_text())["evaluations"] == 100
-    summary = report(sweep, plots=False)
-    bad = summary[summary.status == "failed"]
-    assert len(bad) == 1 and "budget must be a positive" in bad.reason.iloc[0]
 
 
 def test_overridden_problems_are_reported_apart(tmp_path):
@@ -278,64 +219,11 @@ def test_overridden_problems_are_reported_apart(tmp_path):
     assert "1 of 2 jobs failed" in res.stderr and "design space 'rram' is for rram, not sram" in res.stderr
 
 
-def test_ctrl_c_keeps_the_designs_so_far_and_marks_the_run_incomplete(tmp_path):
-    import signal
-
-    out = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    proc = subprocess.Popen([sys.executable, "-m", "imc_moo", "problem=sram_mixed9", "algorithm=nsga2", "plots=false",
-                             f"hydra.run.dir={out}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
-    for line in proc.stderr:  # the progress line shows the search is under way
-        if line.startswith("[nsga2]"):
-            break
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
-    lines = [line for line in stderr.splitlines() if line.startswith("imc-moo:")]
-    assert len(lines) == 1 and "interrupted after" in lines[0] and "the run is incomplete" in lines[0]
-    kept = json.loads((out / "interrupted.json").read_text())
-    assert kept["complete"] is False and kept["stop_reason"] == "interrupted (Ctrl-C)"
-    assert 0 < kept["evaluations"] == len(pd.read_csv(out / "archive.csv")) < 3300
-    assert not (out / "best.json").exists()
-
-
-def test_report_survives_a_damaged_sweep(tmp_path):
-    sweep = tmp_path / "sweep"
-    res = imc_moo("-m", "algorithm=random", "seed=0,1,2,3", "budget=140", "plots=false", "progress=false",
-                  f"hydra.sweep.dir={sweep}")
-    assert res.returncode == 0, res.stderr
-    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
-    (runs[0] / "best.json").write_text('{"algorithm": "ran')  # truncated
-    (runs[1] / "history.csv").write_text("generation,phase\n1")  # damaged: columns lost
-    (runs[2] / ".hydra" / "config.yaml").write_text("algorithm: [unclosed")
-    (runs[2] / "best.json").unlink()
-    res = subprocess.run([sys.executable, "-m", "imc_moo.report", str(sweep)], capture_output=True, text=True)
-    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
-    summary = pd.read_csv(sweep / "summary.csv")
-    assert (summary.status == "failed").sum() == 2 and (summary.status == "ok").sum() == 2
-    assert "skipping" in res.stderr and "history.csv" in res.stderr
-
-
 def test_help_lists_the_library_studies_and_outputs(tmp_path):
     res = imc_moo("--help", cwd=tmp_path)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     for text in ("resnet18", "sets cnn4, mixed9", "+experiment=", "imc-moo-report", "batch 1", "$IMC_MOO_PROBLEMS"):
         assert text in res.stdout, text
-
-
-def test_report_counts_jobs_that_never_started(tmp_path):
-    sweep = tmp_path / "sweep"
-    res = imc_moo("-m", "algorithm=random", "seed=0,1,2", "budget=140", "plots=false", "progress=false",
-                  f"hydra.sweep.dir={sweep}")
-    assert res.returncode == 0, res.stderr
-    import shutil
-
-    shutil.rmtree(next(sweep.glob("1_*")))  # as if the job never ran (killed launcher, lost node)
-    summary = report(sweep, plots=False)
-    assert len(summary) == 3 and (summary.status == "ok").sum() == 2
-    assert summary.loc[summary.status == "failed", "run"].tolist() == ["job 1"]
-    assert "2 of 3 runs finished" in (sweep / "report.md").read_text()
 
 
 def test_one_colour_per_algorithm_across_a_report():

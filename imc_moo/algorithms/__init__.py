@@ -23,6 +23,7 @@ import functools
 import time
 from typing import Callable, Mapping
 
+import numpy as np
 from pymoo.core.result import Result
 from pymoo.core.termination import Termination
 from pymoo.termination.collection import TerminationCollection
@@ -115,6 +116,17 @@ def _stop_reason(name: str, algorithm, ledger: Ledger) -> str:
     return f"{own} {where}" if own else f"{name} proposed no new design {where}"
 
 
+#: Seeds numpy's generators accept: 0 .. 2**32 - 1 (pymoo seeds the legacy global generator too).
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed) -> int:
+    """``seed`` if it is an integer numpy can seed with; else a one-line ValueError with the fix."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer from 0 to {MAX_SEED:,}, got {seed!r}: e.g. seed=0")
+    return int(seed)
+
+
 def run_algorithm(algorithm: str | Callable, problem: WorkloadSetProblem, budget: int = 3300, seed: int = 0,
                   progress: Callable[[Mapping], None] | None = None, *, ledger: Ledger | None = None,
                   history: RunHistory | None = None, phase: str | None = None, **knobs) -> RunResult:
@@ -139,6 +151,7 @@ def run_algorithm(algorithm: str | Callable, problem: WorkloadSetProblem, budget
     if isinstance(budget, bool) or not isinstance(budget, (int, float)) or int(budget) != budget or budget < 1:
         raise ValueError(f"budget must be a positive number of distinct designs, got {budget!r}")
     budget = int(budget)
+    check_seed(seed)
     name, factory = resolve_algorithm(algorithm, **knobs)
     ledger = Ledger(cap=budget) if ledger is None else ledger
     if ledger.cap is None:

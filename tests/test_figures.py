@@ -1,0 +1,225 @@
+"""What a reader of the figures sees: every figure of a run and of a sweep report is drawn (not saved) and its
+text, ticks, legends and colours are checked. One small sweep serves the module: three algorithms x two seeds on
+a feasible and on an infeasible problem (area limit 1 mm²), with the specialized reference for normalized EDAP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import matplotlib.colors
+import matplotlib.text
+import pandas as pd
+import pytest
+
+from imc_moo import experiment, plots
+from imc_moo.report import label_palette, report
+
+#: Column and config names that must never reach a reader as they are.
+INTERNAL = {"label", "variant", "area_mm2", "energy_j", "latency_s", "edap", "best_edap", "normalized_edap",
+            "evaluations", "hypervolume", "workload"}
+ALGORITHMS = ("phased_ga", "random", "specialized")
+
+
+def _capture(figures: dict):
+    def save(fig, path):  # stands in for plots.save_figure: draw, keep the figure for inspection
+        fig.canvas.draw()
+        figures[Path(path).name] = fig
+    return save
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> Path:
+    sweep_dir = tmp_path_factory.mktemp("figures") / "sweep"
+    saved, sys.argv = sys.argv, ["imc-moo", "-m", f"algorithm={','.join(ALGORITHMS)}", "seed=0,1",
+                                 "problem.area_limit_mm2=1,800", "budget=400", "plots=false", "progress=false",
+                                 f"hydra.sweep.dir={sweep_dir}"]
+    try:
+        experiment.cli()
+    except SystemExit as stop:
+        assert stop.code in (None, 0), stop.code
+    finally:
+        sys.argv = saved
+    return sweep_dir
+
+
+@pytest.fixture(scope="module")
+def report_figures(sweep) -> dict:
+    figures: dict = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "save_figure", _capture(figures))
+        report(sweep)
+    yield figures
+    for fig in figures.values():
+        plots.plt.close(fig)
+
+
+def _run_figures(run: Path) -> dict:
+    """pareto.png and convergence.png of one finished run, redrawn from its files as the run draws them."""
+    from imc_moo.indicators import best_row, pareto_front
+
+    archive = pd.read_csv(run / "archive.csv")
+    history = pd.read_csv(run / "history.csv")
+    figures: dict = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "save_figure", _capture(figures))
+        plots.pareto_plot(archive, pareto_front(archive), best_row(archive), run / "pareto.png", "t", "max")
+        plots.convergence_plot(history, run / "convergence.png", "t", "max")
+    return figures
+
+
+def _run(sweep: Path, algorithm: str, area: float, seed: int = 0) -> Path:
+    for best in sweep.glob("*/best.json"):
+        b = json.loads(best.read_text())
+        if b["algorithm"] == algorithm and b["seed"] == seed and f"area_limit_mm2={area}" in b["problem"]:
+            return best.parent
+    raise AssertionError(f"no {algorithm} run with area {area}")
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+
+
+def shown_ticks(axis) -> list[matplotlib.text.Text]:
+    """The tick labels a reader sees: non-empty, inside the axis' view interval."""
+    lo, hi = sorted(axis.get_view_interval())
+    index = 0 if axis.axis_name == "x" else 1
+    return [t for t in axis.get_ticklabels(which="both")
+            if t.get_visible() and t.get_text() and lo <= t.get_position()[index] <= hi]
+
+
+def visible_axes(fig):
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def legend_colours(fig) -> dict[str, str]:
+    """Legend entry -> its colour (hex), from every legend of the figure."""
+    out = {}
+    for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
+        if legend is None:
+            continue
+        for handle, text in zip(legend.legend_handles, legend.get_texts()):
+            colour = handle.get_color() if hasattr(handle, "get_color") else handle.get_facecolor()
+            if not isinstance(colour, str) and len(colour) and not isinstance(colour[0], float):
+                colour = colour[0]
+            out[text.get_text()] = matplotlib.colors.to_hex(colour)
+    return out
+
+
+REPORT_FIGURES = ("best_edap_box.png", "convergence.png", "pareto_fronts.png", "normalized_edap.png")
+
+
+def test_the_report_draws_every_figure(report_figures):
+    assert set(REPORT_FIGURES) <= set(report_figures)
+
+
+@pytest.mark.parametrize("name", REPORT_FIGURES)
+def test_no_internal_names_reach_the_reader(report_figures, name):
+    shown = texts(report_figures[name])
+    assert not INTERNAL & set(shown), INTERNAL & set(shown)
+    assert not [t for t in shown if t.startswith(("variant =", "label =", "algorithm ="))]
+
+
+@pytest.fixture(scope="module")
+def run_figures(sweep) -> dict:
+    """pareto.png and convergence.png of a feasible and of an infeasible run."""
+    figures = {}
+    for area, kind in ((800, "feasible"), (1, "infeasible")):
+        for name, fig in _run_figures(_run(sweep, "phased_ga", area)).items():
+            figures[f"{kind} {name}"] = fig
+    yield figures
+    for fig in figures.values():
+        plots.plt.close(fig)
+
+
+@pytest.mark.parametrize("name", [*REPORT_FIGURES, "feasible pareto.png", "feasible convergence.png",
+                                  "infeasible pareto.png", "infeasible convergence.png"])
+def test_ticks_are_plain_numbers_that_do_not_overlap(report_figures, run_figures, name):
+    fig = {**report_figures, **run_figures}[name]
+    renderer = fig.canvas.get_renderer()
+    for ax in visible_axes(fig):
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = shown_ticks(axis)
+            # 10^k at decades is fine; a mantissa times 10^0 ("3x10^0") is what a narrow log range must not show
+            assert not [t.get_text() for t in ticks if "times" in t.get_text()], (name, axis.axis_name)
+            boxes = [t.get_window_extent(renderer) for t in ticks]
+            for a, b in itertools.combinations(boxes, 2):
+                # neighbours may touch at a rotated corner; no label may cover a quarter of another
+                overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
+                overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
+                if overlap_w > 0 and overlap_h > 0:
+                    assert overlap_w * overlap_h < 0.25 * min(a.width * a.height, b.width * b.height), \
+                        (name, axis.axis_name, [t.get_text() for t in ticks])
+
+
+def test_box_plot_data_lies_between_labelled_ticks(report_figures, sweep):
+    """Every run's EDAP is inside the axis, with labelled ticks below and above the data (it used to sit below
+    the lowest tick), and the marks are explained."""
+    fig = report_figures["best_edap_box.png"]
+    summary = pd.read_csv(sweep / "summary.csv")
+    edap = summary[summary.feasible.astype(bool)].edap
+    ax = visible_axes(fig)[0]
+    lo, hi = ax.get_ylim()
+    assert lo < edap.min() and edap.max() < hi
+    ticks = [t.get_position()[1] for t in shown_ticks(ax.yaxis)]
+    assert min(ticks) <= edap.min() and max(ticks) >= edap.max()
+    assert any("median over seeds" in t and "interquartile" in t for t in texts(fig))
+
+
+def test_a_problem_without_feasible_runs_is_named_not_dropped(report_figures):
+    for name in ("best_edap_box.png", "normalized_edap.png"):
+        assert any("rram_cnn4[area_limit_mm2=1.0]" in t and "no feasible design" in t
+                   for t in texts(report_figures[name])), name
+
+
+@pytest.mark.parametrize("name", ("best_edap_box.png", "convergence.png", "pareto_fronts.png"))
+def test_axes_say_what_is_aggregated(report_figures, name):
+    labels = [ax.get_ylabel() for ax in visible_axes(report_figures[name])]
+    labels += [ax.get_xlabel() for ax in visible_axes(report_figures[name])]
+    edap_or_objective = [lab for lab in labels if lab.startswith(("best EDAP", "energy", "delay"))]
+    assert edap_or_objective and all("max over networks" in lab for lab in edap_or_objective), labels
+
+
+def test_hypervolume_axis_states_its_scale(report_figures):
+    labels = [ax.get_ylabel() for ax in visible_axes(report_figures["convergence.png"])]
+    assert any(lab.startswith("hypervolume") and "0-1" in lab for lab in labels), labels
+
+
+def test_each_algorithm_has_one_colour_in_every_figure(report_figures):
+    palette = {k: matplotlib.colors.to_hex(v) for k, v in label_palette(ALGORITHMS).items()}
+    seen = 0
+    for name in ("convergence.png", "pareto_fronts.png", "normalized_edap.png"):
+        colours = legend_colours(report_figures[name])
+        for algorithm in ALGORITHMS:
+            if algorithm in colours:
+                assert colours[algorithm] == palette[algorithm], (name, algorithm)
+                seen += 1
+    assert seen >= 7  # specialized has no bar in normalized_edap (it is the reference)
+
+
+def test_pareto_figure_legend_names_the_best_design(run_figures):
+    fig = run_figures["feasible pareto.png"]
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["feasible designs", "Pareto front", "best EDAP"]
+    assert all("max over networks" in ax.get_xlabel() for ax in fig.axes[:2])
+
+
+def test_a_run_without_feasible_design_draws_where_the_search_went(run_figures):
+    fig = run_figures["infeasible pareto.png"]
+    assert any("NO feasible design" in t for t in texts(fig))
+    legend = fig.axes[0].get_legend()
+    entries = [t.get_text() for t in legend.get_texts()]
+    if "least violating" not in entries:  # it cannot be drawn when it maps no network: then the figure says so
+        assert any("least violating design cannot map every network" in t for t in texts(fig))
+    assert entries[0] == "infeasible designs"
+    assert len(fig.axes[0].collections[0].get_offsets()) > 10  # the archive is drawn, not an empty frame
+    assert any("no feasible design found" in t for t in texts(run_figures["infeasible convergence.png"]))
+
+
+def test_every_run_axis_has_two_labelled_ticks(run_figures):
+    for name, fig in run_figures.items():
+        for ax in fig.axes:
+            if ax.has_data():
+                assert len(shown_ticks(ax.yaxis)) >= 2 and len(shown_ticks(ax.xaxis)) >= 2, name
