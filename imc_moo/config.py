@@ -260,9 +260,12 @@ def one_line(err: BaseException | str) -> str:
             if message.startswith("Key '") and dataclasses.is_dataclass(schema):  # an unknown key
                 return unknown_key_message(cause.full_key, _fields(schema))
             return f"{cause.full_key}: {message}"
-    for cause in reversed(chain):
-        if isinstance(cause, ValueError) and not isinstance(cause, (HydraException, OmegaConfBaseException)):
-            return " ".join(str(cause).split())
+    values = [c for c in chain
+              if isinstance(c, ValueError) and not isinstance(c, (HydraException, OmegaConfBaseException))]
+    # ours name the file, key or value and the fix; a library error they wrap (a UnicodeDecodeError, say) does not
+    ours = [c for c in values if type(c).__module__.startswith("imc_moo")]
+    if ours or values:
+        return " ".join(str((ours or values)[-1]).split())
     text = str(err).split("Config search path")[0]
     text = " ".join(text.replace("\t", " ").split())
     if text.startswith("Could not override '"):

@@ -108,12 +108,26 @@ class Evaluation:
         return Evaluation(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
 
 
+def _mixed_workloads(entries: Sequence, dirs) -> list[Network]:
+    """Networks of a list mixing :class:`Network` objects with names, set names and file paths, in order; an
+    entry repeating a network keeps the first place, and two different networks may not share a name."""
+    networks: dict[str, Network] = {}
+    for entry in entries:
+        for net in [entry] if isinstance(entry, Network) else load_workloads(resolve_workloads(entry, dirs), dirs):
+            first = networks.setdefault(net.name, net)
+            if first is not net:
+                raise ProblemError(f"two different workloads are named {net.name!r} — rename one (results are keyed"
+                                   " by network name)")
+    return list(networks.values())
+
+
 class WorkloadSetProblem(Problem):
     """Search one design for a set of networks.
 
     Args:
-        workloads: a set name (``cnn4``, ``mixed9``), a network name, a path to a network file, a list of these,
-            or :class:`~imc_moo.workloads.Network` objects.
+        workloads: a set name (``cnn4``, ``mixed9``), a network name, a path to a network file (``.yaml``,
+            ``.yml``, an ``.onnx`` model or a ``.csv`` layer table, converted on load), or a list of these and
+            :class:`~imc_moo.workloads.Network` objects.
         memory: a memory technology of :mod:`imc_moo.hardware` (``"rram"``, ``"sram"``).
         objectives: ``"eda"`` (energy, delay, area), ``"edap"`` (their product) or ``"edap_cost"``.
         aggregation: how per-network energy and delay combine: ``max``, ``mean``, ``sum`` or ``geomean``.
@@ -153,6 +167,8 @@ class WorkloadSetProblem(Problem):
             workloads = [workloads]
         if isinstance(workloads, (list, tuple)) and workloads and all(isinstance(w, Network) for w in workloads):
             self.networks = list(workloads)
+        elif isinstance(workloads, (list, tuple)) and any(isinstance(w, Network) for w in workloads):
+            self.networks = _mixed_workloads(workloads, search_path(library_dirs))
         else:
             dirs = search_path(library_dirs)
             self.networks = load_workloads(resolve_workloads(workloads, dirs), dirs)

@@ -12,7 +12,12 @@ installed as ``imc_moo/problems``), which is always there. The first directory h
 ``sets/<name>.yaml``) wins, so a user file shadows a packaged network or set of the same name. Functions taking
 ``problems_dir`` use that search path when it is None, only that directory when one is given, and exactly the
 listed directories for a list (e.g. ``search_path(extra_dirs)``). A workload entry ending in ``.yaml``/``.yml``
-is a path to a network file; the network is named by the file stem.
+is a path to a network file, one ending in ``.onnx`` an ONNX model converted by :mod:`imc_moo.onnx_import`, one
+ending in ``.csv`` a plain layer table (:mod:`imc_moo.layer_table`); the network is named by the file stem.
+Imported files are converted once per file content (sha256), so repeated loads are free.
+
+A network file may also carry ``source`` and ``activity`` mappings (written by ``imc-moo-import``: where the
+network and its ``ain``/``aw`` came from); the loader accepts them and does not use them.
 
 Every problem is reported as a :class:`WorkloadError` with a one-line message naming the file, the layer, the
 problem and the fix.
@@ -21,6 +26,7 @@ problem and the fix.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import os
 from dataclasses import dataclass
@@ -36,8 +42,12 @@ from .paths import PROBLEMS_DIR
 #: Environment variable with extra library directories (``os.pathsep``-separated), searched before PROBLEMS_DIR.
 PROBLEMS_ENV = "IMC_MOO_PROBLEMS"
 SETS_SUBDIR = "sets"
+#: Endings of network files in the library format.
+YAML_SUFFIXES = (".yaml", ".yml")
+#: Endings of files converted on load: ONNX models and CSV layer tables.
+IMPORT_SUFFIXES = (".onnx", ".csv")
 #: A workload entry with one of these endings is a path to a network file rather than a name.
-PATH_SUFFIXES = (".yaml", ".yml")
+PATH_SUFFIXES = YAML_SUFFIXES + IMPORT_SUFFIXES
 #: ``problems_dir`` arguments: None (the search path), one directory (just that one), or a list of directories.
 ProblemDirs = str | os.PathLike | Iterable[str | os.PathLike] | None
 
@@ -52,7 +62,8 @@ MAX_LAYER_COUNT = 2**62
 DEFAULT_AIN = 0.55
 DEFAULT_AW = (0.50, 0.50, 0.40, 0.49, 0.30, 0.25, 0.24, 0.48)
 LAYER_KEYS = ("name", "op", *SHAPE_FIELDS, "stride", "depthwise", "einsum", "ain", "aw")
-NETWORK_KEYS = ("name", "description", "layers")
+#: Top-level keys of a network file; ``source`` and ``activity`` (provenance, written by imc-moo-import) are optional.
+NETWORK_KEYS = ("name", "description", "source", "activity", "layers")
 SET_KEYS = ("name", "description", "networks")
 #: libyaml's safe loader when PyYAML was built with it (about 10x faster on the large transformer files).
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -261,6 +272,16 @@ def _read_mapping(path: Path, allowed: Sequence[str], what: str) -> dict[str, An
     return data
 
 
+def network_from_layers(name: str, layers: Sequence[Any], file: str) -> Network:
+    """Validate layer mappings (as in a network file's ``layers``) and build the Network ``name``.
+
+    ``file`` names the origin in error messages (a path, or e.g. ``table.csv: row 3``).
+    """
+    parsed = [_parse_layer(layer, i, file) for i, layer in enumerate(layers)]
+    columns = {key: [p[key] for p in parsed] for key in (*SHAPE_FIELDS, "ain", "aw", "depthwise", "einsum")}
+    return Network(name=name, layer_names=tuple(p["name"] for p in parsed), **columns)
+
+
 @functools.lru_cache(maxsize=64)
 def _load_file(path: Path, mtime_ns: int) -> Network:
     """Parse and validate a network file; ``mtime_ns`` only keys the cache, so an edited file is read again."""
@@ -269,9 +290,47 @@ def _load_file(path: Path, mtime_ns: int) -> Network:
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise WorkloadError(f"{file}: 'layers' must be a non-empty list of layer mappings — add the layers")
-    parsed = [_parse_layer(layer, i, file) for i, layer in enumerate(layers)]
-    columns = {key: [p[key] for p in parsed] for key in (*SHAPE_FIELDS, "ain", "aw", "depthwise", "einsum")}
-    return Network(name=path.stem, layer_names=tuple(p["name"] for p in parsed), **columns)
+    for key in ("source", "activity"):
+        if key in data and not isinstance(data[key], (dict, str)):
+            raise WorkloadError(f"{file}: '{key}' must be a mapping or a string, got {type(data[key]).__name__}"
+                                f" — fix it or drop it (it is only a record)")
+    return network_from_layers(path.stem, layers, file)
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """sha256 hex digest of a file's bytes (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
+    """:func:`file_digest`; (mtime, size) key the cache so an unchanged file is not hashed again."""
+    return file_digest(path)
+
+
+#: Imported networks by (content sha256, suffix, name): the same bytes at another path or time are not converted
+#: again. Bounded; the oldest entry goes first.
+_IMPORTED: dict[tuple[str, str, str], Network] = {}
+_IMPORTED_MAX = 32
+
+
+def _load_imported(path: Path) -> Network:
+    """The Network of an .onnx/.csv file named by its stem, converted once per file content."""
+    stat = path.stat()
+    key = (_file_digest(path, stat.st_mtime_ns, stat.st_size), path.suffix.lower(), path.stem)
+    net = _IMPORTED.get(key)
+    if net is None:
+        from .onnx_import import import_file  # lazy: onnx is only imported when an .onnx/.csv entry is used
+
+        net = import_file(path, name=path.stem).network
+        while len(_IMPORTED) >= _IMPORTED_MAX:
+            _IMPORTED.pop(next(iter(_IMPORTED)))
+        _IMPORTED[key] = net
+    return net
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -346,8 +405,8 @@ def _available_text(dirs: Sequence[Path]) -> str:
 
 
 def _unknown_fix(name: str) -> str:
-    return (f"use one of these names, a path to a .yaml file, or add {name}.yaml to a directory listed in"
-            f" ${PROBLEMS_ENV}")
+    return (f"use one of these names, a path to a .yaml, .onnx or .csv file, or add {name}.yaml to a directory"
+            f" listed in ${PROBLEMS_ENV}")
 
 
 def _network_file(entry: str | os.PathLike, dirs: Sequence[Path]) -> Path:
@@ -356,8 +415,8 @@ def _network_file(entry: str | os.PathLike, dirs: Sequence[Path]) -> Path:
         path = Path(entry).expanduser()
         if not path.is_file():
             raise WorkloadError(
-                f"{_display(path)}: network file not found — check the path (a workload ending in .yaml or .yml is"
-                " a file path)"
+                f"{_display(path)}: network file not found — check the path (a workload ending in"
+                f" {', '.join(PATH_SUFFIXES)} is a file path)"
             )
         return path
     path = _find(str(entry), dirs)
@@ -368,11 +427,15 @@ def _network_file(entry: str | os.PathLike, dirs: Sequence[Path]) -> Path:
 
 def load_network(name_or_path: str | os.PathLike, problems_dir: ProblemDirs = None) -> Network:
     """Load and validate one network, by name (``<name>.yaml`` on the search path, or in ``problems_dir``) or by
-    a path to a .yaml/.yml file; the network is named by the file stem.
+    a path to a .yaml/.yml file, an .onnx model or a .csv layer table; the network is named by the file stem.
 
-    Results are cached per (resolved path, modification time), so repeated calls are cheap and edits are seen.
+    Results are cached per (resolved path, modification time) for network files and per file content (sha256)
+    for imported ones, so repeated calls are cheap and edits are seen. An ONNX model with dynamic input
+    dimensions cannot be loaded this way: import it with ``imc-moo-import --input-shape`` and use the .yaml.
     """
     path = _network_file(name_or_path, _dirs(problems_dir)).resolve()
+    if path.suffix.lower() in IMPORT_SUFFIXES:
+        return _load_imported(path)
     return _load_file(path, path.stat().st_mtime_ns)
 
 
@@ -394,7 +457,14 @@ def _set_networks(name: str, dirs: Sequence[Path]) -> list[str]:
 
 
 def _tokens(spec: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
-    items = [spec] if isinstance(spec, (str, os.PathLike)) else list(spec)
+    if isinstance(spec, (str, os.PathLike)):
+        items = [spec]
+    else:
+        try:
+            items = list(spec)
+        except TypeError:
+            raise WorkloadError(f"workloads must be a name, a path or a list of them, got {spec!r} — e.g. 'cnn4'"
+                                " or ['resnet18', 'my_nets/tiny_cnn.yaml']") from None
     tokens = []
     for item in items:
         if isinstance(item, os.PathLike):
@@ -402,8 +472,8 @@ def _tokens(spec: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
             continue
         if not isinstance(item, str):
             raise WorkloadError(
-                f"workload entries must be names or .yaml paths, got {item!r} — give network or set names such as"
-                " resnet18, cnn4, or a path such as my_nets/tiny_cnn.yaml"
+                f"workload entries must be names or file paths, got {item!r} — give network or set names such as"
+                " resnet18, cnn4, or a path such as my_nets/tiny_cnn.yaml, model.onnx or layers.csv"
             )
         tokens.extend(t.strip() for t in item.split(",") if t.strip())
     return tokens
@@ -413,9 +483,10 @@ def resolve_workloads(spec: str | Sequence[str], problems_dir: ProblemDirs = Non
     """Expand a workload spec into an ordered list of distinct networks: names, and paths as given.
 
     ``spec`` is a set name (``sets/<name>.yaml`` on the search path, e.g. ``cnn4``), a network name, a path to a
-    network file (ending in .yaml or .yml), a comma-separated string of these, or a list of them. Network names
-    take precedence over set names; entries naming the same file keep the first one's place and spelling. Two
-    different files with the same network name (file stem) are an error, since results are keyed by name.
+    network file (ending in .yaml, .yml, .onnx or .csv), a comma-separated string of these, or a list of them.
+    Network names take precedence over set names; entries naming the same file keep the first one's place and
+    spelling. Two different files with the same network name (file stem) are an error, since results are keyed by
+    name.
     :func:`load_network` accepts every returned entry; the network's name is the file stem.
     """
     dirs = _dirs(problems_dir)

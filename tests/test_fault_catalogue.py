@@ -245,6 +245,7 @@ API_CALLS = [
      "unknown design parameter 'xbar'"),
     ("unsupported node", lambda p: WorkloadSetProblem("cnn4", "rram", "edap", technology_nm=65),
      "technology_nm=65 is not supported"),
+    ("workloads not a list", lambda p: WorkloadSetProblem(3, "rram", "edap"), "workloads must be a name"),
     ("unknown algorithm", lambda p: run_algorithm("annealing", p, budget=100), "unknown algorithm 'annealing'"),
     ("zero budget", lambda p: run_algorithm("nsga2", p, budget=0), "budget must be a positive number"),
     ("negative seed", lambda p: run_algorithm("nsga2", p, budget=100, seed=-1), "seed must be an integer"),
