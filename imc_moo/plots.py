@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -35,10 +36,34 @@ def save_figure(fig, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+class ReadableLogLocator(Locator):
+    """Log-axis ticks a reader can use: the sparsest of decades, 1-2-5 or 1-1.5-2-3-5-7 per decade that puts at
+    least :attr:`MIN_TICKS` ticks in view, thinned to at most :attr:`MAX_TICKS`; linear "nice" ticks when the
+    range is too narrow for any (say 3.3 to 5). Matplotlib's own LogLocator can leave a single tick in view."""
+
+    MIN_TICKS, MAX_TICKS = 3, 8
+    MANTISSAS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+
+    def __call__(self):
+        return self.tick_values(*self.axis.get_view_interval())
+
+    def tick_values(self, vmin, vmax):
+        lo, hi = sorted((float(vmin), float(vmax)))
+        if not (lo > 0 and np.isfinite(hi)):
+            return MaxNLocator(5).tick_values(lo, hi)
+        decades = np.arange(np.floor(np.log10(lo)) - 1, np.ceil(np.log10(hi)) + 2)
+        for mantissas in self.MANTISSAS:
+            ticks = np.sort(np.outer(10.0 ** decades, mantissas).ravel())
+            inside = ticks[(ticks >= lo * (1 - 1e-9)) & (ticks <= hi * (1 + 1e-9))]
+            if len(inside) >= self.MIN_TICKS:
+                return inside[::-(-len(inside) // self.MAX_TICKS)]
+        return MaxNLocator(5).tick_values(lo, hi)
+
+
 def plain_log_ticks(axis) -> None:
-    """Log-axis ticks at 1-2-5 labelled as plain numbers (``0.5``, ``2``, ``1e-07``), never ``3×10⁰``: a narrow
-    log range still reads at a glance."""
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    """Readable log-axis ticks (:class:`ReadableLogLocator`) labelled as plain numbers (``0.5``, ``2``,
+    ``1e-07``), never ``3×10⁰``."""
+    axis.set_major_locator(ReadableLogLocator())
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -108,4 +133,5 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "", aggrega
                  markersize=3, color="C2")
     b.set(xlabel=LABELS["evaluations"], ylabel="hypervolume (log-normalised box, 0-1)")
     fig.suptitle(title)
+    fig.tight_layout()  # the right panel's label otherwise runs into the left panel's ticks
     save_figure(fig, path)
