@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, List, Optional
@@ -32,7 +33,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
 from hydra.utils import instantiate
-from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from .paths import CONF_DIR
@@ -239,6 +240,83 @@ def _library_text() -> str:
 
 
 OmegaConf.register_new_resolver("imc_moo_library", _library_text, replace=True)
+
+
+# -- run identity ------------------------------------------------------------------------------------------------
+def _task_overrides(cfg: DictConfig) -> list[str]:
+    """The command-line overrides of the run: from the config's own ``hydra`` node when it has one (composed with
+    ``return_hydra_config``, or resolving ``hydra.run.dir``), else from the running Hydra app."""
+    node = OmegaConf.select(cfg, "hydra.overrides.task", default=None) if "hydra" in cfg else None
+    if node is not None:
+        return list(node)
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:  # composed without a Hydra run (tests, API use)
+        return []
+
+
+def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "", skip: tuple[str, ...] = ()) -> str:
+    """``[key=value]`` for every command-line override of a key starting with one of ``prefixes`` (sorted) but
+    ``skip``, ``strip`` removed from the keys; a group choice (``space=sram``) shows the chosen config's name."""
+    task = _task_overrides(cfg)
+    keys = sorted({o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)} - set(skip))
+    parts = []
+    for key in keys:
+        value = OmegaConf.select(cfg, key)
+        if isinstance(value, DictConfig) and "name" in value:  # a group option
+            value = value.name
+        elif isinstance(value, (DictConfig, ListConfig)):
+            value = OmegaConf.to_container(value, resolve=True)
+        shown = value if isinstance(value, str) else json.dumps(value)
+        parts.append(f"[{key.removeprefix(strip)}={shown}]")
+    return "".join(parts)
+
+
+def run_label(cfg: DictConfig) -> str:
+    """The algorithm name plus any algorithm knobs overridden on the command line (e.g. in an ablation sweep)."""
+    return cfg.algorithm.name + _overridden(cfg, ("algorithm.",), strip="algorithm.")
+
+
+def _problem_base(cfg: DictConfig) -> tuple[str, tuple[str, ...]]:
+    """The problem's name, or ``<memory>_<networks>`` when the command line chose the workloads (a run on
+    ``[model.onnx, resnet18]`` is not a run of ``rram_cnn4``), and the keys that name already shows."""
+    if not any(o.lstrip("+~").startswith("problem.workloads=") for o in _task_overrides(cfg)):
+        return cfg.problem.name, ()
+    from .workloads import workload_label
+
+    entries = cfg.problem.workloads
+    entries = OmegaConf.to_container(entries) if isinstance(entries, ListConfig) else entries
+    return f"{cfg.problem.memory}_{workload_label(entries)}", ("problem.workloads", "problem.memory")
+
+
+def problem_label(cfg: DictConfig) -> str:
+    """The problem's identity: its name (or its memory and networks, when the command line chose them) plus
+    whatever else the command line changed of it or of its design space, so runs of different problems are never
+    reported as one (e.g. ``rram_cnn4[memory=sram]``, ``rram_squeezenet1_1+resnet18``)."""
+    base, shown = _problem_base(cfg)
+    # the aggregation is recorded (and grouped by) on its own
+    return base + _overridden(cfg, ("problem.", "space"), strip="problem.", skip=("problem.aggregation", *shown))
+
+
+#: Longest problem name in a run directory's name (a long workload list is cut, with a hash of the whole).
+MAX_DIR_NAME = 60
+
+
+def _problem_dir_name(*, _root_: DictConfig) -> str:
+    """``${imc_moo_problem:}`` in ``hydra.run.dir`` / ``hydra.sweep.subdir``: the problem's name as a directory
+    name (the base of :func:`problem_label`, characters outside ``[A-Za-z0-9_.+-]`` replaced)."""
+    import re
+    import zlib
+
+    name = re.sub(r"[^A-Za-z0-9_.+-]", "_", _problem_base(_root_)[0])
+    if len(name) > MAX_DIR_NAME:
+        name = f"{name[:MAX_DIR_NAME - 9]}-{zlib.crc32(name.encode()):08x}"
+    return name
+
+
+OmegaConf.register_new_resolver("imc_moo_problem", _problem_dir_name, replace=True)
 
 
 # -- composing and building ----------------------------------------------------------------------------------

@@ -22,10 +22,11 @@ from hydra.experimental.callback import Callback
 from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf.errors import OmegaConfBaseException
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig
 
 from .algorithms import RunHistory, check_seed, is_runner, resolve_algorithm, run_algorithm
-from .config import ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line
+from .config import (ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line,
+                     problem_label, run_label)
 from .export import atomic_write_text, clear_results, existing_results, write_best, write_tables
 from .indicators import best_row, pareto_front
 from .ledger import Ledger
@@ -149,38 +150,6 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
         convergence_plot(history, outdir / "convergence.png", title, aggregation)
     write_best(outdir, summary)
     return summary
-
-
-def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "", skip: tuple[str, ...] = ()) -> str:
-    """``[key=value]`` for every command-line override of a key starting with one of ``prefixes`` (sorted) but
-    ``skip``, ``strip`` removed from the keys; a group choice (``space=sram``) shows the chosen config's name."""
-    try:
-        task = HydraConfig.get().overrides.task
-    except ValueError:  # composed without a Hydra run (tests, API use)
-        task = []
-    keys = sorted({o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)} - set(skip))
-    parts = []
-    for key in keys:
-        value = OmegaConf.select(cfg, key)
-        if isinstance(value, DictConfig) and "name" in value:  # a group option
-            value = value.name
-        elif isinstance(value, (DictConfig, ListConfig)):
-            value = OmegaConf.to_container(value, resolve=True)
-        shown = value if isinstance(value, str) else json.dumps(value)
-        parts.append(f"[{key.removeprefix(strip)}={shown}]")
-    return "".join(parts)
-
-
-def run_label(cfg: DictConfig) -> str:
-    """The algorithm name plus any algorithm knobs overridden on the command line (e.g. in an ablation sweep)."""
-    return cfg.algorithm.name + _overridden(cfg, ("algorithm.",), strip="algorithm.")
-
-
-def problem_label(cfg: DictConfig) -> str:
-    """The problem's name plus whatever the command line changed of it or of its design space, so runs of
-    different problems are never reported as one (e.g. ``rram_cnn4[memory=sram]``)."""
-    # the aggregation is recorded (and grouped by) on its own
-    return cfg.problem.name + _overridden(cfg, ("problem.", "space"), strip="problem.", skip=("problem.aggregation",))
 
 
 def _writable(directory: Path) -> bool:

@@ -37,7 +37,7 @@ from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network
 from .model.cost import Designs, chip_cells, weight_cells
 from .hardware import HardwareError, memory_technology
 from .space import DesignSpace, make_space, space_from_lists
-from .workloads import Network, load_workloads, resolve_workloads, search_path
+from .workloads import load_workloads, search_path
 
 AGGREGATIONS = ("max", "mean", "sum", "geomean")
 OBJECTIVES = ("eda", "edap", "edap_cost")
@@ -108,19 +108,6 @@ class Evaluation:
         return Evaluation(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
 
 
-def _mixed_workloads(entries: Sequence, dirs) -> list[Network]:
-    """Networks of a list mixing :class:`Network` objects with names, set names and file paths, in order; an
-    entry repeating a network keeps the first place, and two different networks may not share a name."""
-    networks: dict[str, Network] = {}
-    for entry in entries:
-        for net in [entry] if isinstance(entry, Network) else load_workloads(resolve_workloads(entry, dirs), dirs):
-            first = networks.setdefault(net.name, net)
-            if first is not net:
-                raise ProblemError(f"two different workloads are named {net.name!r} — rename one (results are keyed"
-                                   " by network name)")
-    return list(networks.values())
-
-
 class WorkloadSetProblem(Problem):
     """Search one design for a set of networks.
 
@@ -163,15 +150,7 @@ class WorkloadSetProblem(Problem):
             tech = memory_technology(memory)
         except HardwareError as err:
             raise ProblemError(str(err)) from None
-        if isinstance(workloads, Network):
-            workloads = [workloads]
-        if isinstance(workloads, (list, tuple)) and workloads and all(isinstance(w, Network) for w in workloads):
-            self.networks = list(workloads)
-        elif isinstance(workloads, (list, tuple)) and any(isinstance(w, Network) for w in workloads):
-            self.networks = _mixed_workloads(workloads, search_path(library_dirs))
-        else:
-            dirs = search_path(library_dirs)
-            self.networks = load_workloads(resolve_workloads(workloads, dirs), dirs)
+        self.networks = load_workloads(workloads, search_path(library_dirs))
         self.workloads = [net.name for net in self.networks]  # names label outputs, also for networks given by path
         if isinstance(space, DesignSpace):
             if technology_nm is not None or voltages is not None:

@@ -374,6 +374,12 @@ def _is_path(entry: str | os.PathLike) -> bool:
     return isinstance(entry, os.PathLike) or str(entry).lower().endswith(PATH_SUFFIXES)
 
 
+def workload_label(spec: str | os.PathLike | Iterable[str | os.PathLike]) -> str:
+    """The workload entries as a name: names and set names as given, a path by its file stem, joined by ``+``
+    (``["nets/squeezenet1_1.onnx", "resnet18"]`` -> ``squeezenet1_1+resnet18``)."""
+    return "+".join(Path(t).stem if _is_path(t) else t for t in _tokens(spec))
+
+
 def _find(name: str, dirs: Sequence[Path], subdir: str = "") -> Path | None:
     """The first ``<dir>/<subdir>/<name>.yaml`` on ``dirs`` that is a file."""
     for directory in dirs:
@@ -517,7 +523,21 @@ def resolve_workloads(spec: str | Sequence[str], problems_dir: ProblemDirs = Non
     return list(by_file.values())
 
 
-def load_workloads(spec: str | Sequence[str], problems_dir: ProblemDirs = None) -> list[Network]:
-    """The networks of :func:`resolve_workloads` ``(spec)``, loaded and validated, in order."""
+def load_workloads(spec: str | os.PathLike | Network | Sequence[str | os.PathLike | Network],
+                   problems_dir: ProblemDirs = None) -> list[Network]:
+    """The networks of :func:`resolve_workloads` ``(spec)``, loaded and validated, in order. ``spec`` may also be
+    a :class:`Network` or a list mixing Network objects with names, set names and paths; an entry repeating a
+    network keeps its first place, and two different networks may not share a name (results are keyed by it)."""
     dirs = _dirs(problems_dir)
-    return [load_network(entry, dirs) for entry in resolve_workloads(spec, dirs)]
+    entries = [spec] if isinstance(spec, Network) else spec
+    if not (isinstance(entries, (list, tuple)) and any(isinstance(e, Network) for e in entries)):
+        return [load_network(entry, dirs) for entry in resolve_workloads(spec, dirs)]
+    networks: dict[str, Network] = {}
+    for entry in entries:
+        for net in [entry] if isinstance(entry, Network) else load_workloads(entry, dirs):
+            if networks.setdefault(net.name, net) is not net:
+                raise WorkloadError(f"two different workloads are named {net.name!r} — rename one (results are "
+                                    "keyed by network name)")
+    if not networks:
+        raise WorkloadError("empty workload set — give at least one network")
+    return list(networks.values())

@@ -165,6 +165,24 @@ def test_own_networks_by_library_dir_and_by_path(tmp_path):
                                         "algorithm": {"n_candidates": 100, "n_select": 80, "pop_size": 20}}),
                   tmp_path / "run")
     assert set(summary["per_workload"]) == {"my_net", "other_net", "resnet18"}
+    assert summary["problem"].startswith("rram_my_net+other_net+resnet18[library_dirs=")
+
+
+SQUEEZENET = ROOT.parent / "shared" / "models" / "squeezenet1_1.onnx"
+
+
+@pytest.mark.skipif(not SQUEEZENET.is_file(), reason="the shared ONNX model is not present")
+def test_an_onnx_model_as_a_workload_names_the_run(tmp_path):
+    """README's worked example: an ONNX model beside a library network, imported on the fly; the run, its
+    directory and its report are named by the networks, not by the rram_cnn4 problem the run started from."""
+    res = imc_moo(f"problem.workloads=[{SQUEEZENET},resnet18]", "budget=150", "algorithm=random", "plots=false",
+                  "progress=false", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    (best_path,) = (tmp_path / "runs").rglob("best.json")
+    best = json.loads(best_path.read_text())
+    assert best["problem"] == "rram_squeezenet1_1+resnet18" and set(best["per_workload"]) == {"squeezenet1_1",
+                                                                                              "resnet18"}
+    assert best_path.parent.name.endswith("_rram_squeezenet1_1+resnet18_random")
 
 
 def test_a_run_with_no_feasible_design_is_a_result(tmp_path):
@@ -208,8 +226,11 @@ def test_overridden_problems_are_reported_apart(tmp_path):
                   "budget=140", "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
     assert res.returncode == 0, res.stderr
     summary = report(sweep, plots=False)
-    assert set(summary.problem) == {'rram_cnn4[workloads=["resnet18"]][space.xbar_rows=[128, 256]]',
-                                    'rram_cnn4[workloads=["vgg16"]][space.xbar_rows=[128, 256]]'}
+    # named by the networks the command line chose (not as the rram_cnn4 problem they started from)
+    assert set(summary.problem) == {"rram_resnet18[space.xbar_rows=[128, 256]]",
+                                    "rram_vgg16[space.xbar_rows=[128, 256]]"}
+    assert {p.name.split("_", 1)[1] for p in sweep.iterdir() if p.is_dir()} == {"rram_resnet18_random_seed0",
+                                                                                "rram_vgg16_random_seed0"}
     comp = pd.read_csv(sweep / "comparison.csv")
     assert len(comp) == 2 and (comp.runs == 1).all()
     # a value wrong for one job only (memory without its value lists) fails that job alone, in one line

@@ -569,6 +569,32 @@ def test_problem_evaluates_an_onnx_workload(tmp_path):
     assert mixed.workloads == ["my_cnn", "resnet18"]
 
 
+def test_evaluate_takes_paths_and_network_objects(tmp_path):
+    """imc_moo.evaluate on a model path, on its Network and on a list mixing both kinds with a library name gives
+    the same numbers; a name clash between two different networks is one line."""
+    import pandas as pd
+
+    from imc_moo import evaluate, evaluate_layers
+
+    path = _save(_conv_model((1, 3, 32, 32), (16, 3, 3, 3), pads=[1, 1, 1, 1]), tmp_path / "my_cnn.onnx")
+    designs = pd.DataFrame([dict(voltage=0.8, bits_per_cell=2, base_latency_s=1e-9, xbar_rows=256, xbar_cols=256,
+                                 router_group=16, tiles_per_chip=16, macros_per_tile=16, glb_mib=4,
+                                 technology_nm=32)] * 2)
+    by_path = evaluate(designs, [str(path), "resnet18"])
+    by_object = evaluate(designs, [load_network(path), "resnet18"])
+    pd.testing.assert_frame_equal(by_path, by_object)
+    assert list(by_path.workload[:2]) == ["my_cnn", "resnet18"] and (by_path.energy_j > 0).all()
+    resnet = evaluate(designs, "resnet18")
+    assert np.array_equal(by_path[by_path.workload == "resnet18"].energy_j.to_numpy(), resnet.energy_j.to_numpy())
+    layers = evaluate_layers(designs, load_network(path))
+    assert len(layers) == 2 and np.isclose(layers.energy_j.sum(), by_path[by_path.workload == "my_cnn"].energy_j.sum())
+    other = tmp_path / "other"
+    other.mkdir()
+    clash = _save(_conv_model((1, 3, 16, 16), (8, 3, 3, 3)), other / "my_cnn.onnx")
+    with pytest.raises(WorkloadError, match="two different workloads are named 'my_cnn'"):
+        evaluate(designs, [load_network(path), str(clash)])
+
+
 def test_network_files_accept_the_provenance_keys(tmp_path):
     assert {"source", "activity"} <= set(NETWORK_KEYS)
     (tmp_path / "old.yaml").write_text("name: old\nlayers:\n  - {C: 3, M: 8, R: 3, S: 3, P: 4, Q: 4}\n")

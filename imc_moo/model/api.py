@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError, HardwareError, memory_technology
-from ..workloads import Network, load_workloads
+from ..workloads import Network, WorkloadError, load_workloads
 from .cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
 
 #: EDAP unit used in outputs: mJ * ms * mm2 (J -> mJ is 1e3, s -> ms is 1e3).
@@ -152,14 +152,16 @@ def area_components_mm2(d: Designs) -> dict[str, np.ndarray]:
     return dict(d.lookups.area_mm2)
 
 
-def evaluate(designs: pd.DataFrame, workloads: str | Sequence[str], memory: str = "rram", *,
+def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Network], memory: str = "rram", *,
              components: bool = False) -> pd.DataFrame:
     """Energy, latency, area and EDAP of every design on every network of a workload set.
 
     Args:
         designs: table with the design columns of :data:`imc_moo.space.DESIGN_COLUMNS` (``glb_mib`` may replace
             ``glb_depth``; ``technology_nm`` defaults to 32; SRAM ``bits_per_cell`` defaults to 1).
-        workloads: a set name (``cnn4``, ``mixed9``), a network name, or a list of them.
+        workloads: a set name (``cnn4``, ``mixed9``), a network name, a path to a network file (``.yaml``, an
+            ``.onnx`` model or a ``.csv`` layer table, imported on the fly), a :class:`~imc_moo.workloads.Network`,
+            or a list of these.
         memory: ``"rram"`` (weights resident on chip) or ``"sram"`` (weights streamed from LPDDR4).
         components: add per-component energy columns ``energy_<component>_j`` and area columns
             ``area_<component>_mm2``.
@@ -196,11 +198,15 @@ def evaluate(designs: pd.DataFrame, workloads: str | Sequence[str], memory: str 
     return out.iloc[order].reset_index(drop=True)
 
 
-def evaluate_layers(designs: pd.DataFrame, workload: str, memory: str = "rram") -> pd.DataFrame:
+def evaluate_layers(designs: pd.DataFrame, workload: str | Network, memory: str = "rram") -> pd.DataFrame:
     """Per-layer breakdown of one network: one row per design x layer with ``design_id``, ``layer``,
     ``energy_j``, ``latency_s``, ``cycles`` and ``mappable``."""
     d = designs_from_frame(designs, memory)
-    (net,) = load_workloads([workload])
+    nets = load_workloads(workload)
+    if len(nets) != 1:
+        raise WorkloadError(f"evaluate_layers takes one network, got {len(nets)} ({', '.join(n.name for n in nets)})"
+                            " — give a single network name, path or Network")
+    (net,) = nets
     _, layers = evaluate_network(d, net, per_layer=True)
     n, L = d.n, net.n_layers
     return pd.DataFrame({
