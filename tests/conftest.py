@@ -1,9 +1,16 @@
 """Shared fixtures: the 4-workload problems the algorithm tests search (one instance per test module; every
 run resets the problem's archive)."""
 
+import os
+import tempfile
+
 import pytest
 
-from imc_moo.problem import WorkloadSetProblem
+# The persistent tables of imc_moo.model.tabulated go to a directory of this session (subprocesses inherit it),
+# not to the user's ~/.cache.
+os.environ.setdefault("IMC_MOO_CACHE", tempfile.mkdtemp(prefix="imc_moo_test_cache_"))
+
+from imc_moo.problem import WorkloadSetProblem  # noqa: E402
 
 
 @pytest.fixture(scope="module")

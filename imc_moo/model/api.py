@@ -14,6 +14,7 @@ import pandas as pd
 from ..hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError, HardwareError, memory_technology
 from ..workloads import Network, WorkloadError, load_workloads
 from .cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
+from .tabulated import network_costs
 
 #: EDAP unit used in outputs: mJ * ms * mm2 (J -> mJ is 1e3, s -> ms is 1e3).
 EDAP_SCALE = 1e3 * 1e3
@@ -107,19 +108,23 @@ class NetworkResult:
 
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
                      per_layer: bool = False) -> NetworkResult | tuple[NetworkResult, dict]:
-    """Sum the layer costs of ``network`` on designs ``d``, chunked over designs to bound memory.
+    """Energy, latency, validity and weight fit of ``network`` on designs ``d``.
 
-    With ``per_layer``, also returns (n, L) arrays ``energy_j``, ``latency_s``, ``cycles``, ``mappable``.
+    By default from the network's tabulated sums over layers (:mod:`imc_moo.model.tabulated`: a gather and a dot
+    product per component, whatever the layer count). With ``per_layer``, layer by layer (chunked over designs to
+    bound memory), also returning (n, L) arrays ``energy_j``, ``latency_s``, ``cycles``, ``mappable``: the
+    breakdown, and the oracle the tabulated path is tested against.
     """
     theta = energy_coefficients(d.memory, network.name) if theta is None else theta
+    if not per_layer:
+        return _network_result(d, network, *network_costs(d, network, theta))
     n, L = d.n, network.n_layers
     step = max(1, MAX_PAIRS_PER_CHUNK // max(L, 1))
     cycles = np.empty(n)
     valid = np.empty(n, dtype=bool)
-    comps = {}
-    layers = {k: np.empty((n, L)) for k in ("energy_j", "latency_s", "cycles")} if per_layer else None
-    if per_layer:
-        layers["mappable"] = np.empty((n, L), dtype=bool)
+    energy_pj = {}
+    layers = {k: np.empty((n, L)) for k in ("energy_j", "latency_s", "cycles")}
+    layers["mappable"] = np.empty((n, L), dtype=bool)
     for start in range(0, n, step):
         sl = slice(start, min(n, start + step))
         part = d.take(np.arange(sl.start, sl.stop)) if (sl.start, sl.stop) != (0, n) else d
@@ -127,15 +132,20 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
         cycles[sl] = lc.cycles.sum(axis=1)
         valid[sl] = lc.mappable.all(axis=1)
         for k, v in lc.energy_pj.items():
-            comps.setdefault(k, np.empty(n))[sl] = v.sum(axis=1) * 1e-12
-        if per_layer:
-            layers["energy_j"][sl] = sum(lc.energy_pj.values()) * 1e-12
-            layers["cycles"][sl] = lc.cycles
-            layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
-            layers["mappable"][sl] = lc.mappable
+            energy_pj.setdefault(k, np.empty(n))[sl] = v.sum(axis=1)
+        layers["energy_j"][sl] = sum(lc.energy_pj.values()) * 1e-12
+        layers["cycles"][sl] = lc.cycles
+        layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
+        layers["mappable"][sl] = lc.mappable
+    return _network_result(d, network, energy_pj, cycles, valid), layers
+
+
+def _network_result(d: Designs, network: Network, energy_pj: dict[str, np.ndarray], cycles: np.ndarray,
+                    valid: np.ndarray) -> NetworkResult:
     cells = weight_cells(d, network)
-    fits = cells <= chip_cells(d) if d.technology.weights_resident else np.ones(n, dtype=bool)
-    result = NetworkResult(
+    fits = cells <= chip_cells(d) if d.technology.weights_resident else np.ones(d.n, dtype=bool)
+    comps = {k: v * 1e-12 for k, v in energy_pj.items()}
+    return NetworkResult(
         energy_j=sum(comps.values()),
         latency_s=cycles * d.base_latency_s,
         cycles=cycles,
@@ -144,7 +154,6 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
         weight_cells=cells,
         energy_components_j=comps,
     )
-    return (result, layers) if per_layer else result
 
 
 def area_components_mm2(d: Designs) -> dict[str, np.ndarray]:

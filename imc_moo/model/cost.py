@@ -68,6 +68,13 @@ class Designs:
     def lookups(self) -> "DesignLookups":
         return DesignLookups.of(self)
 
+    @functools.cached_property
+    def mapping_keys(self) -> np.ndarray:
+        """Each design's mapping combination (:func:`imc_moo.model.tabulated.mapping_keys`), (n,) int64."""
+        from .tabulated import mapping_keys
+
+        return mapping_keys(self)
+
     def take(self, index: np.ndarray) -> "Designs":
         """The designs at ``index`` (table lookups are recomputed lazily)."""
         fields = {k: getattr(self, k)[index] for k in self.__dataclass_fields__ if k != "memory"}
@@ -147,18 +154,34 @@ def _layer_counts(network: Network) -> dict[str, np.ndarray]:
 
 
 @dataclass
-class LayerCosts:
-    """Per (design, layer) results: ``energy_pj[k]`` (n, L) per component (calibration applied), ``cycles`` (n, L),
-    ``mappable`` (n, L) bool (every weight dim placed in space; always true for SRAM)."""
+class LayerActions:
+    """Per (design, layer) action counts, before any per-action energy: arrays (n, L) unless noted.
 
-    energy_pj: dict
+    ``cell``, ``row``, ``adc`` (and, streaming weights, ``written``: weight bits written into the crossbars) count
+    actions whose energy is bilinear in the layer's activity (``ain`` (L,), ``aw`` (n, L) at the design's bits per
+    cell); ``in_bits``, ``out_bits`` are the bits moved through the GLB, ``out_bits_once`` (L,) the outputs once,
+    ``obuf`` the output-buffer accesses; ``cycles`` the latency in cycles and ``mappable`` whether every weight
+    tile is placed in space (always true for SRAM). They depend on the design only through the mapping-relevant
+    parameters (crossbar rows and columns, bits per cell, the three macro levels), which is what lets
+    :mod:`imc_moo.model.tabulated` sum them over layers once per combination."""
+
+    cell: np.ndarray
+    row: np.ndarray
+    adc: np.ndarray
+    written: np.ndarray | None
+    in_bits: np.ndarray
+    out_bits: np.ndarray
+    out_bits_once: np.ndarray
+    obuf: np.ndarray
+    weight_bits: np.ndarray
     cycles: np.ndarray
     mappable: np.ndarray
+    ain: np.ndarray
+    aw: np.ndarray
 
 
-def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerCosts:
-    """Energy per component and cycles of every layer of ``network`` on every design of ``d``."""
-    lk = d.lookups
+def layer_actions(d: Designs, network: Network) -> LayerActions:
+    """Action counts of every layer of ``network`` on every design of ``d`` (COST_MODEL.md §5)."""
     counts = _layer_counts(network)
     tabs = mapping_tables(d.memory)
     m = tabs.map(tabs.shape_ids(network), d.xbar_rows, d.xbar_cols, d.weight_slices,
@@ -174,30 +197,57 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
     cycles = np.prod(t, axis=-1, dtype=np.int64).astype(float)
     if streamed:
         cycles *= counts["Q"]  # Q is pinned temporal at the GLB
-
-    ain = network.ain
-    aw = network.aw[:, d.bits_per_cell - 1].T
     slices = d.weight_slices[:, None].astype(float)
-    in_bits = counts["in_bits"] * weight_tiles
-    out_bits = counts["out_bits"] * psum_tiles
+    return LayerActions(
+        cell=counts["macs"] * slices,
+        row=counts["row_acts"] * m.col_groups,
+        adc=counts["conversions"] * slices * m.row_groups,
+        written=counts["weight_bits"] * m.p_replicas if streamed else None,  # fetched once, written per replica
+        in_bits=counts["in_bits"] * weight_tiles,
+        out_bits=counts["out_bits"] * psum_tiles,
+        out_bits_once=counts["out_bits"],
+        obuf=counts["out_bits"] * slices * m.row_groups,
+        weight_bits=counts["weight_bits"],
+        cycles=cycles,
+        mappable=mappable,
+        ain=network.ain,
+        aw=network.aw[:, d.bits_per_cell - 1].T,
+    )
+
+
+@dataclass
+class LayerCosts:
+    """Per (design, layer) results: ``energy_pj[k]`` (n, L) per component (calibration applied), ``cycles`` (n, L),
+    ``mappable`` (n, L) bool (every weight dim placed in space; always true for SRAM)."""
+
+    energy_pj: dict
+    cycles: np.ndarray
+    mappable: np.ndarray
+
+
+def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerCosts:
+    """Energy per component and cycles of every layer of ``network`` on every design of ``d``: the per-layer
+    path (breakdowns, and the oracle of the tabulated one)."""
+    lk = d.lookups
+    a = layer_actions(d, network)
+    ain, aw = a.ain, a.aw
     e = {
-        "cell": counts["macs"] * slices * _bilinear(lk.cell_read, ain, aw),
-        "row": counts["row_acts"] * m.col_groups * _bilinear(lk.row_read, ain, aw),
-        "adc": counts["conversions"] * slices * m.row_groups * _bilinear(lk.adc_read, ain, aw),
-        "glb": in_bits * lk.glb_read_pj_per_bit[:, None]
-        + out_bits * lk.glb_write_pj_per_bit[:, None]
-        + (out_bits - counts["out_bits"]) * lk.glb_read_pj_per_bit[:, None],  # later psum passes read-modify-write
-        "ibuf": in_bits * lk.ibuf_pj_per_bit[:, None],
-        "obuf": counts["out_bits"] * slices * m.row_groups * lk.obuf_pj_per_bit[:, None],
-        "router": (in_bits + out_bits) * lk.router_pj_per_bit[:, None],
+        "cell": a.cell * _bilinear(lk.cell_read, ain, aw),
+        "row": a.row * _bilinear(lk.row_read, ain, aw),
+        "adc": a.adc * _bilinear(lk.adc_read, ain, aw),
+        "glb": a.in_bits * lk.glb_read_pj_per_bit[:, None]
+        + a.out_bits * lk.glb_write_pj_per_bit[:, None]
+        + (a.out_bits - a.out_bits_once) * lk.glb_read_pj_per_bit[:, None],  # later psum passes read-modify-write
+        "ibuf": a.in_bits * lk.ibuf_pj_per_bit[:, None],
+        "obuf": a.obuf * lk.obuf_pj_per_bit[:, None],
+        "router": (a.in_bits + a.out_bits) * lk.router_pj_per_bit[:, None],
     }
-    if streamed:
-        written = counts["weight_bits"] * m.p_replicas  # weights fetched once, written into every replica
-        e["dram"] = np.broadcast_to(counts["weight_bits"] * tables.DRAM_PJ_PER_BIT, cycles.shape)
-        e["cell_write"] = written * _bilinear(lk.cell_write, ain, aw)
-        e["weight_drivers"] = written / d.xbar_cols[:, None] * _bilinear(lk.row_write, ain, aw)
+    if a.written is not None:
+        e["dram"] = np.broadcast_to(a.weight_bits * tables.DRAM_PJ_PER_BIT, a.cycles.shape)
+        e["cell_write"] = a.written * _bilinear(lk.cell_write, ain, aw)
+        e["weight_drivers"] = a.written / d.xbar_cols[:, None] * _bilinear(lk.row_write, ain, aw)
     energy = {k: v * theta.get(k, 1.0) for k, v in e.items()}
-    return LayerCosts(energy_pj=energy, cycles=cycles, mappable=mappable)
+    return LayerCosts(energy_pj=energy, cycles=a.cycles, mappable=a.mappable)
 
 
 def weight_cells(d: Designs, network: Network) -> np.ndarray:

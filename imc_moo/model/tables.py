@@ -43,7 +43,9 @@ class TableError(ValueError):
 def _grid_index(grid: np.ndarray, values: np.ndarray, what: str, memory: str) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     idx = np.clip(np.searchsorted(grid, values - 1e-9), 0, len(grid) - 1)
-    bad = ~np.isclose(grid[idx], values, rtol=1e-9, atol=1e-12)
+    bad = grid[idx] != values  # exact hits are the rule; isclose (slow) only for what is left
+    if bad.any():
+        bad[bad] = ~np.isclose(grid[idx][bad], values[bad], rtol=1e-9, atol=1e-12)
     if bad.any():
         raise TableError(f"{what}={values[bad][0]:g} is outside the {memory.upper()} tables; "
                          f"use one of {[float(g) if g % 1 else int(g) for g in grid]}")
@@ -63,16 +65,18 @@ class NeuroSimTable:
     voltages: np.ndarray
     values: dict
 
-    def index(self, node_nm, rows, cols, voltage) -> tuple[np.ndarray, ...]:
-        """Grid indices for design arrays (n,); raises :class:`TableError` for uncovered points."""
-        return (_grid_index(self.nodes, node_nm, "technology_nm", self.memory),
-                _grid_index(self.sizes, rows, "xbar_rows", self.memory),
-                _grid_index(self.sizes, cols, "xbar_cols", self.memory),
-                _grid_index(self.voltages, voltage, "voltage", self.memory))
+    def index(self, node_nm, rows, cols, voltage) -> np.ndarray:
+        """Flat grid index (n,) of design arrays (n,); raises :class:`TableError` for uncovered points."""
+        idx = (_grid_index(self.nodes, node_nm, "technology_nm", self.memory),
+               _grid_index(self.sizes, rows, "xbar_rows", self.memory),
+               _grid_index(self.sizes, cols, "xbar_cols", self.memory),
+               _grid_index(self.voltages, voltage, "voltage", self.memory))
+        return np.ravel_multi_index(idx, self.values[NEUROSIM_QUANTITIES[0]].shape[:-1])
 
-    def coefficients(self, quantity: str, idx: tuple[np.ndarray, ...]) -> np.ndarray:
-        """(n, 4) bilinear coefficients of ``quantity`` at grid indices ``idx``."""
-        return self.values[quantity][idx]
+    def coefficients(self, quantity: str, flat: np.ndarray) -> np.ndarray:
+        """(n, 4) bilinear coefficients of ``quantity`` at flat grid indices ``flat`` (:meth:`index`)."""
+        table = self.values[quantity]
+        return table.reshape(-1, table.shape[-1])[flat]
 
 
 @functools.lru_cache(maxsize=None)

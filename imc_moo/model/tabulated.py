@@ -1,0 +1,287 @@
+"""The fast path: a network's costs from sums over its layers tabulated once per mapping combination.
+
+A layer's action counts (:func:`imc_moo.model.cost.layer_actions`) depend on the design only through the
+*mapping key*: crossbar rows and columns, bits per cell, macros per tile, tiles per chip and router groups. Every
+energy term is count x per-action energy, and the per-action energy depends on the design (voltage, node, array
+size, GLB depth) and, for the crossbar terms, bilinearly on the layer's activity: ``c0 + c1 ain + (c2 + c3 ain)
+aw``. So the sum over layers separates:
+
+    sum_l count_l * (c0 + c1 ain_l + c2 aw_l + c3 ain_l aw_l) = c . [S, S_ain, S_aw, S_ain_aw],
+
+with ``S_x = sum_l count_l * x_l``. :class:`NetworkTable` stores these sums (:data:`FEATURES`) per key, filled
+lazily the first time a key is met (with the per-layer path, in chunks), and evaluating n designs on a network is a
+gather of (n, F) sums and a short dot product per component: O(networks x components), not O(layers).
+
+The tables persist between processes (:func:`cache_dir`, ``$IMC_MOO_CACHE``, default ``~/.cache/imc_moo``; ``off``
+switches it off): a process saves what it filled at exit, keyed by the network's content and a hash of the model's
+code, so the next run starts warm. The sums of a key do not depend on which batch computed them, so results are
+byte-identical with or without the cache.
+
+Exactness: the sums are the per-layer path's products, reassociated (summed over layers before the per-design
+coefficient multiplies), so the two agree to ~1e-15 relative; ``tests/test_tabulated.py`` checks <= 1e-9 on random
+designs of every memory and workload set. The per-layer path stays the one for breakdowns (``evaluate_layers``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..workloads import Network
+from . import tables
+from .cost import Designs, _layer_counts, layer_actions
+from .mapping import MACRO_CAPACITIES, XBAR_SIZES
+
+#: Sums over layers stored per mapping key, in column order. ``<count>_<w>``: sum of the count times w, w one of
+#: 1, ain, aw, ain*aw (the bilinear terms); the rest are plain sums.
+BILINEAR_COUNTS = ("cell", "row", "adc", "written")
+ACTIVITY = ("1", "ain", "aw", "ain_aw")
+FEATURES = (*(f"{c}_{w}" for c in BILINEAR_COUNTS for w in ACTIVITY), "in_bits", "out_bits", "obuf", "cycles",
+            "unmappable")
+_F = {f: i for i, f in enumerate(FEATURES)}
+#: Bits per cell the key can hold (1..8).
+MAX_BITS_PER_CELL = 8
+#: The key's axes: (name, grid of values); a design's key is its flat index in this grid.
+KEY_AXES = (("xbar_rows", XBAR_SIZES), ("xbar_cols", XBAR_SIZES), ("bits_per_cell", tuple(range(1, 9))),
+            ("macros_per_tile", MACRO_CAPACITIES), ("tiles_per_chip", MACRO_CAPACITIES),
+            ("router_group", MACRO_CAPACITIES))
+N_KEYS = int(np.prod([len(grid) for _, grid in KEY_AXES]))
+#: Largest (designs x layers) block filled at once (bounds the memory of filling new keys).
+FILL_PAIRS = 1 << 20
+
+
+def _lookup(grid: tuple[int, ...]) -> np.ndarray:
+    """value -> position in ``grid`` (-1 off the grid), as an array indexed by the value."""
+    lut = np.full(max(grid) + 1, -1, dtype=np.int64)
+    lut[list(grid)] = np.arange(len(grid))
+    return lut
+
+
+_LOOKUPS = tuple((name, len(grid), _lookup(grid), grid) for name, grid in KEY_AXES)
+
+
+def mapping_keys(d: Designs) -> np.ndarray:
+    """Flat key index of every design, (n,) int64 (values off the grids raise, as the mapping tables do)."""
+    key = np.zeros(d.n, dtype=np.int64)
+    for name, size, lut, grid in _LOOKUPS:
+        values = getattr(d, name)
+        idx = lut[np.clip(values, 0, len(lut) - 1)]
+        if (idx < 0).any() or (values >= len(lut)).any():
+            bad = values[(idx < 0) | (values >= len(lut))][0]
+            raise ValueError(f"{name}={bad} is not supported by the mapping tables; use one of {list(grid)}")
+        key = key * size + idx
+    return key
+
+
+def _designs_of_keys(keys: np.ndarray, memory: str) -> Designs:
+    """Stand-in designs with the mapping parameters of ``keys`` (the others do not change the sums)."""
+    values = {}
+    rest = keys.copy()
+    for name, grid in reversed(KEY_AXES):
+        values[name] = np.asarray(grid, dtype=np.int64)[rest % len(grid)]
+        rest //= len(grid)
+    ones = np.ones(len(keys))
+    return Designs(memory=memory, voltage=ones, base_latency_s=ones, glb_depth=ones.astype(np.int64),
+                   technology_nm=np.full(len(keys), 32, dtype=np.int64), **values)
+
+
+class NetworkTable:
+    """Sums over the layers of one network on one memory, per mapping key, filled as keys are met.
+
+    ``index[key]`` is the key's row in ``sums`` ((rows, len(FEATURES)) float64) or -1 if not yet filled."""
+
+    def __init__(self, network: Network, memory: str):
+        self.network = network
+        self.memory = memory
+        self.index = np.full(N_KEYS, -1, dtype=np.int64)
+        self.sums = np.zeros((0, len(FEATURES)))
+        self.n_filled = 0
+        self.n_loaded = 0  # rows read from the persistent cache (the rest were computed by this process)
+        self.path = _cache_file(network, memory)
+        if self.path is not None:
+            self._load()
+
+    # -- the persistent cache: sums of keys met by earlier processes -------------------------------------------
+    def _load(self) -> None:
+        try:
+            with np.load(self.path) as data:
+                keys, sums = data["keys"], data["sums"]
+            if sums.shape != (len(keys), len(FEATURES)) or keys.min(initial=0) < 0 or keys.max(initial=0) >= N_KEYS:
+                return
+        except (OSError, ValueError, KeyError, EOFError):  # missing or damaged: computed again, then rewritten
+            return
+        self.sums = np.array(sums, dtype=float)
+        self.index[keys] = np.arange(len(keys))
+        self.n_filled = self.n_loaded = len(keys)
+
+    def save(self) -> None:
+        """Write the filled rows (merged with what other processes wrote meanwhile) to the cache, atomically."""
+        if self.path is None or self.n_filled == self.n_loaded:
+            return
+        keys = np.flatnonzero(self.index >= 0)
+        sums = self.sums[self.index[keys]]
+        try:
+            with np.load(self.path) as data:
+                theirs = ~np.isin(data["keys"], keys)
+                keys = np.concatenate([keys, data["keys"][theirs]])
+                sums = np.concatenate([sums, data["sums"][theirs]])
+        except (OSError, ValueError, KeyError, EOFError):
+            pass
+        tmp = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".npz", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, keys=keys, sums=sums)
+            os.replace(tmp, self.path)
+            self.n_loaded = self.n_filled
+        except OSError:  # a read-only or full disk only costs the next process its head start
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        """The sums of designs with mapping ``keys`` (n,), (n, len(FEATURES))."""
+        at = self.index[keys]
+        if (at < 0).any():
+            self._fill(np.unique(keys[at < 0]))
+            at = self.index[keys]
+        return np.take(self.sums, at, axis=0)
+
+    def _fill(self, keys: np.ndarray) -> None:
+        L = max(self.network.n_layers, 1)
+        step = max(1, FILL_PAIRS // L)
+        parts = [self._sums_of(keys[i:i + step]) for i in range(0, len(keys), step)]
+        need = self.n_filled + len(keys)
+        if need > len(self.sums):  # grow geometrically
+            grown = np.zeros((max(need, 2 * len(self.sums), 64), len(FEATURES)))
+            grown[:self.n_filled] = self.sums[:self.n_filled]
+            self.sums = grown
+        self.sums[self.n_filled:need] = np.concatenate(parts)
+        self.index[keys] = np.arange(self.n_filled, need)
+        self.n_filled = need
+
+    def _sums_of(self, keys: np.ndarray) -> np.ndarray:
+        """Sums over layers of the per-layer action counts for stand-in designs of ``keys``."""
+        a = layer_actions(_designs_of_keys(keys, self.memory), self.network)
+        out = np.zeros((len(keys), len(FEATURES)))
+        weights = {"1": 1.0, "ain": a.ain, "aw": a.aw, "ain_aw": a.ain * a.aw}
+        for count in BILINEAR_COUNTS:
+            x = getattr(a, count)
+            if x is None:
+                continue
+            for w in ACTIVITY:
+                out[:, _F[f"{count}_{w}"]] = (x * weights[w]).sum(axis=1)
+        out[:, _F["in_bits"]] = a.in_bits.sum(axis=1)
+        out[:, _F["out_bits"]] = a.out_bits.sum(axis=1)
+        out[:, _F["obuf"]] = a.obuf.sum(axis=1)
+        out[:, _F["cycles"]] = a.cycles.sum(axis=1)
+        out[:, _F["unmappable"]] = (~a.mappable).sum(axis=1)
+        return out
+
+
+@functools.lru_cache(maxsize=128)
+def network_table(network: Network, memory: str) -> NetworkTable:
+    """The process-wide table of ``network`` on ``memory`` (Network objects are cached per file and compared by
+    identity, so an edited file gets a new table); saved to the persistent cache when the process exits."""
+    table = NetworkTable(network, memory)
+    _TABLES.append(table)
+    return table
+
+
+# -- where the tables persist between processes --------------------------------------------------------------
+#: Environment variable: the cache directory, or ``off``. Default ``$XDG_CACHE_HOME/imc_moo`` (``~/.cache``).
+CACHE_ENV = "IMC_MOO_CACHE"
+_TABLES: list[NetworkTable] = []
+
+
+def cache_dir() -> Path | None:
+    """The directory of the persistent tables, None when switched off (``IMC_MOO_CACHE=off``)."""
+    value = os.environ.get(CACHE_ENV, "")
+    if value.lower() in ("off", "0", "false", "no"):
+        return None
+    if value:
+        return Path(value)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imc_moo"
+
+
+@functools.lru_cache(maxsize=1)
+def _model_digest() -> str:
+    """Hash of the code the sums come from (count formulas, greedy mapping, the memory technologies, this module)
+    and the package version:
+    a changed model never reads an older model's tables."""
+    from .. import __version__, hardware
+    from . import cost, mapping
+
+    h = hashlib.sha256(__version__.encode())
+    for module in (cost, mapping, hardware, sys.modules[__name__]):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _cache_file(network: Network, memory: str) -> Path | None:
+    """``<cache>/tables/<memory>-<network content hash>-<model hash>.npz``: keyed by what the sums depend on (the
+    layer shapes and activity factors, not the name or the file)."""
+    root = cache_dir()
+    if root is None:
+        return None
+    h = hashlib.sha256()
+    for array in (network.shape_array(), network.ain, network.aw):
+        h.update(np.ascontiguousarray(array).tobytes())
+    return root / "tables" / f"{memory}-{h.hexdigest()[:16]}-{_model_digest()}.npz"
+
+
+@atexit.register
+def save_tables() -> None:
+    """Write every table that grew in this process (at exit; also callable, e.g. after a long fill)."""
+    for table in _TABLES:
+        table.save()
+
+
+def _dot(coef: np.ndarray, sums: np.ndarray, count: str) -> np.ndarray:
+    """Bilinear per-action energies (n, 4) against the count's four activity sums: (n,) pJ."""
+    i = _F[f"{count}_1"]
+    return np.einsum("nk,nk->n", coef, sums[:, i:i + 4])
+
+
+def network_costs(d: Designs, network: Network, theta: dict[str, float],
+                  keys: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Energy per component (n,) [pJ, calibration applied], cycles (n,) and every-layer-mappable (n,) bool of
+    ``network`` on designs ``d``, from the tabulated sums (``keys``: :func:`mapping_keys` of ``d``, default the
+    designs' own, computed once for all networks)."""
+    lk = d.lookups
+    s = network_table(network, d.memory).rows(d.mapping_keys if keys is None else keys)
+    in_bits, out_bits = s[:, _F["in_bits"]], s[:, _F["out_bits"]]
+    out_bits_once, weight_bits = _constant_sums(network)
+    e = {
+        "cell": _dot(lk.cell_read, s, "cell"),
+        "row": _dot(lk.row_read, s, "row"),
+        "adc": _dot(lk.adc_read, s, "adc"),
+        "glb": in_bits * lk.glb_read_pj_per_bit + out_bits * lk.glb_write_pj_per_bit
+        + (out_bits - out_bits_once) * lk.glb_read_pj_per_bit,
+        "ibuf": in_bits * lk.ibuf_pj_per_bit,
+        "obuf": s[:, _F["obuf"]] * lk.obuf_pj_per_bit,
+        "router": (in_bits + out_bits) * lk.router_pj_per_bit,
+    }
+    if d.technology.streams_weights:
+        e["dram"] = np.full(d.n, weight_bits * tables.DRAM_PJ_PER_BIT)
+        e["cell_write"] = _dot(lk.cell_write, s, "written")
+        e["weight_drivers"] = _dot(lk.row_write, s, "written") / d.xbar_cols
+    energy = {k: v * theta.get(k, 1.0) for k, v in e.items()}
+    return energy, s[:, _F["cycles"]], s[:, _F["unmappable"]] == 0
+
+
+@functools.lru_cache(maxsize=128)
+def _constant_sums(network: Network) -> tuple[float, float]:
+    """Sums over layers that no design changes: output bits once, weight bits."""
+    counts = _layer_counts(network)
+    return float(counts["out_bits"].sum()), float(counts["weight_bits"].sum())
+
+
+__all__ = ["FEATURES", "NetworkTable", "mapping_keys", "network_costs", "network_table"]
