@@ -72,7 +72,7 @@ def component_energies(ref: pd.DataFrame) -> pd.DataFrame:
         frame = pd.DataFrame({k: r.energy_components_j.get(k, np.zeros(d.n)) for k in ENERGY_COMPONENTS},
                              index=rows.index)
         frame["latency_s"] = r.latency_s
-        frame["area_mm2"] = sum(d.lookups.area_mm2.values())
+        frame["area_mm2"] = d.total_area_mm2
         parts.append(frame)
     return pd.concat(parts).loc[ref.index]
 

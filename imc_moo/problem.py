@@ -216,7 +216,7 @@ class WorkloadSetProblem(Problem):
         for w, (net, theta) in enumerate(zip(self.networks, self._theta)):
             r = evaluate_network(d, net, theta)
             energy[:, w], latency[:, w], valid[:, w], fits[:, w] = r.energy_j, r.latency_s, r.valid, r.weights_fit
-        area = sum(d.lookups.area_mm2.values())
+        area = d.total_area_mm2
         edap = aggregate(energy, self.aggregation) * aggregate(latency, self.aggregation) * area * EDAP_SCALE
         mappable = valid.all(axis=1)
         G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
@@ -242,7 +242,7 @@ class WorkloadSetProblem(Problem):
         if self.weights_on_chip:
             chip = chip_cells(d).astype(float)
             g.extend((weight_cells(d, net) / chip - 1.0)[:, None] for net in self.networks)
-        g.append((sum(d.lookups.area_mm2.values()) / self.area_limit_mm2 - 1.0)[:, None])
+        g.append((d.total_area_mm2 / self.area_limit_mm2 - 1.0)[:, None])
         return np.hstack(g)
 
     # -- what a run's ledger needs (imc_moo.ledger): genomes, their keys, outputs for pymoo -----------------

@@ -158,7 +158,7 @@ def _network_result(d: Designs, network: Network, energy_pj: dict[str, np.ndarra
 
 def area_components_mm2(d: Designs) -> dict[str, np.ndarray]:
     """Chip area per component (ADC incl. column periphery, row drivers, cells, tile buffers, GLB), (n,) mm2."""
-    return dict(d.lookups.area_mm2)
+    return dict(d.area_mm2)
 
 
 def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Network], memory: str = "rram", *,

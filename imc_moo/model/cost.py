@@ -69,6 +69,37 @@ class Designs:
         return DesignLookups.of(self)
 
     @functools.cached_property
+    def neurosim_index(self) -> np.ndarray:
+        """Flat index of each design in its memory's NeuroSim grid (node, rows, cols, voltage), (n,)."""
+        return tables.neurosim(self.memory).index(self.technology_nm, self.xbar_rows, self.xbar_cols, self.voltage)
+
+    @functools.cached_property
+    def area_mm2(self) -> dict[str, np.ndarray]:
+        """Chip area per component (:data:`AREA_COMPONENTS`), (n,) mm2: table lookups only, no energies (the
+        mapping-free constraints need just this)."""
+        ns = tables.neurosim(self.memory)
+        ca = tables.cacti()
+        c0 = {q: ns.coefficients(q, self.neurosim_index)[:, 0]
+              for q in ("adc_area", "col_area", "row_area", "cell_area")}
+        width = 8 * self.macros_per_tile  # tile buffers are 8 bits per macro wide
+        buffers = (ca.buffer_at(self.technology_nm, self.xbar_rows, width)[:, 2]
+                   + ca.buffer_at(self.technology_nm, self.xbar_cols, width)[:, 2])
+        drivers = 2.0 if self.memory == "sram" else 1.0  # SRAM weight drivers reuse the row-driver area
+        macros = self.n_macros.astype(float)
+        return {
+            "adc": 1e-6 * macros * (c0["adc_area"] + c0["col_area"]),
+            "row_drivers": 1e-6 * macros * drivers * c0["row_area"],
+            "cells": 1e-6 * macros * c0["cell_area"] * self.xbar_rows * self.xbar_cols,
+            "buffers": self.n_tiles * buffers,
+            "glb": ca.glb_at(self.technology_nm, self.glb_depth)[:, 2],
+        }
+
+    @functools.cached_property
+    def total_area_mm2(self) -> np.ndarray:
+        """Chip area (n,) mm2: the sum of :attr:`area_mm2`."""
+        return sum(self.area_mm2.values())
+
+    @functools.cached_property
     def mapping_keys(self) -> np.ndarray:
         """Each design's mapping combination (:func:`imc_moo.model.tabulated.mapping_keys`), (n,) int64."""
         from .tabulated import mapping_keys
@@ -83,51 +114,40 @@ class Designs:
 
 @dataclass(frozen=True)
 class DesignLookups:
-    """Per-design coefficients, each (n, 4) bilinear NeuroSim coefficients or (n,) pJ / mm2 values."""
+    """Per-design per-action energies, each (n, 4) bilinear NeuroSim coefficients or (n,) pJ per bit."""
 
     cell_read: np.ndarray
     row_read: np.ndarray
     adc_read: np.ndarray
-    cell_write: np.ndarray
-    row_write: np.ndarray
+    cell_write: np.ndarray | None  # streamed weights only (written into the crossbars every inference)
+    row_write: np.ndarray | None
     glb_read_pj_per_bit: np.ndarray
     glb_write_pj_per_bit: np.ndarray
     ibuf_pj_per_bit: np.ndarray
     obuf_pj_per_bit: np.ndarray
     router_pj_per_bit: np.ndarray
-    area_mm2: dict
 
     @classmethod
     def of(cls, d: Designs) -> "DesignLookups":
         ns = tables.neurosim(d.memory)
-        idx = ns.index(d.technology_nm, d.xbar_rows, d.xbar_cols, d.voltage)
+        idx = d.neurosim_index
         ca = tables.cacti()
         glb = ca.glb_at(d.technology_nm, d.glb_depth)
         width = 8 * d.macros_per_tile  # tile buffers are 8 bits per macro wide
         ibuf = ca.buffer_at(d.technology_nm, d.xbar_rows, width)
         obuf = ca.buffer_at(d.technology_nm, d.xbar_cols, width)
-        c0 = {q: ns.coefficients(q, idx)[:, 0] for q in ("adc_area", "col_area", "row_area", "cell_area")}
-        drivers = 2.0 if d.memory == "sram" else 1.0  # SRAM weight drivers reuse the row-driver area
-        macros = d.n_macros.astype(float)
-        area = {
-            "adc": 1e-6 * macros * (c0["adc_area"] + c0["col_area"]),
-            "row_drivers": 1e-6 * macros * drivers * c0["row_area"],
-            "cells": 1e-6 * macros * c0["cell_area"] * d.xbar_rows * d.xbar_cols,
-            "buffers": d.n_tiles * (ibuf[:, 2] + obuf[:, 2]),
-            "glb": glb[:, 2],
-        }
+        streamed = d.technology.streams_weights  # weights written every inference: only then write energies
         return cls(
             cell_read=ns.coefficients("cell_read", idx),
             row_read=ns.coefficients("row_read", idx),
             adc_read=ns.coefficients("adc_read", idx),
-            cell_write=ns.coefficients("cell_write", idx),
-            row_write=ns.coefficients("row_write", idx),
+            cell_write=ns.coefficients("cell_write", idx) if streamed else None,
+            row_write=ns.coefficients("row_write", idx) if streamed else None,
             glb_read_pj_per_bit=glb[:, 0] / GLB_WORD_BITS,
             glb_write_pj_per_bit=glb[:, 1] / GLB_WORD_BITS,
             ibuf_pj_per_bit=(ibuf[:, 0] + ibuf[:, 1]) / width,
             obuf_pj_per_bit=(obuf[:, 0] + obuf[:, 1]) / width,
             router_pj_per_bit=tables.ROUTER_PJ_PER_BIT_32NM * tables.router_node_factor(d.technology_nm),
-            area_mm2=area,
         )
 
 
