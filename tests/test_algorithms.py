@@ -182,3 +182,22 @@ def test_phased_ga_beats_random_search(rram):
         return np.median([run_algorithm(name, rram, budget=1000, seed=s).best["edap"] for s in range(3)])
 
     assert median_best("phased_ga") < median_best("random")
+
+
+def test_exact_duplicate_elimination_decides_as_pymoo_default():
+    """Sorting rows instead of pymoo's pairwise distances: the same individuals kept, in the same order, within a
+    population (first occurrence kept) and against others; -0.0 equals 0.0 as at distance 0."""
+    from pymoo.core.duplicate import DefaultDuplicateElimination
+    from pymoo.core.population import Population
+
+    from imc_moo.algorithms.duplicates import ExactDuplicateElimination
+
+    rng = np.random.default_rng(5)
+    for trial in range(20):
+        X = rng.integers(0, 3, size=(60, 4)).astype(float)
+        X[rng.random(X.shape) < 0.05] *= -0.0  # signed zeros
+        O = rng.integers(0, 3, size=(25, 4)).astype(float)
+        pop, other = Population.new(X=X), Population.new(X=O)
+        ours = ExactDuplicateElimination().do(pop, other, return_indices=True)[1]
+        theirs = DefaultDuplicateElimination().do(pop, other, return_indices=True)[1]
+        assert ours == theirs, trial

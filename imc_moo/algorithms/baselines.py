@@ -61,6 +61,7 @@ from ..problem import Evaluation, WorkloadSetProblem
 from ..space import DESIGN_COLUMNS
 from . import resolve_algorithm, run_algorithm, runner, search
 from .hamming import capacity_ratio
+from .duplicates import ExactDuplicateElimination
 from .result import HistoryCallback, RunHistory, RunResult
 
 __all__ = [
@@ -416,7 +417,7 @@ def run_sequential(problem: WorkloadSetProblem, ledger: Ledger, seed: int, histo
             algorithm = GA(pop_size=pop, sampling=_initial_population(problem, sp, pop, rng),
                            crossover=SBX(prob=1.0, eta=3, vtype=float, repair=RoundingRepair()),
                            mutation=PM(prob=1.0, eta=3, vtype=float, repair=RoundingRepair()),
-                           eliminate_duplicates=True)
+                           eliminate_duplicates=ExactDuplicateElimination())
             search(sp, algorithm, ledger.child(share, label=f"sequential {stage.name}", share_cache=True),
                    seed=int(rng.integers(2**31 - 1)), callback=HistoryCallback(history, stage.name),
                    termination=_Stalled(patience))

@@ -25,6 +25,7 @@ from pymoo.operators.selection.tournament import TournamentSelection
 from pymoo.util.ref_dirs import get_reference_directions
 
 from ..problem import WorkloadSetProblem
+from .duplicates import ExactDuplicateElimination
 from .phased_ga import METHOD_PHASES, Phase, PhasedGA
 from .random_search import RandomSearch
 
@@ -33,7 +34,7 @@ def _operators(crossover_prob: float, crossover_eta: float, mutation_prob: float
     return dict(sampling=IntegerRandomSampling(),
                 crossover=SBX(prob=crossover_prob, eta=crossover_eta, vtype=float, repair=RoundingRepair()),
                 mutation=PM(prob=mutation_prob, eta=mutation_eta, vtype=float, repair=RoundingRepair()),
-                eliminate_duplicates=True)
+                eliminate_duplicates=ExactDuplicateElimination())
 
 
 def _phases(phases: Sequence[Phase | Mapping]) -> tuple[Phase, ...]:

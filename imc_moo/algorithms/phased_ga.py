@@ -41,7 +41,6 @@ import numpy as np
 from pymoo.algorithms.base.genetic import GeneticAlgorithm
 from pymoo.algorithms.moo.nsga2 import binary_tournament
 from pymoo.algorithms.soo.nonconvex.ga import FitnessSurvival, comp_by_cv_and_fitness
-from pymoo.core.duplicate import DefaultDuplicateElimination
 from pymoo.core.mating import Mating
 from pymoo.core.population import Population
 from pymoo.operators.crossover.sbx import SBX
@@ -54,10 +53,11 @@ from pymoo.util.display.multi import MultiObjectiveOutput
 from pymoo.util.display.single import SingleObjectiveOutput
 
 from ..ledger import Ledger
+from .duplicates import ExactDuplicateElimination
 from .hamming import HammingDiverseSampling
 
 
-class RunDuplicateElimination(DefaultDuplicateElimination):
+class RunDuplicateElimination(ExactDuplicateElimination):
     """pymoo's duplicate elimination (offspring vs. each other and the populations passed in), extended to every
     design already in the run's ledger, so each generation spends its evaluations on new designs. ``ledger`` and
     ``problem`` are set by :class:`PhasedGA` at setup."""
@@ -166,7 +166,7 @@ class PhasedGA(GeneticAlgorithm):
         if mutation_prob_var is not None and not 0.0 < mutation_prob_var <= 1.0:
             raise ValueError(f"mutation_prob_var must lie in (0, 1], got {mutation_prob_var}")
         sampling = HammingDiverseSampling(n_candidates, n_select) if hamming_init else IntegerRandomSampling()
-        duplicates = RunDuplicateElimination() if avoid_revisits else DefaultDuplicateElimination()
+        duplicates = RunDuplicateElimination() if avoid_revisits else ExactDuplicateElimination()
         super().__init__(pop_size=pop_size, sampling=sampling, eliminate_duplicates=duplicates, **kwargs)
         self.phases = phases
         self.budget = int(budget)
