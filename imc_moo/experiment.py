@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -22,39 +22,72 @@ from hydra.experimental.callback import Callback
 from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf.errors import OmegaConfBaseException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from .algorithms import RunHistory, check_seed, is_runner, resolve_algorithm, run_algorithm
 from .config import (ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line,
                      problem_label, run_label)
-from .export import atomic_write_text, clear_results, existing_results, write_best, write_tables
-from .indicators import best_row, pareto_front
-from .ledger import Ledger
 from .lock import claim
 from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
-from .problem import WorkloadSetProblem
 from .progress import Progress
+
+# The search, its outputs and its figures (pymoo, pandas, matplotlib) are imported where a run needs them, so
+# `imc-moo --help`, `--cfg` and a refused command line start in a fraction of the time.
+if TYPE_CHECKING:
+    from .algorithms import RunHistory
+    from .ledger import Ledger
+    from .problem import WorkloadSetProblem
 
 __all__ = ["CONF_DIR", "ConfigError", "build", "check_overrides", "cli", "main", "run", "run_label"]
 
+#: What the command line's pre-check (:func:`check_overrides`) built, handed to the run it checked so the problem
+#: (its networks) is not loaded twice: ``(key, (problem, name, factory))``, taken by the first :func:`build` of a
+#: config with the same problem, algorithm and budget (the problem is a pure function of genomes).
+_prebuilt: tuple | None = None
 
-def build(cfg: DictConfig) -> tuple[WorkloadSetProblem, str, Callable]:
+
+def _build_key(cfg: DictConfig) -> str:
+    """What :func:`build` makes of a config depends on: its problem, algorithm and budget, resolved."""
+    parts = {k: OmegaConf.to_container(cfg[k], resolve=True) if isinstance(cfg[k], DictConfig) else cfg[k]
+             for k in ("problem", "algorithm", "budget")}
+    return json.dumps(parts, sort_keys=True, default=repr)
+
+
+def build(cfg: DictConfig, keep: bool = False) -> tuple[WorkloadSetProblem, str, Callable]:
     """The problem and the algorithm (name, factory) of a composed config, every value checked: whatever is
-    wrong fails here, before a run directory exists."""
+    wrong fails here, before a run directory exists. ``keep``: hand the result to the next build of the same
+    problem, algorithm and budget (the pre-check's to its run)."""
+    global _prebuilt
+    from .algorithms import check_seed, is_runner, resolve_algorithm
+
     check_keys(cfg)
     if cfg.budget <= 0:
         raise ConfigError(f"budget must be a positive number of designs, got {cfg.budget}: e.g. budget=3300")
     check_seed(cfg.seed)
-    problem = build_problem(cfg.problem)
-    name, factory = algorithm_factory(cfg.algorithm)
-    resolve_algorithm(factory)  # checks a baseline's inner search
-    if not is_runner(factory):
-        factory(problem, cfg.budget)  # builds the pymoo algorithm once: its own checks (e.g. pop_size) run here
-    return problem, name, factory
+    try:
+        key = _build_key(cfg)
+    except Exception:  # noqa: BLE001 - a value that does not resolve: building it below says what is wrong
+        key = None
+    built = None
+    if _prebuilt is not None:
+        (built_key, built), _prebuilt = _prebuilt, None
+        if key is None or built_key != key:
+            built = None
+    if built is None:
+        problem = build_problem(cfg.problem)
+        name, factory = algorithm_factory(cfg.algorithm)
+        resolve_algorithm(factory)  # checks a baseline's inner search
+        if not is_runner(factory):
+            factory(problem, cfg.budget)  # builds the pymoo algorithm once: its own checks (e.g. pop_size) run here
+        built = (problem, name, factory)
+    if keep and key is not None:
+        _prebuilt = (key, built)
+    return built
 
 
 def check_outdir(cfg: DictConfig, outdir: Path) -> None:
     """Refuse a run directory holding an earlier run's results unless ``overwrite=true``."""
+    from .export import existing_results
+
     found = existing_results(outdir)
     if found and not cfg.overwrite:
         raise ConfigError(f"{outdir} already holds the results of a run ({', '.join(found)}): choose another "
@@ -100,6 +133,8 @@ INTERRUPTED_FILE = "interrupted.json"
 def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig, meta: dict,
                       wall: float, stop_reason: str) -> str:
     """Write the archive and history of an interrupted run and ``interrupted.json``; returns the one line."""
+    from .export import atomic_write_text, write_tables
+
     verb = stop_reason.split(" ", 1)[0]
     if ledger.spent == 0:
         return f"{verb} before the first design was evaluated; nothing to keep"
@@ -113,6 +148,11 @@ def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory
 
 def run(cfg: DictConfig, outdir: Path) -> dict:
     """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload."""
+    from .algorithms import RunHistory, run_algorithm
+    from .export import clear_results, write_best, write_tables
+    from .indicators import best_row, pareto_front
+    from .ledger import Ledger
+
     problem, name, factory = build(cfg)
     check_outdir(cfg, outdir)
     clear_results(outdir)  # overwrite=true: nothing of the earlier run stays beside the new one
@@ -181,6 +221,8 @@ def main(cfg: DictConfig) -> float | None:
             print(f"imc-moo: error: {message}", file=sys.stderr)
             sys.exit(2)
         # a sweep job: record why it failed and let the others run (SweepSummary counts the failures)
+        from .export import atomic_write_text
+
         overrides = list(hydra_cfg.overrides.task)
         atomic_write_text(outdir / FAILED_FILE, json.dumps({"error": message, "overrides": overrides}, indent=2))
         print(f"imc-moo: error in job {hydra_cfg.job.num} ({' '.join(overrides)}): {message}", file=sys.stderr)
@@ -241,7 +283,7 @@ def check_overrides(overrides: list[str]) -> tuple[DictConfig, Path]:
     exists; Hydra itself prints several lines). Returns the config and its run directory."""
     cfg = compose_config(overrides, return_hydra_config=True)
     run_dir = Path(cfg.hydra.run.dir)
-    build(cfg)
+    build(cfg, keep=True)
     check_outdir(cfg, run_dir)
     ancestor = run_dir.absolute()
     while not ancestor.exists():

@@ -55,7 +55,14 @@ def anytime_hypervolume(archive: pd.DataFrame, evaluations: np.ndarray, ideal, r
     feas = archive[archive["feasible"].astype(bool)].sort_values("eval_order")
     order = feas["eval_order"].to_numpy()
     pts = feas[list(OBJECTIVES)].to_numpy(dtype=float)
-    return np.array([hypervolume(pts[order < k], ideal, reference) for k in np.asarray(evaluations)])
+    evaluations = np.asarray(evaluations)
+    # The designs before a count are a prefix of ``pts`` (rows sorted by eval_order): counts with the same prefix
+    # (generations that added no feasible design) share one hypervolume, computed once on exactly the points
+    # (and by exactly the call) it always was, so every value is the same to the last bit.
+    prefix = np.searchsorted(order, evaluations, side="left")  # (order < k).sum() for each k
+    _, first, where = np.unique(prefix, return_index=True, return_inverse=True)
+    values = np.array([hypervolume(pts[order < k], ideal, reference) for k in evaluations[first]], dtype=float)
+    return values[where.reshape(-1)]
 
 
 def pareto_front(archive: pd.DataFrame) -> pd.DataFrame:

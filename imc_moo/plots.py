@@ -1,4 +1,10 @@
-"""Seaborn figures of a run (Pareto front, convergence) and of a sweep (box plots, seed bands, fronts, bars)."""
+"""Figures of a run (Pareto front, convergence) and what the sweep figures of :mod:`imc_moo.report` share.
+
+A run's figures are drawn with matplotlib alone in seaborn's look (:data:`THEME`, seaborn 0.13's
+``set_theme(style="whitegrid", context="paper")`` spelled out, and the calls seaborn's ``scatterplot`` and
+``lineplot`` make): importing seaborn, and scipy.stats with it, would cost every run about half a second. The
+sweep report (:mod:`imc_moo.report`) draws with seaborn.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,47 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from cycler import cycler  # noqa: E402
 
 from .problem import PENALTY  # noqa: E402
 
 LABELS = {"energy_j": "energy [J]", "latency_s": "delay [s]", "area_mm2": "area [mm²]",
           "edap": "EDAP [mJ·ms·mm²]", "evaluations": "distinct designs evaluated", "hypervolume": "hypervolume"}
+
+
+#: seaborn's "deep" palette (its default), the colour cycle of every figure.
+DEEP = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd")
+#: The rcParams seaborn 0.13's ``set_theme(style="whitegrid", context="paper")`` sets (axes_style("whitegrid"),
+#: plotting_context("paper"), font family, the "deep" colour cycle; not its colormap ``rocket``, which only seaborn
+#: registers and no run figure uses).
+THEME = {
+    # axes_style("whitegrid")
+    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out", "ytick.direction": "out",
+    "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15",
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "xtick.top": False,
+    "ytick.right": False, "axes.grid": True, "axes.facecolor": "white", "axes.edgecolor": ".8", "grid.color": ".8",
+    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
+    "xtick.bottom": False, "ytick.left": False,
+    # plotting_context("paper"): the "notebook" sizes x 0.8
+    "axes.linewidth": 1.0, "grid.linewidth": 0.8, "lines.linewidth": 1.2000000000000002,
+    "lines.markersize": 4.800000000000001, "patch.linewidth": 0.8, "xtick.major.width": 1.0,
+    "ytick.major.width": 1.0, "xtick.minor.width": 0.8, "ytick.minor.width": 0.8,
+    "xtick.major.size": 4.800000000000001, "ytick.major.size": 4.800000000000001, "xtick.minor.size": 3.2,
+    "ytick.minor.size": 3.2, "font.size": 9.600000000000001, "axes.labelsize": 9.600000000000001,
+    "axes.titlesize": 9.600000000000001, "xtick.labelsize": 8.8, "ytick.labelsize": 8.8, "legend.fontsize": 8.8,
+    "legend.title_fontsize": 9.600000000000001,
+    # set_palette("deep")
+    "axes.prop_cycle": cycler("color", [matplotlib.colors.to_rgb(c) for c in DEEP]),
+}
+#: seaborn's colour code "k" (set_theme remaps matplotlib's shorthand colours to its palette's).
+DARK = (0.1, 0.1, 0.1)
+
+
+def set_theme() -> None:
+    """The run figures' look (:data:`THEME`), as ``seaborn.set_theme(style="whitegrid", context="paper")`` sets it."""
+    matplotlib.rcParams.update(THEME)
 
 
 def save_figure(fig, path: Path) -> None:
@@ -77,7 +118,7 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
                 aggregation: str | None = None) -> None:
     """Pairwise energy/delay/area scatter of feasible designs, the front highlighted, the best-EDAP design starred.
     With no feasible design, the (mappable) infeasible archive is drawn and the least-violating design starred."""
-    sns.set_theme(style="whitegrid", context="paper")
+    set_theme()
     pairs = [("energy_j", "latency_s"), ("energy_j", "area_mm2"), ("latency_s", "area_mm2")]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     feas = archive[archive["feasible"].astype(bool)]
@@ -88,11 +129,11 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
     shown = "infeasible designs" if none_feasible else "feasible designs"
     starred = "least violating" if none_feasible else "best EDAP"
     for ax, (x, y) in zip(axes, pairs):
-        sns.scatterplot(data=feas, x=x, y=y, ax=ax, color="0.75", s=10, linewidth=0, label=shown, legend=False)
+        _scatter(ax, feas, x, y, color="0.75", s=10, linewidth=0, label=shown)
         if not front.empty:
-            sns.scatterplot(data=front, x=x, y=y, ax=ax, color="C0", s=22, label="Pareto front", legend=False)
+            _scatter(ax, front, x, y, color="C0", s=22, label="Pareto front")
         if best["edap"] < PENALTY:
-            ax.scatter([best[x]], [best[y]], marker="*", s=220, color="C3", edgecolor="k", zorder=5, label=starred)
+            ax.scatter([best[x]], [best[y]], marker="*", s=220, color="C3", edgecolor=DARK, zorder=5, label=starred)
         if len(feas):
             ax.set(xscale=_scale(feas[x]), yscale=_scale(feas[y]))
             for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
@@ -111,26 +152,92 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
     save_figure(fig, path)
 
 
+def _scatter(ax, data: pd.DataFrame, x: str, y: str, **kws) -> None:
+    """What ``seaborn.scatterplot(data=data, x=x, y=y, ax=ax, legend=False, **kws)`` draws: the rows with both
+    values, white marker edges of width 0.08 sqrt(size) unless given."""
+    both = data[[x, y]].dropna()
+    if both.empty:
+        return
+    kws.setdefault("edgecolor", "w")
+    points = ax.scatter(x=both[x], y=both[y], **kws)
+    if "linewidth" not in kws:
+        points.set_linewidths(0.08 * np.sqrt(np.percentile(points.get_sizes(), 10)))
+
+
 def _scale(values: pd.Series) -> str:
     """Log scale for data spanning a decade or more; linear otherwise (log ticks of a narrow range crowd)."""
     lo, hi = values.min(), values.max()
     return "log" if lo > 0 and hi / lo >= 10 else "linear"
 
 
+#: A run history of more generations than this is drawn without a marker per generation (a row of markers
+#: thousands long is a thick line, not information) and from its step changes only (:func:`step_points`).
+MARKED_GENERATIONS = 150
+#: At most this many points per curve of a long history (:func:`step_points`): a few per pixel column.
+MAX_DRAWN_POINTS = 400
+
+
+def step_points(history: pd.DataFrame, column: str, max_points: int = MAX_DRAWN_POINTS) -> pd.DataFrame:
+    """The rows of ``history`` a steps-post line of ``column`` against ``evaluations`` needs to look as it does
+    drawn from every row: one row per evaluation count (its last: a run's generations that add no design repeat
+    the count and its values), then the rows where the value changes, the first and the last (where the line
+    ends), so the drawn path is the same. Beyond ``max_points`` rows, the first and the last change in each of
+    ``max_points // 2`` equal slices of the evaluation range (steps less than a pixel apart merge). Rows without
+    a value (NaN: no feasible design yet) are dropped, as the line skips them."""
+    data = history[["evaluations", column]].dropna()
+    if data.empty:
+        return data.reset_index(drop=True)
+    per = data.groupby("evaluations", sort=True)[column].last().reset_index()
+    x, y = per["evaluations"].to_numpy(dtype=float), per[column].to_numpy(dtype=float)
+    keep = np.ones(len(per), dtype=bool)
+    keep[1:-1] = y[1:-1] != y[:-2]  # a step: the value differs from the previous row's
+    rows = np.flatnonzero(keep)
+    if len(rows) > max_points:
+        slices = np.minimum(((x[rows] - x[0]) / max(x[-1] - x[0], 1e-300) * (max_points // 2)).astype(int),
+                            max_points // 2 - 1)
+        edges = np.r_[True, slices[1:] != slices[:-1]] | np.r_[slices[1:] != slices[:-1], True]
+        rows = rows[edges]
+    return per.iloc[rows].reset_index(drop=True)
+
+
+def _convergence_line(history: pd.DataFrame, column: str, ax, **kws) -> None:
+    """``column`` against distinct evaluations as a step line: every generation with a marker, or a long history
+    from its step changes (:func:`step_points`) without markers."""
+    if len(history) <= MARKED_GENERATIONS:
+        data, style = history, {"marker": "o", "markersize": 3}
+    else:
+        data, style = step_points(history, column), {}
+    _lineplot(ax, data, "evaluations", column, drawstyle="steps-post", **style, **kws)
+
+
+def _lineplot(ax, data: pd.DataFrame, x: str, y: str, **kws) -> None:
+    """What ``seaborn.lineplot(data=data, x=x, y=y, ax=ax, errorbar=None, **kws)`` draws: the rows with both values
+    sorted by x, the mean of y where an x repeats, white marker edges (width 0.75). (seaborn's default 95 % band
+    is left out: a run's repeated evaluation counts have equal values, so it had zero height, and its bootstrap
+    took ~5 ms per repeated count.)"""
+    data = data[[x, y]].dropna().sort_values([x, y])
+    if data.empty:
+        return
+    if data[x].duplicated().any():
+        data = data.groupby(x, sort=True)[y].mean().reset_index()
+    kws.setdefault("markeredgewidth", 0.75)
+    kws.setdefault("markeredgecolor", "w")
+    ax.plot(data[x], data[y], **kws)
+
+
 def convergence_plot(history: pd.DataFrame, path: Path, title: str = "", aggregation: str | None = None) -> None:
-    """Best EDAP and hypervolume against distinct evaluations."""
-    sns.set_theme(style="whitegrid", context="paper")
+    """Best EDAP and hypervolume against distinct evaluations (a long history drawn from its step changes,
+    :func:`step_points`; history.csv keeps every generation)."""
+    set_theme()
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
     if history["best_edap"].notna().any():
-        sns.lineplot(data=history, x="evaluations", y="best_edap", ax=a, drawstyle="steps-post", marker="o",
-                     markersize=3)
+        _convergence_line(history, "best_edap", a)
         a.set(yscale="log")
         plain_log_ticks(a.yaxis)
     else:
         a.text(0.5, 0.5, "no feasible design found", transform=a.transAxes, ha="center", va="center")
     a.set(xlabel=LABELS["evaluations"], ylabel=_over("best " + LABELS["edap"], aggregation))
-    sns.lineplot(data=history, x="evaluations", y="hypervolume", ax=b, drawstyle="steps-post", marker="o",
-                 markersize=3, color="C2")
+    _convergence_line(history, "hypervolume", b, color="C2")
     b.set(xlabel=LABELS["evaluations"], ylabel="hypervolume (log-normalised box, 0-1)")
     fig.suptitle(title)
     fig.tight_layout()  # the right panel's label otherwise runs into the left panel's ticks

@@ -233,3 +233,80 @@ def test_log_axes_get_three_to_eight_ticks_in_view(lo, hi):
     """Matplotlib's LogLocator left one labelled tick on a 2.5-16 axis (docs/joint_vs_baselines, sram_cnn4)."""
     ticks = [t for t in plots.ReadableLogLocator().tick_values(lo, hi) if lo <= t <= hi]
     assert 3 <= len(ticks) <= 8, ticks
+
+
+def _long_history(generations: int = 2000, hv_steps: int = 900) -> pd.DataFrame:
+    """A history as NSGA-II on mixed9 writes it: thousands of generations, most adding no design (repeated
+    evaluation counts), no feasible design in the first ones, best EDAP in a few steps, hypervolume in many."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    evaluations = np.minimum(np.cumsum(rng.integers(0, 4, generations)) + 70, 3300)
+    evaluations[-1] = 3300
+    steps = np.sort(rng.choice(np.arange(5, generations), hv_steps, replace=False))
+    hypervolume = 0.5 + np.cumsum(np.isin(np.arange(generations), steps)) * 1e-4
+    best = np.where(np.arange(generations) < 3, np.nan, 8.0 / (1 + np.arange(generations) // 250))
+    # a count's values are equal (they describe the archive after that many designs)
+    first = pd.Series(np.arange(generations)).groupby(evaluations).transform("first").to_numpy()
+    return pd.DataFrame({"generation": np.arange(1, generations + 1), "phase": "", "evaluations": evaluations,
+                         "best_edap": best[first], "feasible_fraction": 1.0, "hypervolume": hypervolume[first]})
+
+
+def _step_value(points: pd.DataFrame, column: str, x):
+    """The value a steps-post line through ``points`` shows at ``x``."""
+    import numpy as np
+
+    i = np.searchsorted(points["evaluations"].to_numpy(), x, side="right") - 1
+    return points[column].to_numpy()[i]
+
+
+@pytest.mark.parametrize("column", ["best_edap", "hypervolume"])
+def test_a_long_history_is_drawn_from_its_steps_up_to_its_last_point(column):
+    """convergence.png of a history of thousands of generations draws a few hundred points at most, without a
+    marker per generation, and its line still ends at the run's last count and value; history.csv keeps all."""
+    history = _long_history()
+    figures: dict = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "save_figure", _capture(figures))
+        plots.convergence_plot(history, Path("convergence.png"), "t", "max")
+    fig = figures["convergence.png"]
+    try:
+        ax = fig.axes[0 if column == "best_edap" else 1]
+        (line,) = ax.get_lines()
+        x, y = line.get_xdata(), line.get_ydata()
+        assert len(x) <= plots.MAX_DRAWN_POINTS < len(history)
+        assert line.get_marker() in (None, "None", "", " ")
+        assert line.get_drawstyle() == "steps-post"
+        assert x[-1] == history["evaluations"].iloc[-1] and y[-1] == history[column].iloc[-1]
+        shown = history.dropna(subset=[column])
+        assert x[0] == shown["evaluations"].iloc[0] and y[0] == shown[column].iloc[0]
+        assert ax.get_xlim()[1] >= history["evaluations"].iloc[-1]
+    finally:
+        plots.plt.close(fig)
+
+
+def test_step_points_keep_every_step_of_the_curve():
+    """Below the point limit the downsampled line is the same step function at every count of the history."""
+    history = _long_history(hv_steps=150)
+    for column in ("best_edap", "hypervolume"):
+        points = plots.step_points(history, column)
+        shown = history.dropna(subset=[column])
+        assert len(points) < len(shown)
+        assert list(_step_value(points, column, shown["evaluations"].to_numpy())) == list(shown[column])
+    few = plots.step_points(history, "hypervolume", max_points=40)
+    assert len(few) <= 40 and few["evaluations"].iloc[-1] == history["evaluations"].iloc[-1]
+    assert few["hypervolume"].iloc[-1] == history["hypervolume"].iloc[-1]
+
+
+def test_a_short_history_keeps_a_marker_per_generation():
+    history = _long_history(generations=plots.MARKED_GENERATIONS, hv_steps=20)
+    figures: dict = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "save_figure", _capture(figures))
+        plots.convergence_plot(history, Path("convergence.png"), "t", "max")
+    fig = figures["convergence.png"]
+    try:
+        (line,) = fig.axes[1].get_lines()
+        assert line.get_marker() == "o" and len(line.get_xdata()) == history["evaluations"].nunique()
+    finally:
+        plots.plt.close(fig)
