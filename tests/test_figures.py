@@ -260,16 +260,21 @@ def _step_value(points: pd.DataFrame, column: str, x):
     return points[column].to_numpy()[i]
 
 
+def _draw_convergence(history: pd.DataFrame):
+    """A run's convergence figure of ``history``, drawn and kept (not saved)."""
+    figures: dict = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "save_figure", _capture(figures))
+        plots.convergence_plot(history, Path("convergence.png"), "t", "max")
+    return figures["convergence.png"]
+
+
 @pytest.mark.parametrize("column", ["best_edap", "hypervolume"])
 def test_a_long_history_is_drawn_from_its_steps_up_to_its_last_point(column):
     """convergence.png of a history of thousands of generations draws a few hundred points at most, without a
     marker per generation, and its line still ends at the run's last count and value; history.csv keeps all."""
     history = _long_history()
-    figures: dict = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(plots, "save_figure", _capture(figures))
-        plots.convergence_plot(history, Path("convergence.png"), "t", "max")
-    fig = figures["convergence.png"]
+    fig = _draw_convergence(history)
     try:
         ax = fig.axes[0 if column == "best_edap" else 1]
         (line,) = ax.get_lines()
@@ -300,11 +305,7 @@ def test_step_points_keep_every_step_of_the_curve():
 
 def test_a_short_history_keeps_a_marker_per_generation():
     history = _long_history(generations=plots.MARKED_GENERATIONS, hv_steps=20)
-    figures: dict = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(plots, "save_figure", _capture(figures))
-        plots.convergence_plot(history, Path("convergence.png"), "t", "max")
-    fig = figures["convergence.png"]
+    fig = _draw_convergence(history)
     try:
         (line,) = fig.axes[1].get_lines()
         assert line.get_marker() == "o" and len(line.get_xdata()) == history["evaluations"].nunique()
