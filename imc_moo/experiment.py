@@ -172,7 +172,7 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
             result = run_algorithm(factory, problem, budget=budget, seed=cfg.seed, ledger=ledger, history=history)
     except KeyboardInterrupt as stop:
         progress.close()
-        reason, code = STOPS[type(stop)] if type(stop) in STOPS else STOPS[KeyboardInterrupt]
+        reason, code = STOPS.get(type(stop), STOPS[KeyboardInterrupt])
         raise RunInterrupted(_keep_interrupted(outdir, problem, ledger, history, cfg, meta,
                                                time.perf_counter() - start, reason), code) from None
     wall = time.perf_counter() - start
@@ -283,8 +283,7 @@ def check_overrides(overrides: list[str]) -> tuple[DictConfig, Path]:
     exists; Hydra itself prints several lines). Returns the config and its run directory."""
     cfg = compose_config(overrides, return_hydra_config=True)
     run_dir = Path(cfg.hydra.run.dir)
-    build(cfg, keep=True)
-    check_outdir(cfg, run_dir)
+    build(cfg, keep=True)  # the earlier results in run_dir are checked by cli, under the directory's claim
     ancestor = run_dir.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent

@@ -37,7 +37,7 @@ import numpy as np
 from ..workloads import Network
 from . import tables
 from .cost import Designs, _layer_counts, layer_actions
-from .mapping import MACRO_CAPACITIES, XBAR_SIZES
+from .mapping import MACRO_CAPACITIES, XBAR_SIZES, _index
 
 #: Sums over layers stored per mapping key, in column order. ``<count>_<w>``: sum of the count times w, w one of
 #: 1, ain, aw, ain*aw (the bilinear terms); the rest are plain sums.
@@ -57,26 +57,11 @@ N_KEYS = int(np.prod([len(grid) for _, grid in KEY_AXES]))
 FILL_PAIRS = 1 << 20
 
 
-def _lookup(grid: tuple[int, ...]) -> np.ndarray:
-    """value -> position in ``grid`` (-1 off the grid), as an array indexed by the value."""
-    lut = np.full(max(grid) + 1, -1, dtype=np.int64)
-    lut[list(grid)] = np.arange(len(grid))
-    return lut
-
-
-_LOOKUPS = tuple((name, len(grid), _lookup(grid), grid) for name, grid in KEY_AXES)
-
-
 def mapping_keys(d: Designs) -> np.ndarray:
     """Flat key index of every design, (n,) int64 (values off the grids raise, as the mapping tables do)."""
     key = np.zeros(d.n, dtype=np.int64)
-    for name, size, lut, grid in _LOOKUPS:
-        values = getattr(d, name)
-        idx = lut[np.clip(values, 0, len(lut) - 1)]
-        if (idx < 0).any() or (values >= len(lut)).any():
-            bad = values[(idx < 0) | (values >= len(lut))][0]
-            raise ValueError(f"{name}={bad} is not supported by the mapping tables; use one of {list(grid)}")
-        key = key * size + idx
+    for name, grid in KEY_AXES:
+        key = key * len(grid) + _index(grid, getattr(d, name), name)
     return key
 
 
