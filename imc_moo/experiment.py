@@ -111,19 +111,26 @@ STOPS = {KeyboardInterrupt: ("interrupted (Ctrl-C)", 130), Terminated: ("termina
 
 
 @contextlib.contextmanager
-def _sigterm_interrupts():
-    """Turn SIGTERM into :class:`Terminated` while a search runs (main thread only: signals go there)."""
+def _stops_at_the_next_batch():
+    """While a search runs, Ctrl-C and SIGTERM ask it to stop at the next batch (:func:`imc_moo.ledger.request_stop`),
+    raising :class:`KeyboardInterrupt` / :class:`Terminated` there. Main thread only: signals go there."""
+    from .ledger import clear_requested_stop, request_stop
+
     def handler(signum, frame):
-        raise Terminated()
+        request_stop(Terminated if signum == signal.SIGTERM else KeyboardInterrupt)
+    # a SIGINT the process was started to ignore (a background job) stays ignored
+    signals = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (a launcher's worker thread): the default action stays
+        previous = {sig: signal.signal(sig, handler) for sig in signals}
+    except ValueError:  # not the main thread (a launcher's worker thread): the default actions stay
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        clear_requested_stop()  # a request that came after the last batch: the run is complete
 
 
 #: An interrupted run's summary (the designs so far); ``best.json`` marks complete runs only.
@@ -168,7 +175,7 @@ def run(cfg: DictConfig, outdir: Path) -> dict:
     history = RunHistory(ledger, progress)
     start = time.perf_counter()
     try:
-        with _sigterm_interrupts():
+        with _stops_at_the_next_batch():
             result = run_algorithm(factory, problem, budget=budget, seed=cfg.seed, ledger=ledger, history=history)
     except KeyboardInterrupt as stop:
         progress.close()

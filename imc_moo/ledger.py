@@ -32,6 +32,34 @@ from pymoo.core.population import Population
 from pymoo.core.termination import Termination
 
 
+
+#: A stop asked for by a signal (Ctrl-C, SIGTERM; see :func:`request_stop`), raised at the next batch.
+_requested_stop: type[BaseException] | None = None
+
+
+def request_stop(exception: type[BaseException]) -> None:
+    """Ask the running search to stop: ``exception`` is raised when the next batch reaches a ledger, where the
+    cache, the counts and the history are whole (a signal raising wherever it lands could cut a batch in half).
+    A second request while one is pending raises at once (Ctrl-C twice stops even a stalled search)."""
+    global _requested_stop
+    if _requested_stop is not None:
+        _requested_stop = None
+        raise exception()
+    _requested_stop = exception
+
+
+def clear_requested_stop() -> None:
+    global _requested_stop
+    _requested_stop = None
+
+
+def raise_requested_stop() -> None:
+    """Raise the stop :func:`request_stop` recorded, if any."""
+    global _requested_stop
+    if _requested_stop is not None:
+        exception, _requested_stop = _requested_stop, None
+        raise exception()
+
 class BudgetExceeded(RuntimeError):
     """More new designs were asked for than the ledger's cap leaves room for."""
 
@@ -313,6 +341,7 @@ class Ledger(Evaluator):
     def eval(self, problem, pop, skip_already_evaluated: bool | None = None, evaluate_values_of=None,
              count_evals: bool = True, **kwargs):
         """pymoo's evaluator hook: fill F, G (and the problem's other outputs) of ``pop`` through the cache."""
+        raise_requested_stop()  # a batch boundary: the cache and the counts are whole here
         if not isinstance(pop, Population):
             pop = Population.create(pop)
         skip = self.skip_already_evaluated if skip_already_evaluated is None else skip_already_evaluated
