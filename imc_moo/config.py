@@ -117,6 +117,8 @@ class VariationConfig(AlgorithmConfig):
     crossover_eta: float = MISSING
     mutation_prob: float = MISSING
     mutation_eta: float = MISSING
+    avoid_revisits: bool = True
+    mating_attempts: int = 100
 
 
 @dataclass

@@ -201,3 +201,98 @@ def test_exact_duplicate_elimination_decides_as_pymoo_default():
         ours = ExactDuplicateElimination().do(pop, other, return_indices=True)[1]
         theirs = DefaultDuplicateElimination().do(pop, other, return_indices=True)[1]
         assert ours == theirs, trial
+
+
+def _with_pymoo_mating(builder, **knobs):
+    """A builder of ``configured`` whose algorithm mates with pymoo's own Mating and tournament functions."""
+    from pymoo.algorithms.moo.nsga2 import binary_tournament
+    from pymoo.algorithms.soo.nonconvex.ga import comp_by_cv_and_fitness
+    from pymoo.core.mating import Mating
+    from pymoo.operators.selection.tournament import TournamentSelection
+
+    from imc_moo.algorithms import tournaments
+
+    def factory(problem, budget):
+        built = builder(problem, budget, **knobs)
+        algorithm = built[0] if isinstance(built, tuple) else built
+        m = algorithm.mating
+        native = {tournaments.binary_tournament: binary_tournament,
+                  tournaments.comp_by_cv_and_fitness: comp_by_cv_and_fitness}
+        selection = m.selection
+        if getattr(selection, "func_comp", None) in native:
+            selection = TournamentSelection(func_comp=native[selection.func_comp])
+        algorithm.selection = selection
+        algorithm.mating = Mating(selection, m.crossover, m.mutation, repair=m.repair,
+                                  eliminate_duplicates=m.eliminate_duplicates, n_max_iterations=m.n_max_iterations)
+        return built
+    return factory
+
+
+def _without_growth(builder, **knobs):
+    def factory(problem, budget):
+        built = builder(problem, budget, **knobs)
+        (built[0] if isinstance(built, tuple) else built).mating.grow = False
+        return built
+    return factory
+
+
+@pytest.mark.parametrize("name,avoid_revisits,budget", [("nsga2", True, 1500), ("nsga2", False, 900),
+                                                         ("ga", True, 1200), ("ga", False, 600),
+                                                         ("nsga3", True, 900)])
+def test_array_mating_breeds_pymoos_offspring(name, avoid_revisits, budget, sram_eda):
+    """ArrayMating and the array tournaments (without growth) make pymoo's decisions with pymoo's random draws:
+    a seeded run gives the same designs in the same order as with pymoo's Mating, binary_tournament and
+    comp_by_cv_and_fitness, through converged generations that mate dozens of rounds."""
+    builder = getattr(configured, name)
+    ours = run_algorithm(_without_growth(builder, avoid_revisits=avoid_revisits), sram_eda, budget=budget, seed=4)
+    theirs = run_algorithm(_with_pymoo_mating(builder, avoid_revisits=avoid_revisits), sram_eda, budget=budget,
+                           seed=4)
+    pd.testing.assert_frame_equal(ours.archive, theirs.archive)
+    assert ours.stop_reason == theirs.stop_reason
+
+
+@pytest.mark.parametrize("name", ["nsga2", "ga", "nsga3"])
+def test_avoid_revisits_spends_every_generation_on_new_designs(name, sram_eda):
+    """With avoid_revisits (the default) every offspring is a design new to the run, so the budget is reached in
+    about budget / pop_size generations; pymoo's own rule (new to the population only) needs many more."""
+    new = run_algorithm(name, sram_eda, budget=2000, seed=2)
+    generations = new.history["generation"].max()
+    assert generations <= 2000 / offspring_per_generation(new) + 3
+    plain = run_algorithm(name, sram_eda, budget=2000, seed=2, avoid_revisits=False)
+    assert plain.history["generation"].max() > generations
+    assert len(new.archive) == len(plain.archive) == 2000
+
+
+def test_growing_mating_keeps_the_acceptance_rule_and_the_child_limit(sram_eda):
+    """grow=True batches children in doubling rounds: the offspring are still distinct, new to the population and
+    to the ledger, and a converged population (every parent the same design) breeds at most
+    n_max_iterations x n_offsprings children before giving up."""
+    from pymoo.core.evaluator import Evaluator
+    from pymoo.core.population import Population
+
+    from imc_moo.algorithms.duplicates import RunDuplicateElimination
+    from imc_moo.algorithms.mating import ArrayMating
+
+    algorithm = configured.nsga2(sram_eda, 1000, pop_size=20, mating_attempts=5)
+    ledger = Ledger()
+    algorithm.setup(sram_eda, seed=1, evaluator=ledger, verbose=False)
+    mating: ArrayMating = algorithm.mating
+    assert mating.grow and isinstance(mating.eliminate_duplicates, RunDuplicateElimination)
+    mating.eliminate_duplicates.bind(ledger, sram_eda)
+    pop = algorithm.initialization.do(sram_eda, 20, algorithm=algorithm, random_state=algorithm.random_state)
+    ledger.eval(sram_eda, pop, algorithm=algorithm)
+    pop = algorithm.survival.do(sram_eda, pop, n_survive=20, random_state=algorithm.random_state)
+    off = mating.do(sram_eda, pop, 20, algorithm=algorithm, random_state=algorithm.random_state)
+    X = off.get("X")
+    assert len(X) == 20 and len(np.unique(X, axis=0)) == 20
+    assert not ledger.known(sram_eda, X).any()
+    # a population of one design: children are mostly that design; count what is bred
+    same = Population.new(X=np.repeat(pop.get("X")[:1], 20, axis=0))
+    Evaluator().eval(sram_eda, same)
+    same = algorithm.survival.do(sram_eda, same, n_survive=20, random_state=algorithm.random_state)
+    bred = []
+    breed = mating._breed
+    mating._breed = lambda *a, **k: bred.append(len(out := breed(*a, **k))) or out
+    mating.do(sram_eda, same, 20, algorithm=algorithm, random_state=algorithm.random_state)
+    assert sum(bred) <= 5 * 20 + 1 and len(bred) <= 5
+    assert all(b >= a for a, b in zip(bred, bred[1:-1]))  # batches grow (the last one is what the limit leaves)

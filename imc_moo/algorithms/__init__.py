@@ -30,6 +30,7 @@ from pymoo.termination.collection import TerminationCollection
 
 from ..ledger import Ledger, LedgerFull
 from ..problem import WorkloadSetProblem
+from .duplicates import RunDuplicateElimination
 from .hamming import HammingDiverseSampling, select_max_min_hamming
 from .phased_ga import METHOD_PHASES, Phase, PhasedGA
 from .random_search import RandomSearch
@@ -90,6 +91,9 @@ def search(problem, algorithm, ledger: Ledger, seed: int, callback=None,
     when the ledger is full, ``termination`` says so, or the algorithm has nothing new to propose."""
     stop = LedgerFull(ledger) if termination is None else TerminationCollection(LedgerFull(ledger), termination)
     algorithm.setup(problem, termination=stop, seed=seed, evaluator=ledger, callback=callback, verbose=False)
+    duplicates = getattr(algorithm, "eliminate_duplicates", None)
+    if isinstance(duplicates, RunDuplicateElimination):  # avoid_revisits: offspring new to this run's ledger
+        duplicates.bind(ledger, problem)
     while algorithm.has_next():
         infills = algorithm.infill()
         if infills is None:

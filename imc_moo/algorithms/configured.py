@@ -25,16 +25,30 @@ from pymoo.operators.selection.tournament import TournamentSelection
 from pymoo.util.ref_dirs import get_reference_directions
 
 from ..problem import WorkloadSetProblem
-from .duplicates import ExactDuplicateElimination
+from .duplicates import ExactDuplicateElimination, RunDuplicateElimination
+from .mating import ArrayMating
+from .tournaments import binary_tournament, comp_by_cv_and_fitness
 from .phased_ga import METHOD_PHASES, Phase, PhasedGA
 from .random_search import RandomSearch
 
-def _operators(crossover_prob: float, crossover_eta: float, mutation_prob: float, mutation_eta: float) -> dict:
-    """Integer-genome SBX/PM (variation on floats, rounded back) as GA/NSGA keyword arguments."""
+def _operators(crossover_prob: float, crossover_eta: float, mutation_prob: float, mutation_eta: float,
+               avoid_revisits: bool) -> dict:
+    """Integer-genome SBX/PM (variation on floats, rounded back) as GA/NSGA keyword arguments; duplicates are
+    eliminated against the run's earlier designs too when ``avoid_revisits`` (:class:`RunDuplicateElimination`)."""
     return dict(sampling=IntegerRandomSampling(),
                 crossover=SBX(prob=crossover_prob, eta=crossover_eta, vtype=float, repair=RoundingRepair()),
                 mutation=PM(prob=mutation_prob, eta=mutation_eta, vtype=float, repair=RoundingRepair()),
-                eliminate_duplicates=ExactDuplicateElimination())
+                eliminate_duplicates=RunDuplicateElimination() if avoid_revisits else ExactDuplicateElimination())
+
+
+def _mating_attempts(algorithm, mating_attempts: int):
+    """The algorithm with its mating on arrays (:class:`ArrayMating`: pymoo's offspring, faster) and
+    ``mating_attempts`` rounds of selection + variation per generation to find ``pop_size`` acceptable offspring
+    (pymoo: 100); a generation that finds none ends the run."""
+    if mating_attempts < 1:
+        raise ValueError(f"mating_attempts must be >= 1, got {mating_attempts}: e.g. algorithm.mating_attempts=100")
+    algorithm.mating = ArrayMating.like(algorithm.mating, n_max_iterations=int(mating_attempts), grow=True)
+    return algorithm
 
 
 def _phases(phases: Sequence[Phase | Mapping]) -> tuple[Phase, ...]:
@@ -59,9 +73,12 @@ def phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, n
 
 
 def nsga2(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
-                crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20) -> NSGA2:
+          crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20,
+          avoid_revisits: bool = True, mating_attempts: int = 100) -> NSGA2:
     """NSGA-II with integer SBX/PM (pymoo's defaults), random initial population."""
-    return NSGA2(pop_size=pop_size, **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
+    algorithm = NSGA2(pop_size=pop_size, selection=TournamentSelection(func_comp=binary_tournament),
+                      **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta, avoid_revisits))
+    return _mating_attempts(algorithm, mating_attempts)
 
 
 def cv_then_random(pop, P, random_state=None, **kwargs) -> np.ndarray:
@@ -77,8 +94,8 @@ def cv_then_random(pop, P, random_state=None, **kwargs) -> np.ndarray:
 
 
 def nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = None, n_partitions: int = 11,
-                crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9,
-                mutation_eta: float = 20) -> NSGA3:
+          crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9,
+          mutation_eta: float = 20, avoid_revisits: bool = True, mating_attempts: int = 100) -> NSGA3:
     """NSGA-III on Das-Dennis reference directions (3 objectives, 11 partitions: 78 directions).
 
     ``pop_size`` defaults to the number of directions rounded up to a multiple of 4 (80 for 3 objectives). With
@@ -92,15 +109,19 @@ def nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = No
         pop_size = 4 * math.ceil((len(ref_dirs) if problem.n_obj > 1 else 70) / 4)
     if pop_size < len(ref_dirs):
         raise ValueError(f"nsga3: pop_size ({pop_size}) must be >= the {len(ref_dirs)} reference directions")
-    return NSGA3(ref_dirs=ref_dirs, pop_size=pop_size, selection=TournamentSelection(func_comp=cv_then_random),
-                 **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
+    algorithm = NSGA3(ref_dirs=ref_dirs, pop_size=pop_size, selection=TournamentSelection(func_comp=cv_then_random),
+                      **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta, avoid_revisits))
+    return _mating_attempts(algorithm, mating_attempts)
 
 
 def ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
-             crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20):
+       crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20, avoid_revisits: bool = True,
+       mating_attempts: int = 100):
     """pymoo's single-objective GA with integer SBX/PM; on a 3-objective problem it minimises the aggregated
     EDAP (the problem's ``with_objectives("edap")`` view)."""
-    algorithm = GA(pop_size=pop_size, **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta))
+    algorithm = GA(pop_size=pop_size, selection=TournamentSelection(func_comp=comp_by_cv_and_fitness),
+                   **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta, avoid_revisits))
+    algorithm = _mating_attempts(algorithm, mating_attempts)
     return algorithm if problem.n_obj == 1 else (algorithm, problem.with_objectives("edap"))
 
 

@@ -39,9 +39,7 @@ from typing import Sequence
 
 import numpy as np
 from pymoo.algorithms.base.genetic import GeneticAlgorithm
-from pymoo.algorithms.moo.nsga2 import binary_tournament
-from pymoo.algorithms.soo.nonconvex.ga import FitnessSurvival, comp_by_cv_and_fitness
-from pymoo.core.mating import Mating
+from pymoo.algorithms.soo.nonconvex.ga import FitnessSurvival
 from pymoo.core.population import Population
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
@@ -53,25 +51,10 @@ from pymoo.util.display.multi import MultiObjectiveOutput
 from pymoo.util.display.single import SingleObjectiveOutput
 
 from ..ledger import Ledger
-from .duplicates import ExactDuplicateElimination
+from .duplicates import ExactDuplicateElimination, RunDuplicateElimination
 from .hamming import HammingDiverseSampling
-
-
-class RunDuplicateElimination(ExactDuplicateElimination):
-    """pymoo's duplicate elimination (offspring vs. each other and the populations passed in), extended to every
-    design already in the run's ledger, so each generation spends its evaluations on new designs. ``ledger`` and
-    ``problem`` are set by :class:`PhasedGA` at setup."""
-
-    def __init__(self):
-        super().__init__()
-        self.ledger: Ledger | None = None
-        self.problem = None
-
-    def do(self, pop, *args, **kwargs):
-        pop = super().do(pop, *args, **kwargs)
-        if len(pop) == 0 or self.ledger is None:
-            return pop
-        return pop[~self.ledger.known(self.problem, pop.get("X"))]
+from .mating import ArrayMating
+from .tournaments import binary_tournament, comp_by_cv_and_fitness
 
 
 @dataclass(frozen=True)
@@ -196,18 +179,17 @@ class PhasedGA(GeneticAlgorithm):
         if not isinstance(self.evaluator, Ledger):
             self.evaluator = Ledger()
         if isinstance(self.eliminate_duplicates, RunDuplicateElimination):
-            self.eliminate_duplicates.ledger = self.evaluator
-            self.eliminate_duplicates.problem = problem
+            self.eliminate_duplicates.bind(self.evaluator, problem)
         self.phase = 0
         self.phase_log = []
         self.stop_reason = None
         self.mating = self._mating(self.phases[0])
 
-    def _mating(self, phase: Phase) -> Mating:
+    def _mating(self, phase: Phase) -> ArrayMating:
         crossover = SBX(prob=phase.crossover_prob, eta=phase.crossover_eta, vtype=float, repair=RoundingRepair())
         mutation = PM(prob=phase.mutation_prob, eta=phase.mutation_eta, prob_var=self.mutation_prob_var,
                       vtype=float, repair=RoundingRepair())
-        return Mating(self.selection, crossover, mutation, repair=self.repair,
+        return ArrayMating(self.selection, crossover, mutation, repair=self.repair,
                       eliminate_duplicates=self.eliminate_duplicates, n_max_iterations=self.mating_attempts)
 
     # -- pymoo hooks -----------------------------------------------------------------------------------------
