@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter, NullLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from cycler import cycler  # noqa: E402
@@ -106,6 +106,13 @@ def plain_log_ticks(axis) -> None:
     ``1e-07``), never ``3×10⁰``."""
     axis.set_major_locator(ReadableLogLocator())
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+    no_minor_ticks(axis)
+
+
+def no_minor_ticks(axis) -> None:
+    """No minor ticks: the theme draws no tick marks (whitegrid) and grid lines only at major ticks, so a log
+    axis's minor ticks are invisible, yet laying out their (empty) labels is a third of a figure's drawing time."""
+    axis.set_minor_locator(NullLocator())
     axis.set_minor_formatter(NullFormatter())
 
 
@@ -139,6 +146,8 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
             for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
                 if _scale(feas[col]) == "linear":
                     axis.set_major_locator(MaxNLocator(4))
+                else:
+                    no_minor_ticks(axis)
         ax.set(xlabel=_over(LABELS[x], aggregation if x != "area_mm2" else None),
                ylabel=_over(LABELS[y], aggregation if y != "area_mm2" else None))
     handles, labels = axes[0].get_legend_handles_labels()

@@ -289,3 +289,28 @@ def test_build_script_reproduces_committed_files(tmp_path):
     assert built == sorted(f"{n}.yaml" for n in available_networks())
     for name in built:
         assert (tmp_path / name).read_bytes() == (PROBLEMS_DIR / name).read_bytes(), name
+
+
+def test_a_parsed_network_is_kept_for_later_processes(tmp_path, monkeypatch):
+    """The persistent cache returns the network the file's bytes give (equal arrays, read-only again); an edited
+    file is parsed anew, a damaged entry is ignored, and no cache (IMC_MOO_CACHE=off) parses every time."""
+    import imc_moo.workloads as workloads
+
+    monkeypatch.setenv("IMC_MOO_CACHE", str(tmp_path / "cache"))
+    _write_network(tmp_path, "tiny", "  - {C: 3, M: 8, R: 3, S: 3, P: 4, Q: 4}\n")
+    path = tmp_path / "tiny.yaml"
+    parsed = workloads._parse_file(path)
+    workloads._keep_parsed(path, path.read_bytes(), parsed)
+    kept = workloads._parsed_before(path, path.read_bytes())
+    assert kept is not None and kept is not parsed
+    for field in ("C", "M", "R", "S", "P", "Q", "G", "ain", "aw", "depthwise", "einsum"):
+        np.testing.assert_array_equal(getattr(kept, field), getattr(parsed, field))
+        assert not getattr(kept, field).flags.writeable
+    assert kept.layer_names == parsed.layer_names
+    edited = path.read_bytes().replace(b"M: 8", b"M: 16")
+    assert workloads._parsed_before(path, edited) is None
+    entry, = (tmp_path / "cache" / "networks").iterdir()
+    entry.write_bytes(b"not a pickle")
+    assert workloads._parsed_before(path, path.read_bytes()) is None
+    monkeypatch.setenv("IMC_MOO_CACHE", "off")
+    assert workloads._parsed_file(path, path.read_bytes()) is None
