@@ -168,6 +168,9 @@ class PhasedGAConfig(AlgorithmConfig):
     mutation_prob_var: Optional[float] = None
     avoid_revisits: bool = MISSING
     mating_attempts: int = MISSING
+    #: the objectives the search ranks by (a view of the problem: ``edap`` for the method's scalar form, ``eda``
+    #: for its multi-objective form); null: the problem's
+    objectives: Optional[str] = None
 
 
 @dataclass
@@ -208,6 +211,9 @@ class AppConfig:
     progress: bool = MISSING
     #: replace the results of an earlier run in the run directory (otherwise such a run is refused)
     overwrite: bool = False
+    #: imc-moo-report judges the run against its problem's exact optimum and Pareto front (an exhaustive search
+    #: of the space, computed once per problem by the report: seconds for the packaged spaces)
+    exact_yardstick: bool = False
     space: SpaceConfig = MISSING
     problem: ProblemConfig = MISSING
     algorithm: Any = MISSING

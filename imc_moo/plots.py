@@ -105,8 +105,16 @@ def plain_log_ticks(axis) -> None:
     """Readable log-axis ticks (:class:`ReadableLogLocator`) labelled as plain numbers (``0.5``, ``2``,
     ``1e-07``), never ``3×10⁰``."""
     axis.set_major_locator(ReadableLogLocator())
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: plain_number(value)))
     no_minor_ticks(axis)
+
+
+def plain_number(value: float) -> str:
+    """A tick label: 3 significant digits (``0.5``, ``2``, ``1e-07``), whole numbers from 1,000 to 10^7 in full
+    with thousands separators (``3,300``, not ``3.3e+03``)."""
+    if 1e3 <= abs(value) < 1e7 and float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def no_minor_ticks(axis) -> None:

@@ -26,10 +26,10 @@ import pandas as pd
 
 from .export import atomic_write_csv, atomic_write_text, markdown_table
 
-SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "seed", "edap", "hypervolume",
+SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "budget", "seed", "edap", "hypervolume",
                    "evaluations", "wall_time_s", "feasible", "status", "reason"]
-#: Runs are compared within one problem variant (problem and aggregation), per algorithm label.
-GROUP = ["problem", "aggregation"]
+#: Runs are compared within one problem variant (problem and aggregation) and budget, per algorithm label.
+GROUP = ["problem", "aggregation", "budget"]
 
 
 class ReportError(ValueError):
@@ -498,7 +498,14 @@ def report(sweep: Path, plots: bool = True) -> pd.DataFrame:
     if not norm.empty:
         atomic_write_csv(sweep / "normalized_edap.csv", norm)
     made = _figures(sweep, summary, bests, norm) if plots else []
-    atomic_write_text(sweep / "report.md", study_markdown(sweep, summary, comp, norm, bests, made))
+    text = study_markdown(sweep, summary, comp, norm, bests, made)
+    from .comparison import judge, write
+
+    judged = judge(sweep, find_runs(sweep), bests, plots=plots)  # runs made with exact_yardstick=true only
+    if judged is not None:
+        made += write(sweep, judged) + judged.figures
+        text += "\n" + judged.markdown
+    atomic_write_text(sweep / "report.md", text)
     ok = int((summary.status == "ok").sum())
     print(f"{ok} of {len(summary)} runs reported in {sweep}: report.md, summary.csv, comparison.csv"
           + (", normalized_edap.csv" if not norm.empty else "") + (", " + ", ".join(made) if made else ""))

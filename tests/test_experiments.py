@@ -30,9 +30,13 @@ def test_every_study_has_a_config():
     assert set(EXPERIMENTS) == {"joint_vs_baselines", "optimizers", "aggregations", "ablation", "technology"}
 
 
+#: Narrower sweeps where the whole study would make the suite slow (tests/test_comparison.py covers the rest).
+NARROWED = {"optimizers": ("problem=rram_cnn4,sram_cnn4",)}
+
+
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_study_runs_and_report_matches_runs(tmp_path, name):
-    directory = sweep(name, tmp_path / name)
+    directory = sweep(name, tmp_path / name, *NARROWED.get(name, ()))
     summary = report(directory, plots=False)
     assert len(summary) > 0 and (summary.status == "ok").all()
     text = (directory / "report.md").read_text()
@@ -53,6 +57,9 @@ def test_study_runs_and_report_matches_runs(tmp_path, name):
         assert {"phased_ga[hamming_init=false]", "phased_ga_1phase[hamming_init=true]"} <= set(summary.label)
     if name == "aggregations":
         assert set(summary.aggregation) == {"max", "mean", "sum", "geomean"}
+    if name == "optimizers":
+        assert "## The optimizers against the exact yardstick" in text
+        assert {b["objectives"] for b in bests.values()} == {"eda"}
     if name == "technology":
         assert "## Technology: EDAP vs manufacturing cost" in text
         assert all(b["objectives"] == "edap_cost" for b in bests.values())

@@ -59,17 +59,20 @@ def _phases(phases: Sequence[Phase | Mapping]) -> tuple[Phase, ...]:
 def phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, n_candidates: int = 1000,
               n_select: int = 500, phases: Sequence[Phase | Mapping] = METHOD_PHASES, hamming_init: bool = True,
               mutation_prob_var: float | None = None, avoid_revisits: bool = True,
-              mating_attempts: int = 20) -> PhasedGA:
+              mating_attempts: int = 20, objectives: str | None = None):
     """The method's 4-phase GA with Hamming-diverse initialisation (:class:`PhasedGA`).
 
     The method spends 500 of its 3,300 evaluations on the initial population; a budget too small for
     ``n_select`` keeps that share instead (n_select x budget / 3,300, at least pop_size), so the phases still run.
+    ``objectives`` ranks by that view of the problem (``"edap"``: the method's scalar form on a three-objective
+    problem); None: the problem's own.
     """
     if hamming_init and budget <= n_select:
         n_select = max(pop_size, round(n_select * budget / 3300))
-    return PhasedGA(pop_size=pop_size, n_candidates=n_candidates, n_select=n_select, phases=_phases(phases),
-                    budget=budget, hamming_init=hamming_init, mutation_prob_var=mutation_prob_var,
-                    avoid_revisits=avoid_revisits, mating_attempts=mating_attempts)
+    algorithm = PhasedGA(pop_size=pop_size, n_candidates=n_candidates, n_select=n_select, phases=_phases(phases),
+                         budget=budget, hamming_init=hamming_init, mutation_prob_var=mutation_prob_var,
+                         avoid_revisits=avoid_revisits, mating_attempts=mating_attempts)
+    return algorithm if objectives in (None, problem.objectives) else (algorithm, problem.with_objectives(objectives))
 
 
 def nsga2(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
