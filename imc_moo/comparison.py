@@ -16,6 +16,9 @@ Metrics of a run after its first ``k`` distinct designs (``eval_order < k``), fr
 * ``igd_plus``: IGD+ (moocore) of their front to the exact front in the same normalised space; 0 = every exact
   point weakly dominated.
 
+Before its first feasible design a run's gap and IGD+ are infinite and its HV ratio 0: worse than any run that has
+one, so medians and tests rank it last instead of dropping it.
+
 Statistics per problem x budget x metric: median and IQR over seeds; every pair of algorithms compared by a
 two-sided Mann-Whitney U test (scipy), p-values Holm-corrected within the family of pairs of that cell; effect
 size A12 (Vargha-Delaney: the probability that a run of the first algorithm is better than one of the second,
@@ -118,7 +121,8 @@ def anytime(archive: pd.DataFrame, exact: Yardstick, ideal, reference, counts) -
     for k in counts:
         n = int(np.searchsorted(order, k, side="left"))
         if n == 0:
-            rows.append({"evaluations": int(k), "edap_gap_pct": np.nan, "hv_ratio": 0.0, "igd_plus": np.nan})
+            # no feasible design yet: worse than any that has one (ranked last, shown as ∞)
+            rows.append({"evaluations": int(k), "edap_gap_pct": np.inf, "hv_ratio": 0.0, "igd_plus": np.inf})
             continue
         front = points[:n][nondominated(points[:n])]
         rows.append({"evaluations": int(k), "edap_gap_pct": (edap[:n].min() / exact.best_edap - 1) * 100,
@@ -266,28 +270,41 @@ def _model_check(members: list[Path], bests: dict[Path, dict], problem) -> list[
     return []
 
 
+def _quantile(values: pd.Series, q: float) -> float:
+    """Linear-interpolated quantile that stays infinite when it falls next to an infinite value (numpy's
+    interpolation gives NaN there)."""
+    v = np.sort(values.to_numpy(dtype=float))
+    pos = q * (len(v) - 1)
+    lo, hi = v[int(np.floor(pos))], v[int(np.ceil(pos))]
+    return float(np.inf if np.isinf(hi) else lo + (hi - lo) * (pos - np.floor(pos)))
+
+
 def _fmt(metric: str, v: float) -> str:
+    if np.isposinf(v):
+        return "∞"
     if not np.isfinite(v):
         return "—"
     return f"{v:.2f}" if metric == "edap_gap_pct" else f"{v:.3f}"
 
 
 def _median_iqr_table(finals: pd.DataFrame, metric: str, lead: pd.DataFrame) -> pd.DataFrame:
-    """Rows: labels; columns: problem · budget; cells ``median [q1, q3]``, the cell's leaders in bold."""
-    table = {}
+    """Rows: problem x budget; columns: algorithms; cells ``median [q1, q3]``, the cell's leaders in bold."""
+    labels = sorted(finals.label.dropna().unique())
+    rows = []
     for (variant, budget), cell in finals.groupby(["variant", "budget"]):
         row = lead[(lead.variant == variant) & (lead.budget == budget) & (lead.metric == metric)]
         top = set() if row.empty else {row.best.iloc[0], *filter(None, row.tied.iloc[0].split(", "))}
-        col = {}
-        for label, g in cell.groupby("label"):
-            v = g[metric].dropna()
+        out = {"problem": variant, "budget": f"{budget:,}"}
+        for label in labels:
+            v = cell.loc[cell.label == label, metric].dropna()
             if v.empty:
-                col[label] = "—"
+                out[label] = "—"
                 continue
-            text = f"{_fmt(metric, v.median())} [{_fmt(metric, v.quantile(0.25))}, {_fmt(metric, v.quantile(0.75))}]"
-            col[label] = f"**{text}**" if label in top else text
-        table[f"{variant} · {budget:,}"] = col
-    return pd.DataFrame(table).rename_axis("algorithm").reset_index()
+            text = (f"{_fmt(metric, _quantile(v, 0.5))} [{_fmt(metric, _quantile(v, 0.25))}, "
+                    f"{_fmt(metric, _quantile(v, 0.75))}]")
+            out[label] = f"**{text}**" if label in top else text
+        rows.append(out)
+    return pd.DataFrame(rows)
 
 
 def verdict(lead: pd.DataFrame) -> list[str]:

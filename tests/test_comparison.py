@@ -52,7 +52,7 @@ def test_anytime_metrics_on_known_fronts():
                        feasible=np.array([False, True, True, True, True, True, True]))
     curve = anytime(archive, exact, IDEAL, REFERENCE, [1, 4, 7])
     first, middle, last = curve.to_dict("records")
-    assert np.isnan(first["edap_gap_pct"]) and first["hv_ratio"] == 0 and np.isnan(first["igd_plus"])
+    assert np.isposinf(first["edap_gap_pct"]) and first["hv_ratio"] == 0 and np.isposinf(first["igd_plus"])
     assert middle["edap_gap_pct"] == pytest.approx((1.5 ** 3 - 1) * 100)
     assert 0 < middle["hv_ratio"] < 1 and middle["igd_plus"] > 0
     assert last["edap_gap_pct"] == pytest.approx(0, abs=1e-9)
