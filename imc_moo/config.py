@@ -327,6 +327,17 @@ def _problem_dir_name(*, _root_: DictConfig) -> str:
 OmegaConf.register_new_resolver("imc_moo_problem", _problem_dir_name, replace=True)
 
 
+def _record_subdir(*, _root_: DictConfig) -> Optional[str]:
+    """``${imc_moo_record:}``, ``hydra.output_subdir``: where Hydra writes a job's record, None for a sweep job
+    whose directory resuming leaves untouched (:func:`imc_moo.resume.record_subdir`)."""
+    from .resume import record_subdir
+
+    return record_subdir(_root_)
+
+
+OmegaConf.register_new_resolver("imc_moo_record", _record_subdir, replace=True)
+
+
 # -- composing and building ----------------------------------------------------------------------------------
 def one_line(err: BaseException | str) -> str:
     """A composition or build error as one line naming the key and the fix.

@@ -24,11 +24,13 @@ from hydra.types import RunMode
 from omegaconf.errors import OmegaConfBaseException
 from omegaconf import DictConfig, OmegaConf
 
+from . import resume
 from .config import (ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line,
                      problem_label, run_label)
 from .lock import claim
 from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 from .progress import Progress
+from .resume import FAILED_FILE  # a sweep job's failure record in its directory: {"error": ..., "overrides": [...]}
 
 # The search, its outputs and its figures (pymoo, pandas, matplotlib) are imported where a run needs them, so
 # `imc-moo --help`, `--cfg` and a refused command line start in a fraction of the time.
@@ -106,20 +108,38 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, Slurm's time limit or preemption), handled as Ctrl-C is: the designs so far are kept."""
 
 
+class SlurmStop(KeyboardInterrupt):
+    """SIGUSR2 in a submitit job: Slurm's time limit is ``hydra.launcher.signal_delay_s`` away, or the job is
+    preempted. Handled as SIGTERM is (submitit's own handler would end the job and lose its designs)."""
+
+
 #: The stop reason recorded for each way a run can be interrupted, and the shell's exit status for it.
-STOPS = {KeyboardInterrupt: ("interrupted (Ctrl-C)", 130), Terminated: ("terminated (SIGTERM)", 143)}
+STOPS = {KeyboardInterrupt: ("interrupted (Ctrl-C)", 130), Terminated: ("terminated (SIGTERM)", 143),
+         SlurmStop: ("stopped by Slurm (SIGUSR2: time limit near, or preempted)", 143)}
+
+
+def _in_submitit_job() -> bool:
+    """Whether this process is a job of Hydra's submitit launcher (submitit's wrapper handles its SIGUSR2): a job
+    in a process of its own, whose stop ends that job, not the sweep."""
+    handler = signal.getsignal(signal.SIGUSR2)
+    return type(getattr(handler, "__self__", None)).__module__.startswith("submitit.")
 
 
 @contextlib.contextmanager
 def _stops_at_the_next_batch():
-    """While a search runs, Ctrl-C and SIGTERM ask it to stop at the next batch (:func:`imc_moo.ledger.request_stop`),
-    raising :class:`KeyboardInterrupt` / :class:`Terminated` there. Main thread only: signals go there."""
+    """While a search runs, Ctrl-C and SIGTERM (and, in a submitit job, SIGUSR2) ask it to stop at the next batch
+    (:func:`imc_moo.ledger.request_stop`), raising :class:`KeyboardInterrupt` / :class:`Terminated` /
+    :class:`SlurmStop` there. Main thread only: signals go there."""
     from .ledger import clear_requested_stop, request_stop
 
+    stop = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated, signal.SIGUSR2: SlurmStop}
+
     def handler(signum, frame):
-        request_stop(Terminated if signum == signal.SIGTERM else KeyboardInterrupt)
+        request_stop(stop[signum])
     # a SIGINT the process was started to ignore (a background job) stays ignored
     signals = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
+    if _in_submitit_job():
+        signals.append(signal.SIGUSR2)
     try:
         previous = {sig: signal.signal(sig, handler) for sig in signals}
     except ValueError:  # not the main thread (a launcher's worker thread): the default actions stay
@@ -153,16 +173,19 @@ def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory
             f"(archive.csv, history.csv, {INTERRUPTED_FILE}; no best.json: the run is incomplete)")
 
 
-def run(cfg: DictConfig, outdir: Path) -> dict:
-    """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload."""
+def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
+    """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload. ``replace``:
+    the earlier results in ``outdir`` are an incomplete run of the same config (a resumed sweep's job), replaced
+    without ``overwrite=true``."""
     from .algorithms import RunHistory, run_algorithm
     from .export import clear_results, write_best, write_tables
     from .indicators import best_row, pareto_front
     from .ledger import Ledger
 
     problem, name, factory = build(cfg)
-    check_outdir(cfg, outdir)
-    clear_results(outdir)  # overwrite=true: nothing of the earlier run stays beside the new one
+    if not replace:
+        check_outdir(cfg, outdir)
+    clear_results(outdir)  # overwrite=true or replace: nothing of the earlier run stays beside the new one
     budget = cfg.budget
     outdir.mkdir(parents=True, exist_ok=True)
     if not _writable(outdir):
@@ -209,18 +232,28 @@ def _writable(directory: Path) -> bool:
         return False
 
 
-#: A sweep job's failure record in its directory (beside ``.hydra/``): ``{"error": ..., "overrides": [...]}``.
-FAILED_FILE = "failed.json"
-
-
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
     outdir = Path(hydra_cfg.runtime.output_dir)
+    replace = False
+    if hydra_cfg.mode == RunMode.MULTIRUN and not cfg.overwrite:
+        # a resumed sweep (imc_moo/resume.py): a job with complete results for the same config is skipped
+        state = resume.decision(outdir, cfg)
+        job = f"job {hydra_cfg.job.num} ({' '.join(hydra_cfg.overrides.task)})"
+        if state.kind == "complete":
+            print(f"imc-moo: {job}: skipped (complete): results in {outdir}")
+            return state.edap
+        if state.kind == "conflict":  # checked before the sweep starts too, where the jobs can be told then
+            raise resume.ResumeConflict(f"{state.detail}: the sweep cannot resume there: {RESUME_FIX}")
+        replace = state.kind == "incomplete"
+        (outdir / FAILED_FILE).unlink(missing_ok=True)  # the earlier attempt's failure; this one records its own
     try:
-        summary = run(cfg, outdir)
+        summary = run(cfg, outdir, replace=replace)
     except RunInterrupted as stop:
         print(f"imc-moo: {stop}", file=sys.stderr)
+        if hydra_cfg.mode == RunMode.MULTIRUN and _in_submitit_job():
+            return None  # this job alone was stopped: the sweep goes on, SweepSummary counts the job incomplete
         sys.exit(stop.exit_code)
     except (ValueError, KeyError, OSError, HydraException, OmegaConfBaseException) as err:  # bad input: one line
         message = one_line(err.args[0] if isinstance(err, KeyError) and err.args else err)
@@ -266,7 +299,8 @@ def console_line(summary: dict, aggregation: str, outdir: Path) -> str:
 
 class SweepSummary(Callback):
     """Hydra callback (``hydra.callbacks`` in ``conf/config.yaml``): at the end of a sweep, one line saying how many
-    jobs failed and why; :func:`cli` then exits with status 1."""
+    jobs failed and why; :func:`cli` then exits with status 1. A job with complete results (``best.json``), run now
+    or skipped by a resumed sweep, counts as complete."""
 
     failed: list[str] = []
 
@@ -275,13 +309,29 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep = Path(config.hydra.sweep.dir)
-        jobs = [p.parent.parent for p in sweep.rglob(".hydra/config.yaml") if p.parent.parent != sweep]
-        failed = sorted(j for j in jobs if (j / FAILED_FILE).is_file())
-        SweepSummary.failed = [j.name for j in failed]
-        if failed:
-            reasons = "; ".join(f"{j.name}: {json.loads((j / FAILED_FILE).read_text())['error']}" for j in failed[:3])
-            more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
-            print(f"imc-moo: {len(failed)} of {len(jobs)} jobs failed: {reasons}{more}", file=sys.stderr)
+        jobs = {p.parent.parent for p in sweep.rglob(".hydra/config.yaml") if p.parent.parent != sweep}
+        unfinished = sorted(j for j in jobs if not (j / "best.json").is_file())
+        failed = [j for j in unfinished if (j / FAILED_FILE).is_file()]
+        stopped = [j for j in unfinished if j not in failed and (j / INTERRUPTED_FILE).is_file()]
+        SweepSummary.failed = [j.name for j in failed + stopped]
+        for what, why, tip in (("failed", [f"{j.name}: {_reason(j, FAILED_FILE)}" for j in failed], ""),
+                               ("incomplete", [f"{j.name}: {_reason(j, INTERRUPTED_FILE)}" for j in stopped],
+                                "; the same command again resumes the sweep")):
+            if why:
+                more = f"; and {len(why) - 3} more" if len(why) > 3 else ""
+                print(f"imc-moo: {len(why)} of {len(jobs)} jobs {what}: {'; '.join(why[:3])}{more}{tip}",
+                      file=sys.stderr)
+
+
+def _reason(job: Path, record: str) -> str:
+    """Why a job has no complete results, from its ``failed.json`` or ``interrupted.json``."""
+    try:
+        kept = json.loads((job / record).read_text())
+        if record == FAILED_FILE:
+            return str(kept["error"])
+        return f"{kept['stop_reason']} after {kept['evaluations']:,} designs"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{record} is damaged"
 
 
 def check_overrides(overrides: list[str]) -> tuple[DictConfig, Path]:
@@ -348,25 +398,107 @@ def check_sweep(overrides: list[str]) -> tuple[DictConfig, Path]:
 
 #: What marks a directory as an earlier sweep's: Hydra's record of it and imc-moo-report's outputs.
 SWEEP_FILES = ("multirun.yaml", "report.md", "summary.csv", "comparison.csv")
+#: Jobs a resumed sweep composes before it starts, to check each one's directory (beyond: each job checks its own).
+MAX_RESUME_CHECKED_JOBS = 2000
+RESUME_FIX = "choose another directory with hydra.sweep.dir=... or rerun every job with overwrite=true"
 
 
-def check_sweep_dir(cfg: DictConfig, sweep_dir: Path) -> None:
-    """Refuse a sweep directory holding an earlier sweep unless ``overwrite=true``: its job directories would be
-    reused one by one and the report would pool both sweeps. With ``overwrite=true`` the earlier sweep's files and
-    job directories (those with a ``.hydra/`` record) are removed first."""
+def job_dirs(sweep_dir: Path) -> set[Path]:
+    """The job directories under a sweep directory: those holding a Hydra record, results or a failure record."""
+    sweep_dir, records = Path(sweep_dir), {FAILED_FILE, *resume.RESULT_FILES}
+    found = set()
+    for path in sweep_dir.rglob("*"):
+        if path.name in records:
+            found.add(path.parent)
+        elif path.name == "config.yaml" and path.parent.name == resume.RECORD:
+            found.add(path.parent.parent)
+    return {d for d in found if d != sweep_dir and ".submitit" not in d.relative_to(sweep_dir).parts}
+
+
+def sweep_jobs(overrides: list[str], limit: int | None = None) -> list[tuple[Path, DictConfig]] | None:
+    """Every job of a sweep as Hydra's basic sweeper will launch it, in order: (job directory, composed config),
+    from the command line's overrides and the config's ``hydra.sweeper.params``. None when that cannot be told
+    before the sweep runs (another sweeper, directories named by the launcher's job id, more than ``limit`` jobs,
+    default :data:`MAX_RESUME_CHECKED_JOBS`)."""
+    from hydra import initialize_config_dir
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import open_dict
+
+    parser = OverridesParser.create()
+    parsed = parser.parse_overrides(overrides)
+    hydra_lines = [o.input_line for o in parsed if o.is_hydra_override()]
+    task = [o for o in parsed if not o.is_hydra_override()]
+    with (contextlib.nullcontext() if GlobalHydra.instance().is_initialized() else
+          initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="imc_moo")):  # compose many
+        master = compose_config(hydra_lines + [o.input_line for o in task if not o.is_sweep_override()],
+                                return_hydra_config=True)
+        sweeper = OmegaConf.to_container(master.hydra.sweeper, resolve=False)
+        subdir = OmegaConf.to_container(master.hydra.sweep, resolve=False).get("subdir") or ""
+        if sweeper.get("_target_") != f"{BasicSweeper.__module__}.BasicSweeper" or "hydra.job.id" in str(subdir):
+            return None
+        params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+        (combos,) = BasicSweeper.split_arguments(parser.parse_overrides(params + [o.input_line for o in task]), None)
+        if len(combos) > (MAX_RESUME_CHECKED_JOBS if limit is None else limit):
+            return None
+        jobs = []
+        for num, combo in enumerate(combos):
+            cfg = compose_config([*combo, *hydra_lines], return_hydra_config=True)
+            with open_dict(cfg):
+                cfg.hydra.job.num = num  # as Hydra's launchers set them
+                cfg.hydra.job.id = f"job_id_for_{num}"
+            job_dir = Path(cfg.hydra.sweep.dir)
+            sub = OmegaConf.select(cfg, "hydra.sweep.subdir")
+            jobs.append((job_dir / str(sub) if sub is not None else job_dir, cfg))
+    return jobs
+
+
+def _names(dirs, sweep_dir: Path) -> str:
+    dirs = sorted(dirs)
+    shown = ", ".join(str(d.relative_to(sweep_dir)) for d in dirs[:3])
+    return shown + (f" and {len(dirs) - 3} more" if len(dirs) > 3 else "")
+
+
+def check_sweep_dir(cfg: DictConfig, sweep_dir: Path, overrides: list[str] = ()) -> None:
+    """Before a sweep starts into a directory holding an earlier sweep: resume it, or replace it with
+    ``overwrite=true`` (the earlier sweep's files and job directories are removed first).
+
+    Resuming (:mod:`imc_moo.resume`) composes every job and looks at its directory: a job with complete results
+    for the same config will be skipped, the others run. Refused before any job runs: a job directory holding the
+    results of a different config, and job directories that are not jobs of this sweep (the report would pool
+    both sweeps)."""
+    sweep_dir = Path(sweep_dir)
     found = [name for name in SWEEP_FILES if (sweep_dir / name).exists()]
-    jobs = [d for d in sweep_dir.iterdir() if (d / ".hydra").is_dir()] if sweep_dir.is_dir() else []
+    jobs = job_dirs(sweep_dir) if sweep_dir.is_dir() else set()
     if not (found or jobs):
         return
-    if not cfg.overwrite:
-        raise ConfigError(f"{sweep_dir} already holds a sweep ({', '.join(found + [f'{len(jobs)} job directories'])}"
-                          "): choose another directory with hydra.sweep.dir=... or replace it with overwrite=true")
-    import shutil
+    if cfg.overwrite:
+        import shutil
 
-    for job in jobs:
-        shutil.rmtree(job)
-    for name in found:
-        (sweep_dir / name).unlink()
+        for job in sorted(jobs, key=lambda d: len(d.parts), reverse=True):
+            shutil.rmtree(job, ignore_errors=True)
+        for name in found:
+            (sweep_dir / name).unlink()
+        return
+    if not jobs:
+        return  # the earlier sweep started no job: every job runs
+    planned = sweep_jobs(list(overrides))
+    if planned is None:  # each job checks its own directory when it starts
+        print(f"imc-moo: resuming the sweep in {sweep_dir}: each job skips itself if its results are complete")
+        return
+    states = {d.absolute(): resume.job_state(d, resume.task_config(c)) for d, c in planned}
+    conflicts = [s.detail for s in states.values() if s.kind == "conflict"]
+    if conflicts:
+        more = f" (and {len(conflicts) - 1} more job directories)" if len(conflicts) > 1 else ""
+        raise ConfigError(f"{conflicts[0]}{more}: the sweep cannot resume there: {RESUME_FIX}")
+    stray = {d for d in jobs if d.absolute() not in states}
+    if stray:
+        raise ConfigError(f"{sweep_dir} holds job directories that are not jobs of this sweep "
+                          f"({_names(stray, sweep_dir)}): resume a sweep with its own command line, or {RESUME_FIX}")
+    done = sum(s.kind == "complete" for s in states.values())
+    print(f"imc-moo: resuming the sweep in {sweep_dir}: {done} of {len(states)} jobs complete (skipped), "
+          f"{len(states) - done} to run")
 
 
 def _quoted(path: Path) -> str:
@@ -389,16 +521,61 @@ def cli() -> None:
             cfg, directory = (check_sweep if sweep else check_overrides)([a for a in args if not a.startswith("-")])
             held.enter_context(claim(directory, key))
             # checked again under the claim: a run that finished meanwhile must not be overwritten
-            (check_sweep_dir if sweep else check_outdir)(cfg, directory)
+            if sweep:
+                check_sweep_dir(cfg, directory, [*(a for a in args if not a.startswith("-")),
+                                                 f"hydra.sweep.dir={_quoted(directory)}"])
+            else:
+                check_outdir(cfg, directory)
         except Exception as err:  # noqa: BLE001 - any composition error is bad input here
             held.close()
             print(f"imc-moo: error: {one_line(err)}", file=sys.stderr)
             sys.exit(2)
         # Hydra would resolve ${now:...} again, a few microseconds later: give it the directory just claimed
         sys.argv = [sys.argv[0], *args, f"{key}={_quoted(directory)}"]
-        main()
+        if not sweep:
+            main()
+        else:
+            _sweep(directory)
     if SweepSummary.failed:
         sys.exit(1)
+
+
+def _sweep(directory: Path) -> None:
+    """Run the sweep (Hydra's multirun). A launcher that fails (a Slurm job ended without a result: cancelled,
+    out of memory, a lost node) ends it with one line, not Hydra's traceback: Hydra hands its error on here."""
+    saved = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        main()
+    except Exception as err:  # noqa: BLE001 - whatever stopped the launcher, said in one line
+        print(f"imc-moo: error: {_launcher_error(err)}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"imc-moo: interrupted while the sweep's jobs ran; jobs handed to a cluster may still run (squeue); "
+              f"the same command again resumes the sweep in {directory}", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        if saved is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved
+
+
+def _launcher_error(err: BaseException) -> str:
+    """A sweep launcher's error as one line; for a submitit job that left no result, which job, its state and log."""
+    import re
+
+    if isinstance(err, resume.ResumeConflict):
+        return str(err)
+    hint = "the jobs that finished keep their results and the same command again resumes the sweep"
+    found = re.search(r"Job (\S+) \(task: \d+\) with path (\S+)\s+has not produced any output \(state: ([^)\n]*)\)",
+                      str(err))
+    if not found:
+        return f"{one_line(err)}; {hint}"
+    job, result, state = found.groups()
+    log = Path(result).with_name(Path(result).name.replace("_result.pkl", "_log.err"))
+    return (f"Slurm job {job} ended without a result (state: {state}; its log: {log}): {hint} (once squeue "
+            "lists none of its jobs)")
 
 
 if __name__ == "__main__":

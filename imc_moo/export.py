@@ -25,6 +25,7 @@ import pandas as pd
 from . import __version__
 from .indicators import anytime_hypervolume, best_row, pareto_front
 from .problem import PENALTY
+from .resume import RESULT_FILES  # the files of a run's results (best.json last: its presence marks a complete run)
 from .space import DESIGN_COLUMNS
 
 _UMASK = os.umask(0)
@@ -104,11 +105,6 @@ def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any])
         "per_workload": per_workload,
         "version": __version__,
     }
-
-
-#: The files of a run's results (``best.json`` last: its presence marks a complete run).
-RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "convergence.png", "interrupted.json",
-                "best.json")
 
 
 def existing_results(outdir: Path) -> list[str]:

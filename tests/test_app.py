@@ -137,18 +137,36 @@ def test_multirun_and_report(tmp_path):
     assert summary.loc[summary.status == "failed", "run"].iloc[0] == runs[0].name
 
 
+def file_stamps(directory: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``directory`` but the job's log: relative path -> (content, modification time in ns).
+    (The log is opened for appending by each attempt: submitit adds its "Job completed" lines to it.)"""
+    return {str(p.relative_to(directory)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(directory.rglob("*")) if p.is_file() and p.suffix != ".log"}
+
+
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
 def test_parallel_launchers(tmp_path, launcher):
+    """A sweep through the launcher, then the same sweep resumed through it after one job lost its results: the
+    job runs again, the complete one is left as it was (resuming is decided in each job's own process)."""
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher" if launcher == "joblib"
                         else "hydra_plugins.hydra_submitit_launcher")
     sweep = tmp_path / launcher
     extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=5"]
-    res = imc_moo("-m", f"hydra/launcher={launcher}", *extra, "algorithm=random", "seed=0,1", "budget=140",
-                  "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
+    args = ("-m", f"hydra/launcher={launcher}", *extra, "algorithm=random", "seed=0,1", "budget=140",
+            "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
+    res = imc_moo(*args)
     assert res.returncode == 0, res.stderr[-2000:]
-    bests = sorted(sweep.rglob("best.json"))
+    bests = sorted(sweep.glob("*/best.json"))
     assert len(bests) == 2
     assert {json.loads(b.read_text())["seed"] for b in bests} == {0, 1}
+    kept, lost = (b.parent for b in bests)
+    (lost / "best.json").rename(lost / "interrupted.json")  # as a job stopped by a time limit leaves it
+    before, logs = file_stamps(kept), {p: p.read_bytes() for p in kept.glob("*.log")}
+    res = imc_moo(*args)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "1 of 2 jobs complete (skipped), 1 to run" in res.stdout
+    assert file_stamps(kept) == before and all(p.read_bytes().startswith(b) for p, b in logs.items())
+    assert (lost / "best.json").is_file() and not (lost / "interrupted.json").exists()
 
 
 def test_own_networks_by_library_dir_and_by_path(tmp_path):

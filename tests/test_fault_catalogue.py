@@ -5,7 +5,7 @@ Grow it with every new case. Sections:
 * CLI values (``CATALOGUE``): wrong types, unknown keys and options, out-of-range values, workloads;
 * network files given on the command line (``NETWORK_FILES``);
 * API calls (``API_CALLS``): the Python entry points raise a ``ValueError`` with one line;
-* sweeps (``SWEEP_CATALOGUE`` and the sweep-directory cases);
+* sweeps (``SWEEP_CATALOGUE`` and the sweep-directory cases), resumed sweeps (``RESUME_CONFLICTS``);
 * killed, terminated and concurrent runs (real subprocesses);
 * damaged sweep directories given to ``imc-moo-report`` (``DAMAGE``).
 
@@ -15,6 +15,7 @@ so the catalogue stays fast; runs that must be killed or raced are real subproce
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -306,14 +308,16 @@ def imc_moo_process(*args, cwd=ROOT, **kw):
                           env=env, timeout=300, **kw)
 
 
-def test_a_sweep_into_an_earlier_sweep_is_refused_unless_overwrite(tmp_path, capsys):
+def test_a_sweep_into_another_sweep_is_refused_unless_overwrite(tmp_path, capsys):
     sweep = tmp_path / "sweep"
     res = imc_moo_process("-m", "algorithm=random", "seed=0,1,2", "budget=100", "plots=false", "progress=false",
                           f"hydra.sweep.dir={sweep}")
     assert res.returncode == 0, res.stderr
     before = snapshot(sweep)
     code, lines = run_cli(["-m", "algorithm=random", "seed=5", "budget=100", f"hydra.sweep.dir={sweep}"], capsys)
-    assert code == 2 and len(lines) == 1 and "already holds a sweep (multirun.yaml, 3 job directories)" in lines[0]
+    assert code == 2 and len(lines) == 1, lines
+    assert (f"{sweep} holds job directories that are not jobs of this sweep (0_rram_cnn4_random_seed0, "
+            "1_rram_cnn4_random_seed1, 2_rram_cnn4_random_seed2)") in lines[0] and "overwrite=true" in lines[0]
     assert snapshot(sweep) == before
     res = imc_moo_process("-m", "algorithm=random", "seed=5", "budget=100", "plots=false", "progress=false",
                           "overwrite=true", f"hydra.sweep.dir={sweep}")
@@ -336,6 +340,129 @@ def test_a_failing_job_is_recorded_and_the_others_run(tmp_path, launcher):
     summary = report.report(sweep, plots=False)
     bad = summary[summary.status == "failed"]
     assert len(bad) == 1 and "budget must be a positive" in bad.reason.iloc[0]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Resumed sweeps: the same command into the same hydra.sweep.dir skips the complete jobs and runs the others
+
+def stamps(directory: Path) -> dict[str, tuple[str, int]]:
+    """Every file under ``directory``: relative path -> (content hash, modification time in ns)."""
+    return {str(p.relative_to(directory)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+RESUMABLE = ("-m", "algorithm=nsga2", "seed=0,1,2,3", "budget=3000", "plots=false", "progress=false")
+
+
+def test_a_killed_sweep_resumes_with_only_the_missing_jobs(tmp_path):
+    """SIGTERM (kill, Slurm's time limit) after the second of four jobs; the same command again leaves the two
+    complete jobs alone (not a byte or a timestamp of them changes, .hydra/ included) and runs the other two."""
+    sweep = tmp_path / "sweep"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    proc = subprocess.Popen([sys.executable, "-m", "imc_moo", *RESUMABLE, f"hydra.sweep.dir={sweep}"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(sweep.glob("1_*/best.json")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode in (143, -signal.SIGTERM) and "Traceback" not in stderr, stderr
+    done = {d.name: stamps(d) for d in sweep.iterdir() if (d / "best.json").is_file()}
+    assert sorted(done) == ["0_rram_cnn4_nsga2_seed0", "1_rram_cnn4_nsga2_seed1"]
+
+    res = imc_moo_process(*RESUMABLE, f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert f"resuming the sweep in {sweep}: 2 of 4 jobs complete (skipped), 2 to run" in res.stdout
+    assert res.stdout.count("skipped (complete)") == 2 and res.stdout.count("after 3,000 designs") == 2, res.stdout
+    for name, before in done.items():
+        assert stamps(sweep / name) == before, name
+    bests = sorted(sweep.glob("*/best.json"))
+    assert [b.parent.name[0] for b in bests] == ["0", "1", "2", "3"] and not list(sweep.glob("*/interrupted.json"))
+    for b in bests:  # each job's files are its own run's
+        assert len(pd.read_csv(b.parent / "archive.csv")) == json.loads(b.read_text())["evaluations"]
+    summary = report.report(sweep, plots=False)  # skipped jobs count as complete
+    assert len(summary) == 4 and (summary.status == "ok").all()
+
+
+def test_a_failed_job_reruns_once_its_input_is_fixed(tmp_path):
+    """A job that failed on a bad network file; the file fixed, the same command runs that job only."""
+    net = tmp_path / "mine.yaml"
+    net.write_text("name: mine\nlayers: []\n")
+    sweep = tmp_path / "sweep"
+    args = ("-m", f"problem.workloads=[{net}],[resnet18]", "algorithm=random", "budget=60", "plots=false",
+            "progress=false", f"hydra.sweep.dir={sweep}")
+    res = imc_moo_process(*args)
+    assert res.returncode == 1 and "1 of 2 jobs failed: 0_rram_mine_random_seed0" in res.stderr, res.stderr
+    failed, ok = sweep / "0_rram_mine_random_seed0", sweep / "1_rram_resnet18_random_seed0"
+    assert (failed / "failed.json").is_file() and not (failed / "best.json").exists()
+    before = stamps(ok)
+    net.write_text(f"name: mine\nlayers:\n  - {GOOD_LAYER}\n")
+    res = imc_moo_process(*args)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "1 of 2 jobs complete (skipped), 1 to run" in res.stdout and res.stdout.count("skipped (complete)") == 1
+    assert (failed / "best.json").is_file() and not (failed / "failed.json").exists()
+    assert stamps(ok) == before
+    assert (report.report(sweep, plots=False).status == "ok").all()
+
+
+def _interrupted(job: Path, budget: int) -> None:
+    """Make ``job`` an interrupted run of another budget."""
+    (job / "best.json").rename(job / "interrupted.json")
+    record = job / ".hydra" / "config.yaml"
+    record.write_text(record.read_text().replace("budget: 120\n", f"budget: {budget}\n"))
+
+
+#: (id, damage(sweep) or None, the new sweep's overrides, text the error line must contain): the earlier sweep is
+#: ``algorithm=random seed=0,1,2 budget=120`` (``finished_sweep``)
+RESUME_CONFLICTS = [
+    ("another budget", None, ["seed=0,1,2", "budget=130"],
+     "0_rram_cnn4_random_seed0 holds the results of a different config (budget: 120 -> 130) (and 2 more job"),
+    ("another knob", None, ["seed=0,1,2", "budget=120", "problem.area_limit_mm2=700"],
+     "different config (problem.area_limit_mm2: 800.0 -> 700.0)"),
+    ("an interrupted run of another config", lambda s: _interrupted(_job(s, 2), budget=110), ["seed=0,1,2",
+     "budget=120"], "2_rram_cnn4_random_seed2 holds the results of a different config (budget: 110 -> 120)"),
+    ("record unreadable", lambda s: (_job(s, 1) / ".hydra" / "config.yaml").write_text("a: [x"),
+     ["seed=0,1,2", "budget=120"], "1_rram_cnn4_random_seed1 holds results (archive.csv, pareto.csv, history.csv, "
+     "best.json) but no readable .hydra/config.yaml"),
+    ("record missing", lambda s: shutil.rmtree(_job(s, 0) / ".hydra"), ["seed=0,1,2", "budget=120"],
+     "no readable .hydra/config.yaml to tell which config they are for"),
+    ("fewer jobs", None, ["seed=0,1", "budget=120"], "not jobs of this sweep (2_rram_cnn4_random_seed2)"),
+]
+
+
+@pytest.mark.parametrize("damage, args, needle", [(d, a, n) for _, d, a, n in RESUME_CONFLICTS],
+                         ids=[i for i, *_ in RESUME_CONFLICTS])
+def test_a_sweep_cannot_resume_over_another_configs_results(tmp_path, capsys, finished_sweep, damage, args, needle):
+    """Refused before any job runs, in one line naming the directory, what differs and the fix; nothing in the
+    sweep directory changes."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(finished_sweep, sweep)
+    if damage:
+        damage(sweep)
+    before = stamps(sweep)
+    code, lines = run_cli(["-m", "algorithm=random", *args, "plots=false", f"hydra.sweep.dir={sweep}"], capsys)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("imc-moo: error: "), lines
+    assert needle in lines[0] and "hydra.sweep.dir=..." in lines[0] and "overwrite=true" in lines[0], lines[0]
+    assert stamps(sweep) == before
+
+
+def test_a_job_refuses_another_configs_results_when_the_sweep_could_not_check_them(tmp_path):
+    """Job directories named by the launcher's job id cannot be told before the sweep runs: then each job checks
+    its own directory when it starts, and one holding another config's results is refused there, untouched."""
+    sweep = tmp_path / "sweep"
+    args = ("-m", "algorithm=random", "seed=0,1", "plots=false", "progress=false", f"hydra.sweep.dir={sweep}",
+            "hydra.sweep.subdir=${hydra.job.num}_${hydra.job.id}")
+    assert imc_moo_process(*args, "budget=60").returncode == 0
+    before = stamps(sweep)
+    res = imc_moo_process(*args, "budget=70")
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    assert "each job skips itself if its results are complete" in res.stdout
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("imc-moo: error: ") and "holds the results of a different config (budget: 60 -> 70)" in last
+    after = stamps(sweep)
+    after.pop("multirun.yaml"), before.pop("multirun.yaml")  # Hydra's record of the sweep, rewritten as it starts
+    assert after == before  # not a byte of any job changed
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -375,6 +502,55 @@ def test_a_stopped_run_keeps_the_designs_so_far_and_is_marked_incomplete(tmp_pat
     # the kept designs are an earlier result now: a new run into the directory is refused
     res = imc_moo_process("budget=100", "plots=false", f"hydra.run.dir={out}")
     assert res.returncode == 2 and "already holds the results of a run" in res.stderr
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+    return children
+
+
+def test_a_slurm_job_stopped_at_its_time_limit_keeps_its_designs(tmp_path):
+    """SIGUSR2 is what submitit's job wrapper gets from Slurm ``hydra.launcher.signal_delay_s`` before the time
+    limit, or at preemption (submitit's own handler would end the job, losing its designs, and the sweep would end
+    in a traceback). The job stops at its next batch as a terminated run does, keeps its designs, and the sweep
+    ends with one line naming the incomplete job, exit status 1. Sent here to a submitit_local job (its job id is its
+    controller's pid) once it is searching; the same on Slurm (README, "Run on a cluster")."""
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    sweep = tmp_path / "sweep"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    proc = subprocess.Popen([sys.executable, "-m", "imc_moo", "-m", "hydra/launcher=submitit_local",
+                             "hydra.launcher.timeout_min=10", "algorithm=random", "budget=3000000", "plots=false",
+                             f"hydra.sweep.dir={sweep}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    tasks = []
+    try:
+        deadline = time.monotonic() + 120
+        while not any("[random]" in log.read_text() for log in sweep.glob(".submitit/*/*_log.err")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        (log,) = sweep.glob(".submitit/*/*_log.err")
+        tasks = child_pids(int(log.parent.name))  # the job's process, started by submitit's local controller
+        assert len(tasks) == 1, tasks
+        os.kill(tasks[0], signal.SIGUSR2)
+        _, stderr = proc.communicate(timeout=120)
+    except BaseException:  # never leave a 3-million-design search running
+        proc.kill()
+        for pid in tasks:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 1 and "Traceback" not in stderr, stderr[-3000:]
+    reason = "stopped by Slurm (SIGUSR2: time limit near, or preempted)"
+    assert f"imc-moo: 1 of 1 jobs incomplete: 0_rram_cnn4_random_seed0: {reason} after " in stderr, stderr[-3000:]
+    job = sweep / "0_rram_cnn4_random_seed0"
+    kept = json.loads((job / "interrupted.json").read_text())
+    assert kept["complete"] is False and kept["stop_reason"] == reason and not (job / "best.json").exists()
+    assert 0 < kept["evaluations"] == len(pd.read_csv(job / "archive.csv")) < 3_000_000
 
 
 def test_a_killed_run_leaves_no_claim_and_its_directory_can_be_reused(tmp_path):
@@ -493,5 +669,6 @@ def test_no_sweep_to_report_is_one_line(tmp_path, capsys, make, needle):
 
 def test_catalogue_size():
     """The issue's floor: at least 40 bad inputs and faults across the sections."""
-    cases = len(CATALOGUE) + len(NETWORK_FILES) + len(API_CALLS) + len(SWEEP_CATALOGUE) + len(DAMAGE)
+    cases = (len(CATALOGUE) + len(NETWORK_FILES) + len(API_CALLS) + len(SWEEP_CATALOGUE) + len(DAMAGE)
+             + len(RESUME_CONFLICTS))
     assert cases >= 40, cases
