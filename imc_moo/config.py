@@ -80,6 +80,18 @@ class HVBounds:
 
 
 @dataclass
+class MixConfig:
+    """The workload mix a chip serves (:mod:`imc_moo.deployment`)."""
+
+    #: network -> share of the inferences (positive numbers, normalised to sum 1); null: equal shares
+    shares: Any = None
+    #: mean inferences between switches to another network (>= 1; 1: every inference); null: never
+    inferences_per_switch: Optional[float] = None
+    #: inferences over the chip's lifetime: the writes that wear the cells (endurance constraint)
+    lifetime_inferences: float = 1e9
+
+
+@dataclass
 class ProblemConfig:
     """A workload set as a pymoo problem (:class:`~imc_moo.problem.WorkloadSetProblem`)."""
 
@@ -94,6 +106,11 @@ class ProblemConfig:
     aggregation: str = MISSING
     area_limit_mm2: float = MISSING
     weights_on_chip: Optional[bool] = None
+    #: resident, reprogram or stream (imc_moo/deployment.py); null: the memory's (RRAM reprogram, SRAM stream)
+    deployment: Optional[str] = None
+    mix: MixConfig = field(default_factory=MixConfig)
+    #: writes a cell survives; null: the memory's (RRAM 1e6, SRAM unlimited)
+    endurance_cycles: Optional[float] = None
     #: the app's design space (the top-level ``space`` node)
     space: Any = "${space}"
     hv: HVBounds = field(default_factory=HVBounds)
@@ -265,11 +282,14 @@ def _task_overrides(cfg: DictConfig) -> list[str]:
         return []
 
 
-def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "", skip: tuple[str, ...] = ()) -> str:
-    """``[key=value]`` for every command-line override of a key starting with one of ``prefixes`` (sorted) but
-    ``skip``, ``strip`` removed from the keys; a group choice (``space=sram``) shows the chosen config's name."""
+def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "", skip: tuple[str, ...] = (),
+                extra: tuple[str, ...] = ()) -> str:
+    """``[key=value]`` for every command-line override of a key starting with one of ``prefixes`` (sorted), and for
+    the keys ``extra``, but ``skip``, ``strip`` removed from the keys; a group choice (``space=sram``) shows the
+    chosen config's name."""
     task = _task_overrides(cfg)
-    keys = sorted({o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)} - set(skip))
+    keys = {o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)}
+    keys = sorted((keys | set(extra)) - set(skip))
     parts = []
     for key in keys:
         value = OmegaConf.select(cfg, key)
@@ -302,10 +322,13 @@ def _problem_base(cfg: DictConfig) -> tuple[str, tuple[str, ...]]:
 def problem_label(cfg: DictConfig) -> str:
     """The problem's identity: its name (or its memory and networks, when the command line chose them) plus
     whatever else the command line changed of it or of its design space, so runs of different problems are never
-    reported as one (e.g. ``rram_cnn4[memory=sram]``, ``rram_squeezenet1_1+resnet18``)."""
+    reported as one (e.g. ``rram_cnn4[memory=sram]``, ``rram_squeezenet1_1+resnet18``). A deployment mode is
+    shown however it was chosen (a study option such as ``+deployment_case=sram_resident`` sets it)."""
     base, shown = _problem_base(cfg)
+    extra = ("problem.deployment",) if OmegaConf.select(cfg, "problem.deployment", default=None) is not None else ()
     # the aggregation is recorded (and grouped by) on its own
-    return base + _overridden(cfg, ("problem.", "space"), strip="problem.", skip=("problem.aggregation", *shown))
+    return base + _overridden(cfg, ("problem.", "space"), strip="problem.", skip=("problem.aggregation", *shown),
+                              extra=extra)
 
 
 #: Longest problem name in a run directory's name (a long workload list is cut, with a hash of the whole).
@@ -395,6 +418,8 @@ def check_keys(cfg: DictConfig) -> None:
     schema = targets.get(cfg.algorithm.get("_target_"))
     if schema is not None:
         nodes.append(("algorithm", cfg.algorithm, _fields(schema)))
+    if isinstance(cfg.problem.get("mix"), DictConfig):
+        nodes.append(("problem.mix", cfg.problem.mix, _fields(MixConfig)))
     for path, node, valid in nodes:
         for key in node:
             if key not in valid and not str(key).startswith("_") and not (path == "" and key == "hydra"):

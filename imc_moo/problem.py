@@ -9,11 +9,17 @@ Objectives (minimised):
   (METHOD.md §6.5, 32 nm = 1), for the technology study where the node is a gene.
 
 Energy and delay of the set aggregate the per-network values by ``max`` (the method's default), ``mean``,
-``sum`` or ``geomean``; area is the chip's.
+``sum`` or ``geomean``; area is the chip's. Per-network energy and delay are per inference, including the
+amortised cost of switching to that network (:mod:`imc_moo.deployment`: ``deployment`` and the workload ``mix``;
+none by default). With unequal ``mix.shares`` (each network's share of the inferences), ``mean`` is the
+share-weighted mean and ``geomean`` the share-weighted geometric mean (what one inference of the mix costs on
+average); ``max`` (the worst network) and ``sum`` (one inference of each network) ignore the shares.
 
 Inequality constraints (feasible when <= 0), all normalised so their scales are comparable:
 
 * one per workload when weights must stay on chip (RRAM by default): weight cells needed / cells on chip - 1;
+  with ``deployment="resident"`` one instead: the weight cells of all workloads together / cells on chip - 1;
+* with ``deployment="reprogram"`` and a finite switching rate (RRAM): lifetime writes per cell / endurance - 1;
 * chip area / ``area_limit_mm2`` - 1 (default limit 800 mm2, the method's 8 cm2);
 * the number of workloads the reference simulator could not map (RRAM layers whose weights do not fit in space,
   e.g. MobileNetV3's depthwise layers on too few crossbars). Such designs also get the finite objective
@@ -33,6 +39,7 @@ import numpy as np
 import pandas as pd
 from pymoo.core.problem import Problem
 
+from .deployment import WEIGHT_LOAD_COMPONENTS, Deployment, DeploymentError, resident_capacity
 from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network
 from .model.cost import Designs, chip_cells, weight_cells
 from .hardware import HardwareError, memory_technology
@@ -60,16 +67,17 @@ def cost_factor(technology_nm: np.ndarray) -> np.ndarray:
     return factors[np.searchsorted(nodes, technology_nm)]
 
 
-def aggregate(values: np.ndarray, how: str) -> np.ndarray:
-    """Aggregate per-workload values (n, W) over workloads -> (n,)."""
+def aggregate(values: np.ndarray, how: str, shares: np.ndarray | None = None) -> np.ndarray:
+    """Aggregate per-workload values (n, W) over workloads -> (n,). ``shares`` (W,) summing to 1 (None: equal)
+    weight ``mean`` and ``geomean``; ``max`` and ``sum`` ignore them."""
     if how == "max":
         return values.max(axis=1)
     if how == "mean":
-        return values.mean(axis=1)
+        return values.mean(axis=1) if shares is None else values @ shares
     if how == "sum":
         return values.sum(axis=1)
     if how == "geomean":
-        return np.exp(np.log(values).mean(axis=1))
+        return np.exp(np.log(values).mean(axis=1) if shares is None else np.log(values) @ shares)
     raise ProblemError(f"unknown aggregation {how!r}: use one of {', '.join(AGGREGATIONS)}")
 
 
@@ -79,7 +87,9 @@ class Evaluation:
     :meth:`WorkloadSetProblem.objective_values`).
 
     Attributes:
-        energy_j, latency_s, valid, weights_fit: (n, W) per workload.
+        energy_j, latency_s, valid, weights_fit: (n, W) per workload; energy and latency per inference, including
+            the amortised switching cost.
+        switch_energy_j, switch_latency_s: (n, W) that amortised switching cost (zero unless switches cost).
         area_mm2: (n,) chip area.
         G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2] (:data:`PENALTY` if unmappable);
         cost: (n,) relative manufacturing cost (area x node factor).
@@ -93,6 +103,8 @@ class Evaluation:
     G: np.ndarray
     edap: np.ndarray
     cost: np.ndarray
+    switch_energy_j: np.ndarray
+    switch_latency_s: np.ndarray
 
     @property
     def feasible(self) -> np.ndarray:
@@ -125,20 +137,28 @@ class WorkloadSetProblem(Problem):
             (:meth:`~imc_moo.hardware.MemoryTechnology.default_space`).
         technology_nm: a node in nm or a list of nodes to search as a gene, replacing the space's node list.
         voltages: replaces the space's voltage list.
-        weights_on_chip: require every weight to fit on chip (default: the memory keeps its weights resident,
-            e.g. RRAM; SRAM streams them from DRAM).
+        weights_on_chip: require every weight to fit on chip (default: the deployment's rule; without a
+            deployment the memory's: RRAM keeps its weights resident, SRAM streams them from DRAM).
         name: a label for the problem (e.g. the config's name).
         hv: hypervolume bounds ``{"ideal": {...}, "reference": {...}}`` per objective (:mod:`imc_moo.indicators`),
             or None.
         library_dirs: directories of the user's own network and set files, searched before ``$IMC_MOO_PROBLEMS``
             and the packaged library (:func:`imc_moo.workloads.search_path`).
+        deployment: how the chip holds its networks' weights (:mod:`imc_moo.deployment`): ``"resident"`` (all at
+            once), ``"reprogram"`` (one at a time, rewritten at every switch) or ``"stream"`` (from DRAM every
+            inference); default the memory's (RRAM reprogram, SRAM stream).
+        mix: the workload mix: ``shares`` (network -> share of the inferences; default equal),
+            ``inferences_per_switch`` (mean inferences between switches; default None: never) and
+            ``lifetime_inferences`` (for the endurance constraint; default 1e9).
+        endurance_cycles: writes a cell survives (default the memory's: RRAM 1e6, SRAM unlimited).
     """
 
     def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
                  aggregation: str = "max", area_limit_mm2: float = 800.0,
                  space: str | Mapping | DesignSpace | None = None, technology_nm: int | Sequence[int] | None = None,
                  voltages: Sequence[float] | None = None, weights_on_chip: bool | None = None, name: str = "",
-                 hv: Mapping | None = None, library_dirs: Sequence[str] = ()):
+                 hv: Mapping | None = None, library_dirs: Sequence[str] = (), deployment: str | None = None,
+                 mix: Mapping | None = None, endurance_cycles: float | None = None):
         if objectives not in OBJECTIVES:
             raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
         if aggregation not in AGGREGATIONS:
@@ -175,10 +195,25 @@ class WorkloadSetProblem(Problem):
         self.objectives = objectives
         self.aggregation = aggregation
         self.area_limit_mm2 = float(area_limit_mm2)
-        self.weights_on_chip = tech.weights_resident if weights_on_chip is None else bool(weights_on_chip)
+        try:
+            self.deployment = Deployment.of(tech.name, self.workloads, deployment, mix, endurance_cycles)
+        except DeploymentError as err:
+            raise ProblemError(str(err)) from None
+        on_chip = self.deployment.mode != "stream"
+        if deployment is not None and on_chip and weights_on_chip is not None and not weights_on_chip:
+            raise ProblemError(f"weights_on_chip=false contradicts deployment={self.deployment.mode}, which keeps "
+                               "the weights on chip: drop weights_on_chip (the deployment decides)")
+        if weights_on_chip is not None:
+            self.weights_on_chip = bool(weights_on_chip)
+        else:  # without a deployment, the memory's rule (RRAM resident, SRAM streamed), as before deployments
+            self.weights_on_chip = tech.weights_resident if deployment is None else on_chip
         self._theta = [energy_coefficients(tech.name, n.name) for n in self.networks]
-        n_capacity = len(self.networks) if self.weights_on_chip else 0
-        super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives], n_ieq_constr=n_capacity + 2,
+        #: SRAM weights kept on chip: the reference's per-inference weight loading is not paid
+        self._drop_weight_loading = tech.streams_weights and not self.deployment.streams
+        self._resident = self.weights_on_chip and self.deployment.mode == "resident"
+        self._endurance = self.deployment.has_endurance_constraint(len(self.networks))
+        n_capacity = (1 if self._resident else len(self.networks)) if self.weights_on_chip else 0
+        super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives], n_ieq_constr=n_capacity + self._endurance + 2,
                          xl=space.xl, xu=space.xu, vtype=int)
 
     # -- naming ----------------------------------------------------------------------------------------------
@@ -189,7 +224,25 @@ class WorkloadSetProblem(Problem):
     @property
     def constraint_names(self) -> tuple[str, ...]:
         cap = tuple(f"capacity_{w}" for w in self.workloads) if self.weights_on_chip else ()
-        return cap + ("area", "unmappable_workloads")
+        if self._resident:
+            cap = ("capacity_resident",)
+        return cap + (("endurance",) if self._endurance else ()) + ("area", "unmappable_workloads")
+
+    @property
+    def switches(self) -> bool:
+        """Switching between networks costs energy and time (``reprogram`` with a finite switching rate and more
+        than one network)."""
+        return self.deployment.switches_for(len(self.networks))
+
+    @property
+    def latency_proportional_to_base_latency(self) -> bool:
+        """Each workload's latency is its cycle count x ``base_latency_s`` (false when an amortised switching
+        time is added)."""
+        return not self.switches
+
+    def aggregate(self, values: np.ndarray) -> np.ndarray:
+        """Per-workload values (n, W) aggregated as the problem says (:func:`aggregate` with the mix's shares)."""
+        return aggregate(values, self.aggregation, None if self.deployment.equal_shares else self.deployment.shares)
 
     # -- evaluation ------------------------------------------------------------------------------------------
     def designs(self, genomes: np.ndarray) -> Designs:
@@ -216,12 +269,19 @@ class WorkloadSetProblem(Problem):
         for w, (net, theta) in enumerate(zip(self.networks, self._theta)):
             r = evaluate_network(d, net, theta)
             energy[:, w], latency[:, w], valid[:, w], fits[:, w] = r.energy_j, r.latency_s, r.valid, r.weights_fit
+            if self._drop_weight_loading:
+                energy[:, w] = sum(v for k, v in r.energy_components_j.items() if k not in WEIGHT_LOAD_COMPONENTS)
+        switch_energy, switch_latency = self.deployment.amortised_switch_cost(d, self.networks)
+        if self.switches:
+            energy += switch_energy
+            latency += switch_latency
         area = d.total_area_mm2
-        edap = aggregate(energy, self.aggregation) * aggregate(latency, self.aggregation) * area * EDAP_SCALE
+        edap = self.aggregate(energy) * self.aggregate(latency) * area * EDAP_SCALE
         mappable = valid.all(axis=1)
         G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
         return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits, G=G,
-                          edap=np.where(mappable, edap, PENALTY), cost=area * cost_factor(d.technology_nm))
+                          edap=np.where(mappable, edap, PENALTY), cost=area * cost_factor(d.technology_nm),
+                          switch_energy_j=switch_energy, switch_latency_s=switch_latency)
 
     def objective_values(self, ev: Evaluation) -> np.ndarray:
         """The objectives F (n, n_obj) of evaluated designs; unmappable designs get :data:`PENALTY`."""
@@ -230,18 +290,22 @@ class WorkloadSetProblem(Problem):
         if self.objectives == "edap_cost":
             F = np.column_stack([ev.edap, ev.cost])
         else:
-            F = np.column_stack([aggregate(ev.energy_j, self.aggregation), aggregate(ev.latency_s, self.aggregation),
-                                 ev.area_mm2])
+            F = np.column_stack([self.aggregate(ev.energy_j), self.aggregate(ev.latency_s), ev.area_mm2])
         F[~ev.valid.all(axis=1)] = PENALTY
         return F
 
     def design_constraints(self, d: Designs) -> np.ndarray:
         """The constraints that need no mapping, (n, n_ieq_constr - 1): weight cells needed / cells on chip - 1
-        per workload (when weights stay on chip), then area / limit - 1. Cheap: table lookups only."""
+        per workload (when weights stay on chip; ``resident``: of all workloads together), the endurance (when
+        switches wear the cells), then area / limit - 1. Cheap: table lookups only."""
         g = []
-        if self.weights_on_chip:
+        if self._resident:
+            g.append(resident_capacity(d, self.networks)[:, None])
+        elif self.weights_on_chip:
             chip = chip_cells(d).astype(float)
             g.extend((weight_cells(d, net) / chip - 1.0)[:, None] for net in self.networks)
+        if self._endurance:
+            g.append(self.deployment.endurance_constraint(d, self.networks)[:, None])
         g.append((d.total_area_mm2 / self.area_limit_mm2 - 1.0)[:, None])
         return np.hstack(g)
 
@@ -274,10 +338,12 @@ class WorkloadSetProblem(Problem):
     # -- tables ----------------------------------------------------------------------------------------------
     def results_frame(self, genomes: np.ndarray, ev: Evaluation) -> pd.DataFrame:
         """Decoded designs + aggregated objectives + feasibility (``cv``, the sum of violations, and one column
-        ``g_<constraint>`` per constraint, feasible when <= 0) + per-workload energy/latency/EDAP columns."""
+        ``g_<constraint>`` per constraint, feasible when <= 0) + per-workload energy/latency/EDAP columns; when
+        switches cost, also the amortised switching energy and time per inference, per workload and as the mix's
+        share-weighted mean (``switch_energy_j``, ``switch_latency_s``)."""
         df = self.space.decode(genomes)
-        df["energy_j"] = aggregate(ev.energy_j, self.aggregation)
-        df["latency_s"] = aggregate(ev.latency_s, self.aggregation)
+        df["energy_j"] = self.aggregate(ev.energy_j)
+        df["latency_s"] = self.aggregate(ev.latency_s)
         df["area_mm2"] = ev.area_mm2
         df["edap"] = ev.edap
         df["cost"] = ev.cost
@@ -289,9 +355,19 @@ class WorkloadSetProblem(Problem):
             df[f"energy_j_{name}"] = ev.energy_j[:, w]
             df[f"latency_s_{name}"] = ev.latency_s[:, w]
             df[f"edap_{name}"] = ev.energy_j[:, w] * ev.latency_s[:, w] * ev.area_mm2 * EDAP_SCALE
+        if self.switches:
+            shares = self.deployment.shares
+            df["switch_energy_j"] = ev.switch_energy_j @ shares
+            df["switch_latency_s"] = ev.switch_latency_s @ shares
+            for w, name in enumerate(self.workloads):
+                df[f"switch_energy_j_{name}"] = ev.switch_energy_j[:, w]
+                df[f"switch_latency_s_{name}"] = ev.switch_latency_s[:, w]
         return df
 
     def describe(self) -> str:
+        dep = self.deployment
+        default = (dep.mode == ("reprogram" if memory_technology(self.memory).weights_resident else "stream")
+                   and dep.equal_shares and not dep.switching)
         return (f"{self.memory.upper()} {'+'.join(self.workloads)} | objectives {self.objectives} "
                 f"({self.aggregation}) | area <= {self.area_limit_mm2:g} mm2 | space {self.space.name} "
-                f"({self.space.size:,} designs)")
+                f"({self.space.size:,} designs)" + ("" if default else f" | {dep.describe()}"))

@@ -8,6 +8,8 @@ Writes into the sweep directory:
   evaluations and wall time;
 * ``normalized_edap.csv`` (when the sweep has ``specialized`` runs): per-workload EDAP of each method's design
   divided by the best workload-specific EDAP of the same problem and seed (METHOD.md §5.2's normalisation);
+* ``deployment.csv``, ``deployment_edap.png``, ``deployment_fronts.png`` and a section of ``report.md`` when runs
+  name a deployment or a workload mix (:mod:`imc_moo.deployment_report`, e.g. ``+experiment=deployment``);
 * figures: ``best_edap_box.png``, ``convergence.png`` (median with IQR band over seeds), ``pareto_fronts.png``,
   ``normalized_edap.png`` and, for EDAP-vs-cost runs, ``edap_cost_front.png``;
 * ``report.md``: the study report — these tables with how each number is computed, the joint design's EDAP
@@ -499,6 +501,12 @@ def report(sweep: Path, plots: bool = True) -> pd.DataFrame:
         atomic_write_csv(sweep / "normalized_edap.csv", norm)
     made = _figures(sweep, summary, bests, norm) if plots else []
     text = study_markdown(sweep, summary, comp, norm, bests, made)
+    from .deployment_report import deployment_section
+
+    deployment, figures = deployment_section(sweep, bests, plots=plots)  # runs that name a deployment or a mix
+    if deployment:
+        made += figures
+        text += "\n" + deployment
     from .comparison import judge, write
 
     judged = judge(sweep, find_runs(sweep), bests, plots=plots)  # runs made with exact_yardstick=true only

@@ -27,11 +27,13 @@ def sweep(name: str, directory: Path, *overrides: str) -> Path:
 
 
 def test_every_study_has_a_config():
-    assert set(EXPERIMENTS) == {"joint_vs_baselines", "optimizers", "aggregations", "ablation", "technology"}
+    assert set(EXPERIMENTS) == {"joint_vs_baselines", "optimizers", "aggregations", "ablation", "technology",
+                                "deployment"}
 
 
 #: Narrower sweeps where the whole study would make the suite slow (tests/test_comparison.py covers the rest).
-NARROWED = {"optimizers": ("problem=rram_cnn4,sram_cnn4",)}
+NARROWED = {"optimizers": ("problem=rram_cnn4,sram_cnn4",),
+            "deployment": ("problem.workloads=[resnet18,mobilenet_v3]", "problem.mix.inferences_per_switch=100,null")}
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
@@ -60,6 +62,10 @@ def test_study_runs_and_report_matches_runs(tmp_path, name):
     if name == "optimizers":
         assert "## The optimizers against the exact yardstick" in text
         assert {b["objectives"] for b in bests.values()} == {"eda"}
+    if name == "deployment":
+        assert "## Deployment: resident, reprogrammed or streamed weights" in text
+        table = pd.read_csv(directory / "deployment.csv")
+        assert len(table) == 10 and set(table.deployment) == {"resident", "reprogram", "stream"}
     if name == "technology":
         assert "## Technology: EDAP vs manufacturing cost" in text
         assert all(b["objectives"] == "edap_cost" for b in bests.values())
