@@ -1,16 +1,19 @@
 """Calibrate the cost model's energy coefficients against the reference simulator and report its fidelity.
 
-``python -m imc_moo.calibrate [--reference DIR] [--check-only]``
+``python -m imc_moo.calibrate [--reference DIR] [--check-only] [--per-network]``
 
 1. Splits the reference designs (``cimloop_evaluations.csv``) per memory into a fitting half and a held-out half
    by design key (seeded, so the split is reproducible).
 2. Fits the energy coefficients theta (one per energy component, COST_MODEL.md §5.1) on the fitting half by
-   robust (Huber-weighted) least squares on relative error, shrunk towards 1: once per memory (the fallback for any
-   network) and once per memory x network (shrunk towards the memory's theta).
-3. Prints, per memory x network, on the held-out half: Spearman rank correlation of EDAP, energy and latency and
-   the median / 95th-percentile absolute relative error of energy, latency and area.
-4. Writes ``imc_moo/model/data/coefficients.json`` and a small held-out check set ``check_set.csv`` that the
-   tests use (so they do not need ``../shared``).
+   robust (Huber-weighted) least squares on relative error, shrunk towards 1: **one set per memory**, used for
+   every network. ``--per-network`` also packages a set per memory x reference network (shrunk towards the
+   memory's); the report always shows what it would buy.
+3. Reports, per memory x network, on the held-out half: Spearman rank correlation of EDAP, energy and latency and
+   the median / 95th-percentile absolute relative error of energy, latency and area; then the same
+   **leave-one-network-out** (:func:`leave_one_network_out`: for each network, theta refitted on the fitting half
+   of the other networks only, that network's held-out half scored): what a network without reference data gets.
+4. Writes ``imc_moo/model/data/coefficients.json``, a small held-out check set ``check_set.csv`` that the tests use
+   (so they do not need ``../shared``) and the report ``benchmarks/results/fidelity.md``.
 
 Latency and area have no free coefficient: they come out of the mapping and the tables as they are.
 """
@@ -27,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .export import atomic_write_text, markdown_table
-from .model.api import designs_from_frame, evaluate_network, packaged_coefficients
+from .model.api import designs_from_frame, evaluate_network, fidelity_warning_text, packaged_coefficients
 from .model.cost import ENERGY_COMPONENTS
 from .space import DESIGN_COLUMNS
 from .workloads import load_network
@@ -35,6 +38,8 @@ from .workloads import load_network
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "model" / "data"
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
+#: The fidelity report written with the coefficients.
+REPORT = ROOT / "benchmarks" / "results" / "fidelity.md"
 DESIGN_INPUTS = [c for c in DESIGN_COLUMNS if c != "glb_mib"]
 #: Components whose median share of energy is at least this are fitted; the rest keep theta = 1 (they are too
 #: small to be identified from network totals).
@@ -73,6 +78,7 @@ def component_energies(ref: pd.DataFrame) -> pd.DataFrame:
                              index=rows.index)
         frame["latency_s"] = r.latency_s
         frame["area_mm2"] = d.total_area_mm2
+        frame["fidelity_flags"] = r.fidelity_flags
         parts.append(frame)
     return pd.concat(parts).loc[ref.index]
 
@@ -102,12 +108,15 @@ def fit_theta(parts: pd.DataFrame, target: np.ndarray, prior: dict[str, float]) 
     return theta
 
 
-def fit(ref: pd.DataFrame, parts: pd.DataFrame, train: np.ndarray) -> dict:
-    """theta per memory and per memory x network, fitted on rows ``train``."""
+def fit(ref: pd.DataFrame, parts: pd.DataFrame, train: np.ndarray, per_network: bool = False) -> dict:
+    """theta per memory (and, with ``per_network``, per memory x network, shrunk towards the memory's), fitted on
+    rows ``train``."""
     theta, by_network = {}, {}
     for memory in sorted(ref.memory.unique()):
         m = (ref.memory == memory).to_numpy() & train
         theta[memory] = fit_theta(parts[m], ref.energy_j.to_numpy()[m], {})
+        if not per_network:
+            continue
         by_network[memory] = {}
         for workload in sorted(ref.loc[m, "workload"].unique()):
             w = m & (ref.workload == workload).to_numpy()
@@ -116,17 +125,40 @@ def fit(ref: pd.DataFrame, parts: pd.DataFrame, train: np.ndarray) -> dict:
 
 
 def predict_energy(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict, per_network: bool = True):
-    """Calibrated model energy [J] per reference row from the theta = 1 component energies."""
+    """Calibrated model energy [J] per reference row from the theta = 1 component energies (a network's own theta
+    when ``per_network`` and the coefficients have one, else its memory's)."""
     keys = list(zip(ref.memory, ref.workload))
     thetas = {}
     for key in set(keys):
         memory, workload = key
         th = coefficients["theta"][memory]
         if per_network:
-            th = coefficients["theta_by_network"].get(memory, {}).get(workload, th)
+            th = coefficients.get("theta_by_network", {}).get(memory, {}).get(workload, th)
         thetas[key] = np.array([th.get(k, 1.0) for k in ENERGY_COMPONENTS])
     weights = np.stack([thetas[k] for k in keys])
     return (parts[list(ENERGY_COMPONENTS)].to_numpy() * weights).sum(axis=1)
+
+
+def leave_one_network_out(ref: pd.DataFrame, parts: pd.DataFrame, train: np.ndarray, test: np.ndarray):
+    """Energy [J] of every ``test`` row with its memory's theta refitted without the row's network.
+
+    For each memory and each of its networks N: :func:`fit_theta` (prior 1, as :func:`fit` does per memory) on the
+    ``train`` rows of that memory's other networks, applied to N's ``test`` rows. Returns (energy_j, NaN outside
+    ``test``; {(memory, network): theta})."""
+    energy = np.full(len(ref), np.nan)
+    thetas = {}
+    target = ref.energy_j.to_numpy()
+    comp = parts[list(ENERGY_COMPONENTS)].to_numpy()
+    memory, workload = ref.memory.to_numpy(), ref.workload.to_numpy()
+    for mem in sorted(np.unique(memory)):
+        m = memory == mem
+        for net in sorted(np.unique(workload[m])):
+            fit_rows = m & train & (workload != net)
+            th = fit_theta(parts[fit_rows], target[fit_rows], {})
+            rows = m & test & (workload == net)
+            energy[rows] = comp[rows] @ np.array([th[k] for k in ENERGY_COMPONENTS])
+            thetas[mem, net] = th
+    return energy, thetas
 
 
 def spearman(a, b) -> float:
@@ -163,11 +195,79 @@ def _markdown(df: pd.DataFrame) -> str:
     return markdown_table(df, lambda column, v: f"{v:.4f}" if column.startswith("rho") else f"{v:.2f}")
 
 
+#: Columns of the leave-one-network-out table.
+LOO_COLUMNS = ["memory", "workload", "n", "rho_edap", "energy_med_pct", "energy_p95_pct", "latency_med_pct",
+               "latency_p95_pct", "area_med_pct", "area_p95_pct"]
+
+
+def report(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict, test: np.ndarray) -> tuple[str, dict]:
+    """The fidelity report (markdown) of ``coefficients`` on the held-out rows ``test``, and its tables."""
+    rows, lat, area = ref[test], parts.latency_s[test], parts.area_mm2[test]
+    energy = predict_energy(ref, parts, coefficients)
+    held = fidelity_table(rows, energy[test], lat, area)
+    e_loo, thetas = leave_one_network_out(ref, parts, ~test, test)
+    loo = fidelity_table(rows, e_loo[test], lat, area)
+    own = fit(ref, parts, ~test, per_network=True)
+    e_own = predict_energy(ref, parts, own)
+    own_table = fidelity_table(rows, e_own[test], lat, area)
+    nodes = fidelity_table(rows, energy[test], lat, area, by=("memory", "technology_nm"))
+    per_net = bool(coefficients.get("theta_by_network"))
+    lines = [
+        f"Held-out split: {int(test.sum())} of {len(ref)} (design, network) rows, "
+        f"{rows.design_key.nunique()} designs never used for fitting. Energy with "
+        f"{'the packaged per-network theta where there is one' if per_net else 'one theta set per memory'}.",
+        "", _markdown(held), "",
+        "Leave-one-network-out (for each network, theta fitted on the other networks' fitting half only; this "
+        "network's held-out half scored): what a network without reference data gets.", "",
+        _markdown(loo[LOO_COLUMNS]), "",
+    ]
+    for memory, g in loo.groupby("memory", sort=True):
+        worst = g.loc[g.energy_med_pct.idxmax()]
+        lines.append(f"- **{memory}** LOO: energy median |err| {g.energy_med_pct.min():.2f}-{g.energy_med_pct.max():.2f} % "
+                     f"(worst {worst.workload}), p95 up to {g.energy_p95_pct.max():.2f} %, "
+                     f"rho(EDAP) >= {g.rho_edap.min():.4f}.")
+    clean = test & (parts.fidelity_flags.to_numpy() == 0)
+    loo_clean = fidelity_table(ref[clean], e_loo[clean], parts.latency_s[clean], parts.area_mm2[clean])
+    lines += ["", "The same, on the held-out designs without a `fidelity_warning`:", "",
+              _markdown(loo_clean[["memory", "workload", "n", "rho_edap", "energy_med_pct", "energy_p95_pct"]])]
+    cmp = own_table[["memory", "workload", "n"]].copy()
+    cmp["memory_theta_med_pct"] = held.energy_med_pct.to_numpy()
+    cmp["memory_theta_p95_pct"] = held.energy_p95_pct.to_numpy()
+    cmp["per_network_theta_med_pct"] = own_table.energy_med_pct.to_numpy()
+    cmp["per_network_theta_p95_pct"] = own_table.energy_p95_pct.to_numpy()
+    cmp["loo_med_pct"] = loo.energy_med_pct.to_numpy()
+    lines += ["", "Designs flagged by `fidelity_warning` (all reference rows, one theta per memory; the archive "
+              "over-represents small chips): energy |err| (%)", "", _markdown(warning_table(ref, parts, coefficients))]
+    lines += ["", "Energy |err| (%) on the held-out half: one theta per memory vs. a theta per memory x network "
+              "(`--per-network`; only for the reference's networks) vs. leave-one-network-out:", "",
+              _markdown(cmp), "", "By technology node:", "", _markdown(nodes), "",
+              "theta per memory: " + json.dumps(coefficients["theta"], sort_keys=True)]
+    return "\n".join(lines) + "\n", {"held_out": held, "loo": loo, "per_network": own_table, "nodes": nodes,
+                                       "loo_theta": thetas}
+
+
+def warning_table(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict) -> pd.DataFrame:
+    """Per memory x fidelity warning: rows, share of the memory's rows, median / p95 |energy error| (%) and the
+    share of rows off by more than 30 %, on every reference row."""
+    err = np.abs(predict_energy(ref, parts, coefficients, per_network=False) / ref.energy_j.to_numpy() - 1) * 100
+    df = pd.DataFrame({"memory": ref.memory.to_numpy(), "err": err,
+                       "fidelity_warning": fidelity_warning_text(parts.fidelity_flags.to_numpy(dtype=np.uint8))})
+    df["fidelity_warning"] = df.fidelity_warning.replace("", "(none)")
+    out = []
+    for (memory, warning), g in df.groupby(["memory", "fidelity_warning"], sort=True):
+        out.append({"memory": memory, "fidelity_warning": warning, "n": len(g),
+                    "share_pct": 100 * len(g) / (df.memory == memory).sum(), "energy_med_pct": g.err.median(),
+                    "energy_p95_pct": g.err.quantile(0.95), "off_by_30pct_share_pct": 100 * (g.err > 30).mean()})
+    return pd.DataFrame(out)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m imc_moo.calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="shared/reference directory")
     parser.add_argument("--check-only", action="store_true",
                         help="report fidelity of the packaged coefficients; do not refit or write anything")
+    parser.add_argument("--per-network", action="store_true",
+                        help="also package a theta per memory x reference network (default: one per memory)")
     args = parser.parse_args(argv)
     try:
         ref = load_reference(args.reference)
@@ -179,28 +279,15 @@ def main(argv=None) -> int:
     if args.check_only:
         coefficients = packaged_coefficients()
     else:
-        coefficients = fit(ref, parts, ~test)
-    energy = predict_energy(ref, parts, coefficients)
-    energy_global = predict_energy(ref, parts, coefficients, per_network=False)
-    rows = ref[test]
-    table = fidelity_table(rows, energy[test], parts.latency_s[test], parts.area_mm2[test])
-    print(f"Held-out split: {test.sum()} of {len(ref)} (design, network) rows, "
-          f"{rows.design_key.nunique()} designs never used for fitting.\n")
-    print(_markdown(table))
-    glob = fidelity_table(rows, energy_global[test], parts.latency_s[test], parts.area_mm2[test])
-    print("\nEnergy with the per-memory coefficients only (what a network without reference data gets):\n")
-    print(_markdown(glob[["memory", "workload", "n", "rho_edap", "energy_med_pct", "energy_p95_pct"]]))
-    nodes = fidelity_table(rows, energy[test], parts.latency_s[test], parts.area_mm2[test],
-                           by=("memory", "technology_nm"))
-    print("\nBy technology node:\n")
-    print(_markdown(nodes))
-    print("\ntheta per memory:", json.dumps(coefficients["theta"]))
+        coefficients = fit(ref, parts, ~test, per_network=args.per_network)
+    text, _ = report(ref, parts, coefficients, test)
+    print(text)
     if not args.check_only:
-        _write(coefficients, ref, test, args.reference)
+        _write(coefficients, ref, test, text)
     return 0
 
 
-def _write(coefficients: dict, ref: pd.DataFrame, test: np.ndarray, reference: Path) -> None:
+def _write(coefficients: dict, ref: pd.DataFrame, test: np.ndarray, text: str) -> None:
     meta = {"fitted_on": "cimloop_evaluations.csv, rows whose design key hashes outside the held-out half",
             "held_out_fraction": HELD_OUT_FRACTION, "min_share": MIN_SHARE, "ridge": RIDGE,
             "huber_delta": HUBER_DELTA}
@@ -212,8 +299,12 @@ def _write(coefficients: dict, ref: pd.DataFrame, test: np.ndarray, reference: P
         for _, g in held.groupby(["memory", "workload"], sort=True))
     cols = ["memory", "workload", *DESIGN_INPUTS, "energy_j", "latency_s", "area_mm2"]
     atomic_write_text(DATA / "check_set.csv", check[cols].to_csv(index=False, float_format="%.10g"))
+    if REPORT.parent.parent.is_dir():  # a source checkout (not an installed package)
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(REPORT, "# Cost-model fidelity against the reference simulator\n\n"
+                          "Written by `python -m imc_moo.calibrate` (needs `../shared/reference`).\n\n" + text)
     packaged_coefficients.cache_clear()
-    print(f"\nwrote {DATA / 'coefficients.json'} and {len(check)} held-out rows to {DATA / 'check_set.csv'}")
+    print(f"\nwrote {DATA / 'coefficients.json'}, {len(check)} held-out rows to {DATA / 'check_set.csv'} and {REPORT}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ import pandas as pd
 from pymoo.core.problem import Problem
 
 from .deployment import WEIGHT_LOAD_COMPONENTS, Deployment, DeploymentError, resident_capacity
-from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network
+from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network, fidelity_warning_text
 from .model.cost import Designs, chip_cells, weight_cells
 from .hardware import HardwareError, memory_technology
 from .space import DesignSpace, make_space, space_from_lists
@@ -90,6 +90,8 @@ class Evaluation:
         energy_j, latency_s, valid, weights_fit: (n, W) per workload; energy and latency per inference, including
             the amortised switching cost.
         switch_energy_j, switch_latency_s: (n, W) that amortised switching cost (zero unless switches cost).
+        fidelity_flags: (n, W) uint8, the model's doubts about each design x workload
+            (:data:`imc_moo.model.api.FIDELITY_WARNINGS` bits; 0: none).
         area_mm2: (n,) chip area.
         G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2] (:data:`PENALTY` if unmappable);
         cost: (n,) relative manufacturing cost (area x node factor).
@@ -105,6 +107,7 @@ class Evaluation:
     cost: np.ndarray
     switch_energy_j: np.ndarray
     switch_latency_s: np.ndarray
+    fidelity_flags: np.ndarray
 
     @property
     def feasible(self) -> np.ndarray:
@@ -266,9 +269,11 @@ class WorkloadSetProblem(Problem):
         latency = np.empty((d.n, W))
         valid = np.empty((d.n, W), dtype=bool)
         fits = np.empty((d.n, W), dtype=bool)
+        flags = np.empty((d.n, W), dtype=np.uint8)
         for w, (net, theta) in enumerate(zip(self.networks, self._theta)):
             r = evaluate_network(d, net, theta)
             energy[:, w], latency[:, w], valid[:, w], fits[:, w] = r.energy_j, r.latency_s, r.valid, r.weights_fit
+            flags[:, w] = r.fidelity_flags
             if self._drop_weight_loading:
                 energy[:, w] = sum(v for k, v in r.energy_components_j.items() if k not in WEIGHT_LOAD_COMPONENTS)
         switch_energy, switch_latency = self.deployment.amortised_switch_cost(d, self.networks)
@@ -281,7 +286,7 @@ class WorkloadSetProblem(Problem):
         G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
         return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits, G=G,
                           edap=np.where(mappable, edap, PENALTY), cost=area * cost_factor(d.technology_nm),
-                          switch_energy_j=switch_energy, switch_latency_s=switch_latency)
+                          switch_energy_j=switch_energy, switch_latency_s=switch_latency, fidelity_flags=flags)
 
     def objective_values(self, ev: Evaluation) -> np.ndarray:
         """The objectives F (n, n_obj) of evaluated designs; unmappable designs get :data:`PENALTY`."""
@@ -349,6 +354,8 @@ class WorkloadSetProblem(Problem):
         df["cost"] = ev.cost
         df["feasible"] = ev.feasible
         df["cv"] = np.maximum(ev.G, 0).sum(axis=1)
+        # designs the model is unsure of on some network (e.g. tiny SRAM chips refilling weights), "" if none
+        df["fidelity_warning"] = fidelity_warning_text(np.bitwise_or.reduce(ev.fidelity_flags, axis=1))
         for j, name in enumerate(self.constraint_names):
             df[f"g_{name}"] = ev.G[:, j]
         for w, name in enumerate(self.workloads):

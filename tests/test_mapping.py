@@ -95,17 +95,23 @@ def test_allocate_level_invariants():
 # -- MappingTables vs a per-layer pure-python loop ----------------------------------------------------------------
 
 def reference_map(shape, rows, cols, slices, capacities, memory):
-    """One layer on one design with allocate_level directly: (row_groups, col_groups, temporal, p_replicas)."""
+    """One layer on one design with allocate_level directly: (row_groups, col_groups, temporal, p_replicas,
+    spatial), spatial the product of every level's factor per dim."""
     state = initial_state(shape, slices, memory)
-    state, _ = allocate_level(state, rows, ROW_GROUPS)
-    state, _ = allocate_level(state, cols, COL_GROUPS)
+    spatial = dict.fromkeys(STATE_DIMS, 1)
+    state, on_rows = allocate_level(state, rows, ROW_GROUPS)
+    state, on_cols = allocate_level(state, cols, COL_GROUPS)
+    for dim, f in (on_rows | on_cols).items():
+        spatial[dim] *= f
     row_groups = state[D["C"]] * state[D["R"]] * state[D["S"]]
     col_groups = state[D["M"]] * state[D["Y"]]
     p_replicas = 1
     for capacity in capacities:
         state, placed = allocate_level(state, capacity, MACRO_GROUPS)
         p_replicas *= placed["P"]
-    return row_groups, col_groups, state, p_replicas
+        for dim, f in placed.items():
+            spatial[dim] *= f
+    return row_groups, col_groups, state, p_replicas, tuple(spatial[dim] for dim in STATE_DIMS)
 
 
 def _random_cases(n: int, seed: int):
@@ -141,15 +147,22 @@ def test_tables_match_reference_loop(memory):
     m = tabs.map(shape_ids, arr["rows"], arr["cols"], arr["slices"], (caps[:, 0], caps[:, 1], caps[:, 2]))
     n = len(cases)
     assert m.row_groups.shape == m.col_groups.shape == m.p_replicas.shape == (n, n)
-    assert m.temporal.shape == (n, n, len(STATE_DIMS))
+    assert m.temporal.shape == m.spatial.shape == (n, n, len(STATE_DIMS))
     # Every (design i, layer j) pair is checked against the pure-python loop (n x n = 2500 pairs).
     for i, (_, rows, cols, slices, cap) in enumerate(cases):
         for j, (shape, *_rest) in enumerate(cases):
-            rg, cg, temporal, p = reference_map(shape, rows, cols, slices, cap, memory)
+            rg, cg, temporal, p, spatial = reference_map(shape, rows, cols, slices, cap, memory)
             assert m.row_groups[i, j] == rg
             assert m.col_groups[i, j] == cg
             assert tuple(m.temporal[i, j]) == temporal
             assert m.p_replicas[i, j] == p
+            assert tuple(m.spatial[i, j]) == spatial
+    # Padded dims: spatial x temporal covers every weight dim, exactly when the splits divide it.
+    shapes = np.array([c[0] for c in cases])  # (n, 7) C M R S P Q G
+    padded = m.spatial * m.temporal
+    for k in "CMRSG":
+        assert (padded[..., D[k]] >= shapes[None, :, D[k]]).all()
+    assert (padded[..., [D[k] for k in "CMRSG"]] > shapes[None, :, [D[k] for k in "CMRSG"]]).any()
     if memory == "sram":
         assert (m.temporal[..., D["Q"]] == 1).all()  # Q pinned temporal at the GLB, reported as 1
 
@@ -172,12 +185,13 @@ def test_tables_filled_lazily(memory):
     assert int((tabs._first >= 0).sum()) == len(requested)
     n_states = tabs.n_states
     assert n_states > 0
-    snapshot = (tabs._first.copy(), tabs._next.copy(), tabs._pfac.copy(), tabs._states.copy())
+    tables = ("_first", "_first_fac", "_next", "_fac", "_states")
+    snapshot = [getattr(tabs, t).copy() for t in tables]
     second = tabs.map(shape_ids, rows, cols, slices, caps)
     assert tabs.n_states == n_states
-    for before, after in zip(snapshot, (tabs._first, tabs._next, tabs._pfac, tabs._states)):
-        np.testing.assert_array_equal(before, after)
-    for field in ("row_groups", "col_groups", "temporal", "p_replicas"):
+    for before, t in zip(snapshot, tables):
+        np.testing.assert_array_equal(before, getattr(tabs, t))
+    for field in ("row_groups", "col_groups", "temporal", "spatial", "p_replicas"):
         np.testing.assert_array_equal(getattr(first, field), getattr(second, field))
     # A subset of designs needs no new states either, and gives the matching rows.
     sub = tabs.map(shape_ids, rows[:5], cols[:5], slices[:5], tuple(c[:5] for c in caps))

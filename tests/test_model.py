@@ -227,6 +227,62 @@ def test_sram_weights_fit_even_on_tiny_chip():
     assert out.weights_fit.all() and out.valid.all()
 
 
+def test_fidelity_warnings_flag_tiny_sram_chips_and_wide_crossbars():
+    tiny = {**SRAM_DESIGN, "xbar_rows": 16, "xbar_cols": 16, "router_group": 1, "tiles_per_chip": 2,
+            "macros_per_tile": 2}  # 4 crossbars of 256 cells: VGG16's 1.1 G weight cells are > 10^6 refills
+    wide = {**SRAM_DESIGN, "xbar_rows": 16, "xbar_cols": 256}
+    out = evaluate(pd.DataFrame([SRAM_DESIGN, tiny, wide]), "vgg16", "sram")
+    assert out.fidelity_warning.tolist() == ["", "weight_refills", "crossbar_aspect"]
+    rram = evaluate(pd.DataFrame([SMALL_RRAM, {**SMALL_RRAM, "xbar_rows": 32, "xbar_cols": 512}]), "cnn4", "rram")
+    assert (rram.fidelity_warning == "").all()  # no RRAM design of the reference is off by > 20 %
+
+
+# -- the two padded / shared-window counts, by hand ----------------------------------------------------------------
+
+def _one_layer(tmp_path, **layer) -> "Network":
+    path = tmp_path / "one.yaml"
+    fields = ", ".join(f"{k}: {v}" for k, v in {"C": 1, "M": 1, "R": 1, "S": 1, "P": 1, "Q": 1, **layer}.items())
+    path.write_text(f"name: one\ndescription: one layer\nlayers:\n  - {{name: l0, {fields}}}\n")
+    return load_network(str(path))
+
+
+def test_dram_fetch_counts_padded_weights(tmp_path):
+    from imc_moo.model.cost import layer_actions
+    from imc_moo.model.mapping import STATE_DIMS
+
+    # C = 197 on 128 rows: split 2 x 99, the fetch iterates over 198 input channels.
+    net = _one_layer(tmp_path, C=197, M=64)
+    d = designs_from_frame(pd.DataFrame([{**SRAM_DESIGN, "xbar_rows": 128, "xbar_cols": 512}]), "sram")
+    a = layer_actions(d, net)
+    assert a.weight_bits_padded[0, 0] == 8 * 198 * 64
+    even = layer_actions(d, _one_layer(tmp_path, C=256, M=64))
+    assert even.weight_bits_padded[0, 0] == 8 * 256 * 64  # splits that divide pad nothing
+    assert layer_actions(designs_from_frame(pd.DataFrame([SMALL_RRAM]), "rram"), net).weight_bits_padded is None
+    assert len(STATE_DIMS) == 8
+
+
+def test_glb_reads_each_router_groups_input_window_once(tmp_path):
+    from imc_moo.model.cost import layer_actions
+
+    # A 3x3 conv, C = 4, M = 8, P = Q = 8 on 64x64 crossbars: C R S = 36 rows, 8 x 8 columns, one crossbar.
+    net = _one_layer(tmp_path, C=4, M=8, R=3, S=3, P=8, Q=8)
+    # SRAM: Q pinned temporal; 8 macros per tile take P = 8 in space: one window of (8 + 2) rows x 3 columns x 4
+    # channels per q step (Q = 8 steps), against 8 x 9 x 4 im2col inputs per step.
+    sram = designs_from_frame(pd.DataFrame([{**SRAM_DESIGN, "xbar_rows": 64, "xbar_cols": 64, "router_group": 1,
+                                             "tiles_per_chip": 1, "macros_per_tile": 8}]), "sram")
+    a = layer_actions(sram, net)
+    assert a.glb_in_bits[0, 0] == 8 * 4 * (8 + 2) * 3 * 8
+    assert a.in_bits[0, 0] == 8 * 4 * 9 * 8 * 8
+    # The same P = 8 spread over 8 router groups: each group fetches its own 3 x 3 window.
+    spread = designs_from_frame(pd.DataFrame([{**SRAM_DESIGN, "xbar_rows": 64, "xbar_cols": 64, "router_group": 8,
+                                               "tiles_per_chip": 1, "macros_per_tile": 1}]), "sram")
+    assert layer_actions(spread, net).glb_in_bits[0, 0] == a.in_bits[0, 0]
+    # RRAM: P and Q spatial (8 x 8 in one tile); the window is shared along Q only: 8 x 3 rows x (8 + 2) columns.
+    rram = designs_from_frame(pd.DataFrame([{**SMALL_RRAM, "xbar_rows": 64, "xbar_cols": 64, "router_group": 1,
+                                             "tiles_per_chip": 1, "macros_per_tile": 64}]), "rram")
+    assert layer_actions(rram, net).glb_in_bits[0, 0] == 8 * 4 * (8 * 3) * (8 + 2)
+
+
 # -- output contract ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,25 @@ EDAP_SCALE = 1e3 * 1e3
 #: Evaluate at most this many design x layer pairs at once to bound memory.
 MAX_PAIRS_PER_CHUNK = 1 << 20
 
+#: Fidelity warnings: designs the model is unsure of, as bits of :attr:`NetworkResult.fidelity_flags` and names
+#: in the ``fidelity_warning`` column. Only memories that stream weights (SRAM) get them: the rules were found on
+#: the reference archive (``python -m imc_moo.calibrate`` reports how the flagged and unflagged rows fare; RRAM has
+#: no design off by more than 20 %).
+#: ``weight_refills``: a tiny chip (<= WARN_MAX_MACROS crossbars) whose network needs more than WARN_WEIGHT_REFILLS
+#: times its cells: the reference's mapper then leaves the weight-stationary order the model assumes and spends
+#: up to 20x more energy (the model is low). ``crossbar_aspect``: crossbars at least WARN_ASPECT times wider than
+#: tall (16x256, 16x512, 32x512): the model is 5-8 % off in median, up to 40 % (the model is low).
+FIDELITY_WARNINGS = {1: "weight_refills", 2: "crossbar_aspect"}
+WARN_WEIGHT_REFILLS = 500
+WARN_MAX_MACROS = 256
+WARN_ASPECT = 16
+
 
 @functools.lru_cache(maxsize=None)
 def packaged_coefficients() -> dict:
     """Calibrated energy coefficients (``data/coefficients.json``, written by ``python -m imc_moo.calibrate``):
-    ``theta[memory][component]`` and ``theta_by_network[memory][network][component]``."""
+    ``theta[memory][component]`` and ``theta_by_network[memory][network][component]`` (empty unless calibrated with
+    ``--per-network``)."""
     path = resources.files("imc_moo.model") / "data" / "coefficients.json"
     if not path.is_file():
         return {"theta": {m: {} for m in MEMORIES}, "theta_by_network": {m: {} for m in MEMORIES}}
@@ -33,8 +47,9 @@ def packaged_coefficients() -> dict:
 
 
 def energy_coefficients(memory: str, network: str) -> dict[str, float]:
-    """theta for ``network`` on ``memory``: fitted for that network when the reference covers it, else the
-    memory's theta (all 1 if the package has no calibration)."""
+    """theta for ``network`` on ``memory``: the memory's theta, one set for every network (all 1 if the package
+    has no calibration); a network's own only if the package was calibrated with ``--per-network`` (then for the
+    reference's networks)."""
     coefs = packaged_coefficients()
     by_net = coefs["theta_by_network"].get(memory, {})
     return by_net.get(network, coefs["theta"].get(memory, {}))
@@ -104,6 +119,7 @@ class NetworkResult:
     weights_fit: np.ndarray
     weight_cells: np.ndarray
     energy_components_j: dict
+    fidelity_flags: np.ndarray  # (n,) uint8, bits of FIDELITY_WARNINGS (0: no warning)
 
 
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
@@ -153,7 +169,27 @@ def _network_result(d: Designs, network: Network, energy_pj: dict[str, np.ndarra
         weights_fit=fits,
         weight_cells=cells,
         energy_components_j=comps,
+        fidelity_flags=fidelity_flags(d, cells),
     )
+
+
+def fidelity_flags(d: Designs, weight_cells_needed: np.ndarray) -> np.ndarray:
+    """Bits of :data:`FIDELITY_WARNINGS` per design (n,) uint8, given the cells the network's weights need
+    (:func:`~imc_moo.model.cost.weight_cells`)."""
+    flags = np.zeros(d.n, dtype=np.uint8)
+    if d.technology.streams_weights:
+        refills = (weight_cells_needed > WARN_WEIGHT_REFILLS * chip_cells(d)) & (d.n_macros <= WARN_MAX_MACROS)
+        flags[refills] |= 1
+        flags[d.xbar_cols >= WARN_ASPECT * d.xbar_rows] |= 2
+    return flags
+
+
+def fidelity_warning_text(flags: np.ndarray) -> np.ndarray:
+    """Warning names for flags (any shape): "" for none, names joined by "+" (e.g. "weight_refills")."""
+    flags = np.asarray(flags, dtype=np.uint8)
+    names = np.array(["+".join(name for bit, name in FIDELITY_WARNINGS.items() if code & bit)
+                      for code in range(1 << len(FIDELITY_WARNINGS))], dtype=object)
+    return names[flags]
 
 
 def area_components_mm2(d: Designs) -> dict[str, np.ndarray]:
@@ -179,8 +215,10 @@ def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Ne
         One row per design x network (design-major), with the design columns, ``design_id`` (row of ``designs``),
         ``workload``, ``energy_j`` [J], ``latency_s`` [s], ``cycles``, ``area_mm2`` [mm2], ``edap``
         [mJ*ms*mm2], ``weights_fit`` (RRAM: every weight fits on chip; SRAM streams weights, always true),
-        ``weight_cells`` and ``valid`` (the reference simulator could map every layer; RRAM fails when a layer's
-        weights cannot all be placed in space, e.g. depthwise layers on too few crossbars).
+        ``weight_cells``, ``valid`` (the reference simulator could map every layer; RRAM fails when a layer's
+        weights cannot all be placed in space, e.g. depthwise layers on too few crossbars) and
+        ``fidelity_warning`` ("" or the names of :data:`FIDELITY_WARNINGS` that apply: a design the model is
+        unsure of).
     """
     d = designs_from_frame(designs, memory)
     networks = load_workloads(workloads)
@@ -194,7 +232,7 @@ def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Ne
         f = base.assign(
             workload=net.name, energy_j=r.energy_j, latency_s=r.latency_s, cycles=r.cycles, area_mm2=area_total,
             edap=r.energy_j * r.latency_s * area_total * EDAP_SCALE, weights_fit=r.weights_fit,
-            weight_cells=r.weight_cells, valid=r.valid,
+            weight_cells=r.weight_cells, valid=r.valid, fidelity_warning=fidelity_warning_text(r.fidelity_flags),
         )
         if components:
             for k in ENERGY_COMPONENTS:

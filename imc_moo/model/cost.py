@@ -1,7 +1,10 @@
 """Closed-form energy, latency and area of IMC designs over (designs x layers) numpy arrays.
 
 Follows COST_MODEL.md §5: the reference simulator's totals reduce to counts of actions per component (from the
-layer shape and the greedy mapping) times per-action energies from NeuroSim/CACTI tables. Each energy term k is
+layer shape and the greedy mapping) times per-action energies from NeuroSim/CACTI tables. Three counts go beyond
+COST_MODEL.md (issue 12, found on the reference archive): the GLB reads a router group's input window once
+(:func:`_glb_input_bits`, not im2col), every partial-sum pass at the GLB is a read-modify-write, the first one too
+(the reference's ``rmw_first_update``), and the DRAM weight fetch counts ceil-split weight dims padded. Each energy term k is
 scaled by a calibration coefficient theta_k (all 1 reproduces the reference's formula; ``calibrate`` fits them).
 
 Shapes: n designs, L layers. Energies in pJ inside the kernel, returned in J; latency in cycles and s; areas in mm2.
@@ -17,13 +20,15 @@ import numpy as np
 from ..hardware import MemoryTechnology, memory_technology
 from ..workloads import Network
 from . import tables
-from .mapping import STATE_DIMS, mapping_tables
+from .mapping import STATE_DIMS, LayerMapping, mapping_tables
 
 ENERGY_COMPONENTS = ("cell", "row", "adc", "glb", "ibuf", "obuf", "router", "dram", "cell_write", "weight_drivers")
 AREA_COMPONENTS = ("adc", "row_drivers", "cells", "buffers", "glb")
 INPUT_BITS = WEIGHT_BITS = OUTPUT_BITS = 8
 GLB_WORD_BITS = 2048
 _D = {d: i for i, d in enumerate(STATE_DIMS)}
+#: The dims of a layer's weights (the weight slices Y are the bits of a weight, counted in WEIGHT_BITS).
+_WEIGHT_DIMS = [_D[k] for k in "CMRSG"]
 
 
 @dataclass(frozen=True)
@@ -179,9 +184,13 @@ class LayerActions:
 
     ``cell``, ``row``, ``adc`` (and, streaming weights, ``written``: weight bits written into the crossbars) count
     actions whose energy is bilinear in the layer's activity (``ain`` (L,), ``aw`` (n, L) at the design's bits per
-    cell); ``in_bits``, ``out_bits`` are the bits moved through the GLB, ``out_bits_once`` (L,) the outputs once,
-    ``obuf`` the output-buffer accesses; ``cycles`` the latency in cycles and ``mappable`` whether every weight
-    tile is placed in space (always true for SRAM). They depend on the design only through the mapping-relevant
+    cell); ``in_bits`` are the im2col input bits streamed to the macros (input buffers, router), ``glb_in_bits``
+    the input bits the GLB reads (router groups share windows, :func:`_glb_input_bits`), ``out_bits`` the output
+    bits through the GLB (every partial-sum pass, each a read-modify-write, the first one included), ``obuf`` the
+    output-buffer accesses; streaming weights,
+    ``weight_bits_padded`` the weight bits fetched from DRAM (the padded weight dims, :attr:`LayerMapping.spatial`);
+    ``cycles`` the latency in cycles and ``mappable`` whether every weight tile is placed in space (always true for
+    SRAM). They depend on the design only through the mapping-relevant
     parameters (crossbar rows and columns, bits per cell, the three macro levels), which is what lets
     :mod:`imc_moo.model.tabulated` sum them over layers once per combination."""
 
@@ -190,14 +199,44 @@ class LayerActions:
     adc: np.ndarray
     written: np.ndarray | None
     in_bits: np.ndarray
+    glb_in_bits: np.ndarray
     out_bits: np.ndarray
-    out_bits_once: np.ndarray
     obuf: np.ndarray
-    weight_bits: np.ndarray
+    weight_bits_padded: np.ndarray | None
     cycles: np.ndarray
     mappable: np.ndarray
     ain: np.ndarray
     aw: np.ndarray
+
+
+def _glb_input_bits(m: LayerMapping, Q: np.ndarray, q_temporal: bool) -> np.ndarray:
+    """Input bits the GLB reads, (n, L): every GLB iteration sends each router group its input window once.
+
+    The tiles and macros of one router group (the spatial factors below the router level, ``inner``) share the
+    group's window: its ``P_in x Q_in`` outputs under an ``R_in x S_in`` filter need ``C_in x G_in`` channels of
+    ``(Q_in + S_in - 1)`` input columns (the windows of neighbouring outputs overlap) by ``P_in x R_in`` rows
+    (no overlap counted). Router groups (``outer``) fetch their own windows; every temporal iteration fetches again
+    (ceil splits padded), and temporal weight tiles re-stream the inputs. Where the memory pins Q temporal at the
+    GLB (SRAM), Q_in = 1 and the overlap is counted along P instead: ``(P_in + R_in - 1) x S_in`` per Q step.
+    Which dim overlaps was found by matching the archive: overlapping both leaves RRAM's GLB energy 40 % short,
+    neither (im2col) or only within a tile leaves it 10-50 % over on the CNNs (see ``python -m imc_moo.calibrate``).
+    """
+    s, outer, t = m.spatial, m.spatial_router, m.temporal
+
+    def inner(k: str) -> np.ndarray:
+        return (s[..., _D[k]] // outer[..., _D[k]]).astype(float)
+
+    P_in, Q_in, R_in, S_in = inner("P"), inner("Q"), inner("R"), inner("S")
+    if q_temporal:  # Q pinned temporal: the windows overlap along P
+        window = (P_in + R_in - 1) * (Q_in * S_in) * Q
+    else:
+        window = (P_in * R_in) * (Q_in + S_in - 1) * t[..., _D["Q"]]
+    window *= inner("G") * inner("C")
+    for k in "GCRSPQ":  # router groups fetch their own windows
+        window *= outer[..., _D[k]]
+    for k in "CRSPGMY":  # and every temporal iteration again
+        window *= t[..., _D[k]]
+    return INPUT_BITS * window
 
 
 def layer_actions(d: Designs, network: Network) -> LayerActions:
@@ -218,16 +257,21 @@ def layer_actions(d: Designs, network: Network) -> LayerActions:
     if streamed:
         cycles *= counts["Q"]  # Q is pinned temporal at the GLB
     slices = d.weight_slices[:, None].astype(float)
+    weight_bits_padded = None
+    if streamed:  # the fetch iterates over every dim's full spatial factors: a ceil split fetches its padding too
+        weight_bits_padded = np.full(t.shape[:2], float(WEIGHT_BITS))
+        for k in _WEIGHT_DIMS:
+            weight_bits_padded *= m.spatial[..., k] * t[..., k]
     return LayerActions(
         cell=counts["macs"] * slices,
         row=counts["row_acts"] * m.col_groups,
         adc=counts["conversions"] * slices * m.row_groups,
         written=counts["weight_bits"] * m.p_replicas if streamed else None,  # fetched once, written per replica
         in_bits=counts["in_bits"] * weight_tiles,
+        glb_in_bits=_glb_input_bits(m, counts["Q"], streamed),
         out_bits=counts["out_bits"] * psum_tiles,
-        out_bits_once=counts["out_bits"],
         obuf=counts["out_bits"] * slices * m.row_groups,
-        weight_bits=counts["weight_bits"],
+        weight_bits_padded=weight_bits_padded,
         cycles=cycles,
         mappable=mappable,
         ain=network.ain,
@@ -255,15 +299,15 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
         "cell": a.cell * _bilinear(lk.cell_read, ain, aw),
         "row": a.row * _bilinear(lk.row_read, ain, aw),
         "adc": a.adc * _bilinear(lk.adc_read, ain, aw),
-        "glb": a.in_bits * lk.glb_read_pj_per_bit[:, None]
-        + a.out_bits * lk.glb_write_pj_per_bit[:, None]
-        + (a.out_bits - a.out_bits_once) * lk.glb_read_pj_per_bit[:, None],  # later psum passes read-modify-write
+        # every psum pass read-modify-writes, the first one too (the reference's rmw_first_update)
+        "glb": a.glb_in_bits * lk.glb_read_pj_per_bit[:, None]
+        + a.out_bits * (lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit)[:, None],
         "ibuf": a.in_bits * lk.ibuf_pj_per_bit[:, None],
         "obuf": a.obuf * lk.obuf_pj_per_bit[:, None],
         "router": (a.in_bits + a.out_bits) * lk.router_pj_per_bit[:, None],
     }
     if a.written is not None:
-        e["dram"] = np.broadcast_to(a.weight_bits * tables.DRAM_PJ_PER_BIT, a.cycles.shape)
+        e["dram"] = a.weight_bits_padded * tables.DRAM_PJ_PER_BIT
         e["cell_write"] = a.written * _bilinear(lk.cell_write, ain, aw)
         e["weight_drivers"] = a.written / d.xbar_cols[:, None] * _bilinear(lk.row_write, ain, aw)
     energy = {k: v * theta.get(k, 1.0) for k, v in e.items()}

@@ -13,7 +13,9 @@ latency. The levels, innermost first:
 Whatever is left is temporal. The greedy is a small recursive search (~0.5 ms per call in Python), so it is
 memoised on (dims, capacity) and its results are stored in lazily filled integer tables; evaluation is then pure
 numpy gathers over (designs x layers) arrays: a layer's *state* (the dims still left) after rows/columns is looked
-up by (shape, rows, cols, slices), and each macro level maps (state, capacity) to the next state.
+up by (shape, rows, cols, slices), and each macro level maps (state, capacity) to the next state. The spatial
+factors each level gives each dim are kept too: a ceil split pads the dim (spatial x temporal >= the dim), and the
+reference's weight fetch counts the padded weights (:mod:`imc_moo.model.cost`).
 """
 
 from __future__ import annotations
@@ -131,12 +133,19 @@ class LayerMapping:
         col_groups: crossbars needed along the columns for one weight copy (n_Mgrp).
         temporal: the dims left temporal after all levels, shape (n_designs, n_layers, 8) in :data:`STATE_DIMS`
             order (SRAM: Q reported as 1; the full Q is temporal).
+        spatial: the product of the spatial factors every level gave each dim, shape (n_designs, n_layers, 8) in
+            :data:`STATE_DIMS` order. ``spatial * temporal`` is each dim *padded*: a ceil split (e.g. 197 rows as
+            2 x 99) iterates over the full factors, as the reference's loop nest does.
+        spatial_router: the factors of the last level alone (router groups), same shape: ``spatial //
+            spatial_router`` is what one router group holds.
         p_replicas: product of the spatial P factors on the macro levels (copies of the weights).
     """
 
     row_groups: np.ndarray
     col_groups: np.ndarray
     temporal: np.ndarray
+    spatial: np.ndarray
+    spatial_router: np.ndarray
     p_replicas: np.ndarray
 
 
@@ -145,8 +154,10 @@ class MappingTables:
 
     ``shape_ids`` index the unique layer shapes registered with :meth:`register`. Tables:
 
-    * ``_first[shape, rows, cols, slices] -> state id`` after the crossbar rows and columns (-1 = not yet known);
-    * ``_next[state, capacity] -> state id`` and ``_pfac[state, capacity] -> spatial P factor`` for one macro level;
+    * ``_first[shape, rows, cols, slices] -> state id`` after the crossbar rows and columns (-1 = not yet known) and
+      ``_first_fac[shape, rows, cols, slices] -> spatial factor of each dim`` (8 ints) there;
+    * ``_next[state, capacity] -> state id`` and ``_fac[state, capacity] -> spatial factor of each dim`` (8 ints)
+      for one macro level;
     * ``_states[state] -> dims left`` (8 ints).
     """
 
@@ -157,8 +168,9 @@ class MappingTables:
         self._state_index: dict[tuple[int, ...], int] = {}
         self._states = np.zeros((0, len(STATE_DIMS)), dtype=np.int64)
         self._first = np.full((0, len(XBAR_SIZES), len(XBAR_SIZES), len(WEIGHT_SLICES)), -1, dtype=np.int32)
+        self._first_fac = np.zeros(self._first.shape + (len(STATE_DIMS),), dtype=np.int32)
         self._next = np.full((0, len(MACRO_CAPACITIES)), -1, dtype=np.int32)
-        self._pfac = np.zeros((0, len(MACRO_CAPACITIES)), dtype=np.int64)
+        self._fac = np.zeros((0, len(MACRO_CAPACITIES), len(STATE_DIMS)), dtype=np.int32)
         self._network_ids: dict = {}
 
     # -- registry --------------------------------------------------------------------------------------------
@@ -174,6 +186,8 @@ class MappingTables:
         if grow > 0:
             pad = np.full((grow,) + self._first.shape[1:], -1, dtype=np.int32)
             self._first = np.concatenate([self._first, pad])
+            self._first_fac = np.concatenate([self._first_fac, np.zeros((grow,) + self._first_fac.shape[1:],
+                                                                        dtype=np.int32)])
         return ids
 
     def shape_ids(self, network) -> np.ndarray:
@@ -193,8 +207,8 @@ class MappingTables:
                 self._states = np.concatenate([self._states, np.zeros((n - len(self._states), 8), np.int64)])
                 self._next = np.concatenate([self._next, np.full((n - len(self._next), self._next.shape[1]), -1,
                                                                  np.int32)])
-                self._pfac = np.concatenate([self._pfac, np.zeros((n - len(self._pfac), self._pfac.shape[1]),
-                                                                  np.int64)])
+                self._fac = np.concatenate([self._fac, np.zeros((n - len(self._fac),) + self._fac.shape[1:],
+                                                                np.int32)])
             self._states[sid] = state
         return sid
 
@@ -211,40 +225,54 @@ class MappingTables:
         ci = _index(XBAR_SIZES, cols, "xbar_cols")[:, None]
         yi = _index(WEIGHT_SLICES, slices, "weight slices")[:, None]
         sh = np.asarray(shape_ids)[None, :]
-        state = self._first[sh, ri, ci, yi]
+        # Gathers use flat indices and ``take`` (an order of magnitude faster than multi-axis fancy indexing).
+        n_r, n_c, n_y = self._first.shape[1:]
+        first_at = ((sh * n_r + ri) * n_c + ci) * n_y + yi
+        state = self._first.reshape(-1).take(first_at)
         if (state < 0).any():
-            self._fill_first(sh, ri, ci, yi, state < 0)
-            state = self._first[sh, ri, ci, yi]
-        first = self._states[state]
+            self._fill_first(first_at[state < 0])
+            state = self._first.reshape(-1).take(first_at)
+        first = self._states.take(state, axis=0)
         row_groups = first[..., _D["C"]] * first[..., _D["R"]] * first[..., _D["S"]]
         col_groups = first[..., _D["M"]] * first[..., _D["Y"]]
-        p_replicas = np.ones(state.shape, dtype=np.int64)
+        # int32: a dim's factors multiply to at most about twice the dim
+        spatial = self._first_fac.reshape(-1, len(STATE_DIMS)).take(first_at, axis=0)
+        n_k = len(MACRO_CAPACITIES)
         for capacity in macro_capacities:
-            ki = np.broadcast_to(_index(MACRO_CAPACITIES, capacity, "macro-level capacity")[:, None], state.shape)
-            nxt = self._next[state, ki]
+            at = state * n_k + _index(MACRO_CAPACITIES, capacity, "macro-level capacity")[:, None]
+            nxt = self._next.reshape(-1).take(at)
             if (nxt < 0).any():
-                self._fill_next(state, ki, nxt < 0)
-                nxt = self._next[state, ki]
-            p_replicas *= self._pfac[state, ki]
+                self._fill_next(at[nxt < 0])
+                nxt = self._next.reshape(-1).take(at)
+            level = self._fac.reshape(-1, len(STATE_DIMS)).take(at, axis=0)
+            spatial *= level
             state = nxt
-        return LayerMapping(row_groups=row_groups, col_groups=col_groups, temporal=self._states[state],
-                            p_replicas=p_replicas)
+        return LayerMapping(row_groups=row_groups, col_groups=col_groups, temporal=self._states.take(state, axis=0),
+                            spatial=spatial, spatial_router=level,
+                            p_replicas=spatial[..., _D["P"]])  # rows/columns never place P
 
-    def _fill_first(self, sh, ri, ci, yi, missing) -> None:
-        keys = np.stack(np.broadcast_arrays(sh, ri, ci, yi), axis=-1)[missing]
-        for s, r, c, y in np.unique(keys, axis=0).tolist():
+    def _fill_first(self, missing: np.ndarray) -> None:
+        """Fill the ``_first`` entries at flat indices ``missing`` (in index order, so state ids do not depend on
+        the batch's design order)."""
+        for s, r, c, y in zip(*(a.tolist() for a in np.unravel_index(np.unique(missing), self._first.shape))):
             state = initial_state(self._shapes[s], WEIGHT_SLICES[y], self.memory)
-            state, _ = allocate_level(state, XBAR_SIZES[r], ROW_GROUPS)
-            state, _ = allocate_level(state, XBAR_SIZES[c], COL_GROUPS)
+            state, on_rows = allocate_level(state, XBAR_SIZES[r], ROW_GROUPS)
+            state, on_cols = allocate_level(state, XBAR_SIZES[c], COL_GROUPS)
             self._first[s, r, c, y] = self._state_id(state)
+            self._first_fac[s, r, c, y] = _factors(on_rows | on_cols)
 
-    def _fill_next(self, state, ki, missing) -> None:
-        keys = np.stack([state[missing], ki[missing]], axis=-1)
-        for sid, k in np.unique(keys, axis=0).tolist():
+    def _fill_next(self, missing: np.ndarray) -> None:
+        """Fill the ``_next`` entries at flat indices ``missing`` ((state, capacity) in index order)."""
+        for sid, k in zip(*(a.tolist() for a in np.divmod(np.unique(missing), self._next.shape[1]))):
             left, placed = allocate_level(tuple(self._states[sid].tolist()), MACRO_CAPACITIES[k], MACRO_GROUPS)
             nxt = self._state_id(left)  # may grow the arrays, so write after
             self._next[sid, k] = nxt
-            self._pfac[sid, k] = placed["P"]
+            self._fac[sid, k] = _factors(placed)
+
+
+def _factors(placed: dict[str, int]) -> list[int]:
+    """Spatial factors of one level in :data:`STATE_DIMS` order (1 for the dims it did not place)."""
+    return [placed.get(d, 1) for d in STATE_DIMS]
 
 
 @functools.lru_cache(maxsize=None)

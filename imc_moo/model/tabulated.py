@@ -36,15 +36,15 @@ import numpy as np
 
 from ..workloads import Network
 from . import tables
-from .cost import Designs, _layer_counts, layer_actions
+from .cost import Designs, layer_actions
 from .mapping import MACRO_CAPACITIES, XBAR_SIZES, _index
 
 #: Sums over layers stored per mapping key, in column order. ``<count>_<w>``: sum of the count times w, w one of
 #: 1, ain, aw, ain*aw (the bilinear terms); the rest are plain sums.
 BILINEAR_COUNTS = ("cell", "row", "adc", "written")
 ACTIVITY = ("1", "ain", "aw", "ain_aw")
-FEATURES = (*(f"{c}_{w}" for c in BILINEAR_COUNTS for w in ACTIVITY), "in_bits", "out_bits", "obuf", "cycles",
-            "unmappable")
+FEATURES = (*(f"{c}_{w}" for c in BILINEAR_COUNTS for w in ACTIVITY), "in_bits", "glb_in_bits", "out_bits",
+            "obuf", "weight_bits_padded", "cycles", "unmappable")
 _F = {f: i for i, f in enumerate(FEATURES)}
 #: Bits per cell the key can hold (1..8).
 MAX_BITS_PER_CELL = 8
@@ -164,8 +164,11 @@ class NetworkTable:
             for w in ACTIVITY:
                 out[:, _F[f"{count}_{w}"]] = (x * weights[w]).sum(axis=1)
         out[:, _F["in_bits"]] = a.in_bits.sum(axis=1)
+        out[:, _F["glb_in_bits"]] = a.glb_in_bits.sum(axis=1)
         out[:, _F["out_bits"]] = a.out_bits.sum(axis=1)
         out[:, _F["obuf"]] = a.obuf.sum(axis=1)
+        if a.weight_bits_padded is not None:
+            out[:, _F["weight_bits_padded"]] = a.weight_bits_padded.sum(axis=1)
         out[:, _F["cycles"]] = a.cycles.sum(axis=1)
         out[:, _F["unmappable"]] = (~a.mappable).sum(axis=1)
         return out
@@ -243,30 +246,22 @@ def network_costs(d: Designs, network: Network, theta: dict[str, float],
     lk = d.lookups
     s = network_table(network, d.memory).rows(d.mapping_keys if keys is None else keys)
     in_bits, out_bits = s[:, _F["in_bits"]], s[:, _F["out_bits"]]
-    out_bits_once, weight_bits = _constant_sums(network)
     e = {
         "cell": _dot(lk.cell_read, s, "cell"),
         "row": _dot(lk.row_read, s, "row"),
         "adc": _dot(lk.adc_read, s, "adc"),
-        "glb": in_bits * lk.glb_read_pj_per_bit + out_bits * lk.glb_write_pj_per_bit
-        + (out_bits - out_bits_once) * lk.glb_read_pj_per_bit,
+        "glb": s[:, _F["glb_in_bits"]] * lk.glb_read_pj_per_bit + out_bits * (lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit),
         "ibuf": in_bits * lk.ibuf_pj_per_bit,
         "obuf": s[:, _F["obuf"]] * lk.obuf_pj_per_bit,
         "router": (in_bits + out_bits) * lk.router_pj_per_bit,
     }
     if d.technology.streams_weights:
-        e["dram"] = np.full(d.n, weight_bits * tables.DRAM_PJ_PER_BIT)
+        e["dram"] = s[:, _F["weight_bits_padded"]] * tables.DRAM_PJ_PER_BIT
         e["cell_write"] = _dot(lk.cell_write, s, "written")
         e["weight_drivers"] = _dot(lk.row_write, s, "written") / d.xbar_cols
     energy = {k: v * theta.get(k, 1.0) for k, v in e.items()}
     return energy, s[:, _F["cycles"]], s[:, _F["unmappable"]] == 0
 
-
-@functools.lru_cache(maxsize=128)
-def _constant_sums(network: Network) -> tuple[float, float]:
-    """Sums over layers that no design changes: output bits once, weight bits."""
-    counts = _layer_counts(network)
-    return float(counts["out_bits"].sum()), float(counts["weight_bits"].sum())
 
 
 __all__ = ["FEATURES", "NetworkTable", "mapping_keys", "network_costs", "network_table"]
