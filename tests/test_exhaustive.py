@@ -171,3 +171,24 @@ def test_ties_keep_the_lexicographically_smallest_genome():
     genome, edap = _lex_min_of_least(G, np.array([4.0, 4.0, 4.0, 5.0]))
     np.testing.assert_array_equal(genome, [1, 3])
     assert edap == 4.0
+
+
+@pytest.mark.parametrize("memory, workloads, deployment, mix", [
+    ("rram", "cnn4", "reprogram", {"inferences_per_switch": 1000, "shares": [0.4, 0.3, 0.2, 0.1]}),
+    ("sram", ["resnet18", "mobilenet_v3"], "reprogram", {"inferences_per_switch": 10, "shares": [0.7, 0.3]}),
+])
+def test_deployment_and_mix_problems_match_brute_force(memory, workloads, deployment, mix):
+    """With switching costs (latency no longer cycles x clock period) and unequal shares (a weighted mean), the
+    exact search aggregates as the problem does and expands base latencies only where that is exact."""
+    p = WorkloadSetProblem(workloads, memory, objectives="edap", aggregation="mean", deployment=deployment, mix=mix)
+    sub = SUBSPACES[memory]
+    genomes = np.array(list(itertools.product(*(sorted(sub.get(n, range(c)))
+                                               for n, c in zip(p.space.names, p.space.cardinalities)))))
+    ev = p.evaluate_genomes(genomes)
+    assert ev.feasible.any()
+    edap = np.where(ev.feasible, ev.edap, np.inf)
+    F = np.column_stack([p.aggregate(ev.energy_j), p.aggregate(ev.latency_s), ev.area_mm2])[ev.feasible]
+    front_F = np.unique(F[moocore.is_nondominated(F, keep_weakly=True)], axis=0)
+    result = exhaustive(p, chunk_size=1000, subspace=sub)
+    assert result.best_edap == edap.min()
+    np.testing.assert_array_equal(result.front_F, front_F)

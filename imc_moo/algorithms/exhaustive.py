@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.api import EDAP_SCALE
-from ..problem import Evaluation, WorkloadSetProblem, aggregate
+from ..problem import Evaluation, WorkloadSetProblem
 
 BASE_LATENCY = "base_latency_s"
 #: Designs per chunk audited against ``problem.evaluate_genomes``: this many spread over the chunk, as many over
@@ -185,7 +185,10 @@ def exhaustive(problem: WorkloadSetProblem, chunk_size: int = 50_000, subspace: 
     """
     start = time.perf_counter()
     plan = _plan(problem, chunk_size, subspace)
-    unit = _unit_base_latency_problem(problem) if expand_base_latency and plan.base is not None else None
+    # latency = cycles x clock period unless a switching time is amortised into it (imc_moo.deployment)
+    proportional = problem.latency_proportional_to_base_latency
+    unit = (_unit_base_latency_problem(problem) if expand_base_latency and plan.base is not None and proportional
+            else None)
     n_var = problem.space.n_var
     best_genome, best_edap = None, np.inf
     front_G, front_F = np.empty((0, n_var), dtype=np.int64), np.empty((0, 3))
@@ -250,21 +253,21 @@ def _design_feasible(problem: WorkloadSetProblem, genomes: np.ndarray) -> np.nda
     return (problem.design_constraints(problem.designs(genomes)) <= 0).all(axis=1)
 
 
-def _eda(ev: Evaluation, how: str) -> np.ndarray:
-    """(n, 3) aggregated energy [J], aggregated latency [s] and area [mm2]."""
-    return np.column_stack([aggregate(ev.energy_j, how), aggregate(ev.latency_s, how), ev.area_mm2])
+def _eda(ev: Evaluation, problem: WorkloadSetProblem) -> np.ndarray:
+    """(n, 3) aggregated energy [J], aggregated latency [s] and area [mm2] (the problem's aggregation and shares)."""
+    return np.column_stack([problem.aggregate(ev.energy_j), problem.aggregate(ev.latency_s), ev.area_mm2])
 
 
 def _score_chunk(problem: WorkloadSetProblem, unit: WorkloadSetProblem | None, plan: _Plan, outer: np.ndarray,
                  prune: bool) -> _Scores:
     """Feasibility, EDAP and the three objectives of every design of a chunk's outer genomes (c, n_var)."""
-    how, n_base = problem.aggregation, plan.n_base
+    n_base = plan.n_base
     full = plan.full_genomes(outer)
     keep = _design_feasible(problem, outer) if prune else np.ones(len(outer), dtype=bool)
     rows = (np.flatnonzero(keep)[:, None] * n_base + np.arange(n_base)).ravel()
     if unit is None:
         ev = problem.evaluate_genomes(full[rows])
-        feasible, edap, eda, model_evals = ev.feasible, ev.edap, _eda(ev, how), len(rows)
+        feasible, edap, eda, model_evals = ev.feasible, ev.edap, _eda(ev, problem), len(rows)
     else:
         genomes = outer[keep]
         genomes[:, plan.base] = 0
@@ -272,7 +275,7 @@ def _score_chunk(problem: WorkloadSetProblem, unit: WorkloadSetProblem | None, p
         base_s = np.asarray(problem.space.values[BASE_LATENCY], dtype=float)[plan.axes[plan.base]]
         cycles = ev.latency_s  # (m, W): latency at a base latency of 1 s
         latency = (cycles[:, None, :] * base_s[None, :, None]).reshape(-1, cycles.shape[1])
-        eda = np.column_stack([np.repeat(aggregate(ev.energy_j, how), n_base), aggregate(latency, how),
+        eda = np.column_stack([np.repeat(problem.aggregate(ev.energy_j), n_base), problem.aggregate(latency),
                                np.repeat(ev.area_mm2, n_base)])
         feasible = np.repeat(ev.feasible, n_base)
         edap = eda[:, 0] * eda[:, 1] * eda[:, 2] * EDAP_SCALE
@@ -297,7 +300,7 @@ def _audit(problem: WorkloadSetProblem, sc: _Scores) -> None:
     ev = problem.evaluate_genomes(sc.genomes[pick])
     f = ev.feasible
     same = (np.array_equal(f, sc.feasible[pick]) and np.array_equal(ev.edap[f], sc.edap[pick][f])
-            and np.array_equal(_eda(ev, problem.aggregation)[f], sc.eda[pick][f]))
+            and np.array_equal(_eda(ev, problem)[f], sc.eda[pick][f]))
     if not same:
         raise ExhaustiveError(
             "exhaustive search's shortcuts disagree with problem.evaluate_genomes on genomes "

@@ -49,7 +49,8 @@ def select_max_min_hamming(candidates: np.ndarray, k: int) -> np.ndarray:
 
 
 def capacity_ratio(problem, genomes: np.ndarray) -> np.ndarray | None:
-    """Weight cells the largest workload needs / memory cells on chip, shape (n,); None if not applicable.
+    """Weight cells the largest workload (all of them, when resident) needs / memory cells on chip, shape (n,); None
+    if not applicable.
 
     Computed from the design parameters only (no cost model): the same quantity as the problem's capacity
     constraints (``ratio <= 1`` passes all of them). Applies to problems that keep weights on chip
@@ -58,8 +59,12 @@ def capacity_ratio(problem, genomes: np.ndarray) -> np.ndarray | None:
     """
     if not getattr(problem, "weights_on_chip", False):
         return None
-    capacity = problem.design_constraints(problem.designs(genomes))[:, : len(problem.networks)]
-    return 1.0 + capacity.max(axis=1)
+    g = problem.design_constraints(problem.designs(genomes))
+    names = getattr(problem, "constraint_names", None)
+    # the capacity columns: one per network, or one for all of them (deployment=resident)
+    columns = ([i for i, name in enumerate(names) if name.startswith("capacity_")] if names is not None
+               else list(range(len(problem.networks))))
+    return 1.0 + g[:, columns].max(axis=1)
 
 
 def _first_unique_rows(X: np.ndarray) -> np.ndarray:
