@@ -532,12 +532,35 @@ def cli() -> None:
             sys.exit(2)
         # Hydra would resolve ${now:...} again, a few microseconds later: give it the directory just claimed
         sys.argv = [sys.argv[0], *args, f"{key}={_quoted(directory)}"]
-        if not sweep:
-            main()
-        else:
-            _sweep(directory)
+        with _mode_known(cfg):
+            if not sweep:
+                main()
+            else:
+                _sweep(directory)
     if SweepSummary.failed:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _mode_known(cfg: DictConfig):
+    """Hydra composes the whole config once only to read ``hydra.mode`` (``Hydra.get_mode``, 0.1-0.4 s) before it
+    composes it again to run; the pre-check has composed it with the same overrides already, so answer from that.
+    Hydra's private hook: where it is missing (another Hydra version) nothing is patched."""
+    try:
+        from hydra._internal.hydra import Hydra
+    except ImportError:
+        yield
+        return
+    original = getattr(Hydra, "get_mode", None)
+    if original is None:
+        yield
+        return
+    mode = OmegaConf.select(cfg, "hydra.mode", default=None)
+    Hydra.get_mode = lambda self, config_name, overrides: mode
+    try:
+        yield
+    finally:
+        Hydra.get_mode = original
 
 
 def _sweep(directory: Path) -> None:
