@@ -40,7 +40,7 @@ import pandas as pd
 from pymoo.core.problem import Problem
 
 from .deployment import WEIGHT_LOAD_COMPONENTS, Deployment, DeploymentError, resident_capacity
-from .model.api import EDAP_SCALE, energy_coefficients, evaluate_network, fidelity_warning_text
+from .model.api import EDAP_SCALE, energy_coefficients, evaluate_set, fidelity_warning_text
 from .model.cost import Designs, chip_cells, weight_cells
 from .hardware import HardwareError, memory_technology
 from .space import DesignSpace, make_space, space_from_lists
@@ -264,18 +264,10 @@ class WorkloadSetProblem(Problem):
         """Evaluate genomes (n, n_var) on every workload: a pure function (no cache, no counting; a run's
         :class:`~imc_moo.ledger.Ledger` does both)."""
         d = self.designs(genomes)
-        W = len(self.networks)
-        energy = np.empty((d.n, W))
-        latency = np.empty((d.n, W))
-        valid = np.empty((d.n, W), dtype=bool)
-        fits = np.empty((d.n, W), dtype=bool)
-        flags = np.empty((d.n, W), dtype=np.uint8)
-        for w, (net, theta) in enumerate(zip(self.networks, self._theta)):
-            r = evaluate_network(d, net, theta)
-            energy[:, w], latency[:, w], valid[:, w], fits[:, w] = r.energy_j, r.latency_s, r.valid, r.weights_fit
-            flags[:, w] = r.fidelity_flags
-            if self._drop_weight_loading:
-                energy[:, w] = sum(v for k, v in r.energy_components_j.items() if k not in WEIGHT_LOAD_COMPONENTS)
+        r = evaluate_set(d, self.networks, self._theta)  # every array (n, W)
+        energy, latency, valid, fits, flags = r.energy_j, r.latency_s, r.valid, r.weights_fit, r.fidelity_flags
+        if self._drop_weight_loading:
+            energy = sum(v for k, v in r.energy_components_j.items() if k not in WEIGHT_LOAD_COMPONENTS)
         switch_energy, switch_latency = self.deployment.amortised_switch_cost(d, self.networks)
         if self.switches:
             energy += switch_energy

@@ -51,6 +51,27 @@ def test_fast_path_equals_the_per_layer_path(memory, workloads, space, n):
     assert 0 < (~slow.valid).sum() < n or memory == "sram"  # the check covers unmappable designs too
 
 
+@pytest.mark.parametrize("memory, workloads, space", [("rram", "cnn4", "rram"), ("sram", "mixed9", "sram_large")])
+def test_the_set_at_once_equals_each_network_alone(memory, workloads, space):
+    """evaluate_set (all networks in one array expression, the Problem's path) gives each network's
+    evaluate_network results, component by component, to the last bit or within 1e-15 (einsum over (n, W) may
+    reassociate a 4-term sum); flags, validity and fit exactly."""
+    from imc_moo.model.api import evaluate_set
+
+    problem = WorkloadSetProblem(workloads, memory, "edap", space=space)
+    d = problem.designs(problem.space.sample(3000, np.random.default_rng(3)))
+    together = evaluate_set(d, problem.networks, problem._theta)
+    for w, (net, theta) in enumerate(zip(problem.networks, problem._theta)):
+        alone = evaluate_network(d, net, theta)
+        for k, v in alone.energy_components_j.items():
+            np.testing.assert_allclose(together.energy_components_j[k][:, w], v, rtol=1e-15, atol=0)
+        for field in ("cycles", "latency_s", "valid", "weights_fit", "weight_cells", "fidelity_flags"):
+            np.testing.assert_array_equal(getattr(together, field)[:, w], getattr(alone, field), err_msg=field)
+    one = evaluate_set(problem.designs(problem.space.sample(1, np.random.default_rng(4))), problem.networks,
+                       problem._theta)
+    assert one.energy_j.shape == (1, len(problem.networks))
+
+
 def test_keys_are_filled_once_and_shared_by_designs():
     problem = WorkloadSetProblem("resnet18", "rram", "edap")
     genomes = problem.space.sample(500, np.random.default_rng(1))

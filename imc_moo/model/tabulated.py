@@ -31,6 +31,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -131,13 +132,13 @@ class NetworkTable:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
 
-    def rows(self, keys: np.ndarray) -> np.ndarray:
-        """The sums of designs with mapping ``keys`` (n,), (n, len(FEATURES))."""
+    def rows(self, keys: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The sums of designs with mapping ``keys`` (n,), (n, len(FEATURES)) (written into ``out`` if given)."""
         at = self.index[keys]
         if (at < 0).any():
             self._fill(np.unique(keys[at < 0]))
             at = self.index[keys]
-        return np.take(self.sums, at, axis=0)
+        return np.take(self.sums, at, axis=0, out=out, mode="clip")  # clip: no buffered copy (at is in range)
 
     def _fill(self, keys: np.ndarray) -> None:
         L = max(self.network.n_layers, 1)
@@ -233,35 +234,53 @@ def save_tables() -> None:
 
 
 def _dot(coef: np.ndarray, sums: np.ndarray, count: str) -> np.ndarray:
-    """Bilinear per-action energies (n, 4) against the count's four activity sums: (n,) pJ."""
+    """Bilinear per-action energies (n, 4) against the count's four activity sums (n, W, F): (n, W) pJ."""
     i = _F[f"{count}_1"]
-    return np.einsum("nk,nk->n", coef, sums[:, i:i + 4])
+    return np.einsum("nk,nwk->nw", coef, sums[:, :, i:i + 4])
 
 
-def network_costs(d: Designs, network: Network, theta: dict[str, float],
-                  keys: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Energy per component (n,) [pJ, calibration applied], cycles (n,) and every-layer-mappable (n,) bool of
-    ``network`` on designs ``d``, from the tabulated sums (``keys``: :func:`mapping_keys` of ``d``, default the
-    designs' own, computed once for all networks)."""
+def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]],
+              keys: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Energy per component (n, W) [pJ, calibration ``thetas[w]`` applied], cycles (n, W) and every-layer-mappable
+    (n, W) bool of each of the W ``networks`` on designs ``d``, from the tabulated sums: one gather per network,
+    then one array expression per component for all of them (``keys``: :func:`mapping_keys` of ``d``, default the
+    designs' own)."""
     lk = d.lookups
-    s = network_table(network, d.memory).rows(d.mapping_keys if keys is None else keys)
-    in_bits, out_bits = s[:, _F["in_bits"]], s[:, _F["out_bits"]]
+    keys = d.mapping_keys if keys is None else keys
+    s = np.empty((len(keys), len(networks), len(FEATURES)))  # (n, W, F), gathered in place
+    for w, net in enumerate(networks):
+        network_table(net, d.memory).rows(keys, out=s[:, w, :])
+
+    def col(name: str) -> np.ndarray:
+        return s[:, :, _F[name]]
+
+    def per(x: np.ndarray) -> np.ndarray:  # a per-design (n,) value against (n, W)
+        return np.asarray(x)[:, None]
+
+    in_bits, out_bits = col("in_bits"), col("out_bits")
     e = {
         "cell": _dot(lk.cell_read, s, "cell"),
         "row": _dot(lk.row_read, s, "row"),
         "adc": _dot(lk.adc_read, s, "adc"),
-        "glb": s[:, _F["glb_in_bits"]] * lk.glb_read_pj_per_bit + out_bits * (lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit),
-        "ibuf": in_bits * lk.ibuf_pj_per_bit,
-        "obuf": s[:, _F["obuf"]] * lk.obuf_pj_per_bit,
-        "router": (in_bits + out_bits) * lk.router_pj_per_bit,
+        "glb": col("glb_in_bits") * per(lk.glb_read_pj_per_bit)
+        + out_bits * per(lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit),
+        "ibuf": in_bits * per(lk.ibuf_pj_per_bit),
+        "obuf": col("obuf") * per(lk.obuf_pj_per_bit),
+        "router": (in_bits + out_bits) * per(lk.router_pj_per_bit),
     }
     if d.technology.streams_weights:
-        e["dram"] = s[:, _F["weight_bits_padded"]] * tables.DRAM_PJ_PER_BIT
+        e["dram"] = col("weight_bits_padded") * tables.DRAM_PJ_PER_BIT
         e["cell_write"] = _dot(lk.cell_write, s, "written")
-        e["weight_drivers"] = _dot(lk.row_write, s, "written") / d.xbar_cols
-    energy = {k: v * theta.get(k, 1.0) for k, v in e.items()}
-    return energy, s[:, _F["cycles"]], s[:, _F["unmappable"]] == 0
+        e["weight_drivers"] = _dot(lk.row_write, s, "written") / per(d.xbar_cols)
+    energy = {k: v * np.array([theta.get(k, 1.0) for theta in thetas]) for k, v in e.items()}
+    return energy, col("cycles"), col("unmappable") == 0
 
 
+def network_costs(d: Designs, network: Network, theta: dict[str, float],
+                  keys: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """:func:`set_costs` of one network: energy per component (n,) [pJ], cycles (n,), every-layer-mappable (n,)."""
+    energy, cycles, valid = set_costs(d, [network], [theta], keys)
+    return {k: v[:, 0] for k, v in energy.items()}, cycles[:, 0], valid[:, 0]
 
-__all__ = ["FEATURES", "NetworkTable", "mapping_keys", "network_costs", "network_table"]
+
+__all__ = ["FEATURES", "NetworkTable", "mapping_keys", "network_costs", "network_table", "set_costs"]
