@@ -33,13 +33,16 @@ def main(argv=None) -> int:
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the sweep, e.g. seed=0,1,2")
     parser.add_argument("--sweep-dir", type=Path, help="sweep directory (default: a new temporary directory)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where optimizers.md and its figures go")
+    parser.add_argument("--report-only", action="store_true", help="report an existing --sweep-dir, run nothing")
     args = parser.parse_args(argv)
+    if args.report_only and args.sweep_dir is None:
+        parser.error("--report-only needs --sweep-dir")
     bin_dir = Path(sys.executable).parent
     sweep = args.sweep_dir or Path(tempfile.mkdtemp(prefix="imc_moo_optimizers_")) / "sweep"
     command = [str(bin_dir / "imc-moo"), "-m", "+experiment=optimizers", *args.overrides,
                f"hydra.sweep.dir={sweep}"]
     start = time.perf_counter()
-    swept = subprocess.run(command)
+    swept = subprocess.run(["true"] if args.report_only else command)
     sweep_s = time.perf_counter() - start
     start = time.perf_counter()
     reported = subprocess.run([str(bin_dir / "imc-moo-report"), str(sweep)])
@@ -55,14 +58,15 @@ def main(argv=None) -> int:
             shutil.copy2(sweep / name, args.out / f"optimizers_{name}")
             section = section.replace(f"({name})", f"(optimizers_{name})").replace(f"`{name}`",
                                                                                     f"`optimizers_{name}`")
-    shown = ["imc-moo -m +experiment=optimizers", *args.overrides]
+    shown = ["imc-moo", "-m", "+experiment=optimizers", *args.overrides]
     header = [
         "# Optimizers against the exact yardstick", "",
-        f"Command: `python benchmarks/optimizers.py {shlex.join(args.overrides)}`, i.e. `{shlex.join(shown)}` then "
-        "`imc-moo-report <sweep dir>`.  ",
+        f"Command: `{shlex.join(['python', 'benchmarks/optimizers.py', *args.overrides])}`, i.e. "
+        f"`{shlex.join(shown)}` then `imc-moo-report <sweep dir>`.  ",
         f"Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.machine()}.  ",
-        f"Sweep: {sweep_s:.0f} s (exit status {swept.returncode}); report: {report_s:.0f} s.", "",
+        (f"Sweep: not rerun (--report-only: {sweep}); report: {report_s:.0f} s." if args.report_only else
+         f"Sweep: {sweep_s:.0f} s (exit status {swept.returncode}); report: {report_s:.0f} s."), "",
         "The sweep's full report (every table of `imc-moo-report`) stays in its directory; this file keeps the "
         "comparison section.", ""]
     (args.out / "optimizers.md").write_text("\n".join(header) + section.replace(SECTION, "## Results", 1))
