@@ -1,5 +1,5 @@
-"""``python -m imc_moo [overrides]``: the Hydra experiment app."""
+"""``python -m imc_moo [overrides]``: the Hydra experiment app (``imc-moo``)."""
 
-from .experiment import cli
+from .entry import imc_moo
 
-cli()
+imc_moo()

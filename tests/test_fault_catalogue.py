@@ -496,6 +496,24 @@ def start_long_run(out: Path, *extra) -> subprocess.Popen:
     raise AssertionError(f"the run never started searching: {proc.communicate()}")
 
 
+@pytest.mark.parametrize("command", [("-m", "imc_moo", "budget=100", "plots=false"),
+                                     ("-c", "from imc_moo.entry import imc_moo_report; imc_moo_report()", "."),
+                                     ("-c", "from imc_moo.entry import imc_moo_import; imc_moo_import()", "x.onnx")])
+def test_ctrl_c_during_start_up_is_one_line(tmp_path, command):
+    """Ctrl-C while the command still imports and composes (before a search handles it): one line, status 130, no
+    traceback, nothing written (the run directory is not even created)."""
+    proc = subprocess.Popen([sys.executable, *command, f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(0.15)  # inside the imports (~1 s)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0], stderr
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("sig, code, verb, reason", [
     (signal.SIGINT, 130, "interrupted", "interrupted (Ctrl-C)"),
     (signal.SIGTERM, 143, "terminated", "terminated (SIGTERM)"),  # kill, Slurm's time limit or preemption
