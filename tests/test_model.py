@@ -21,7 +21,7 @@ from imc_moo.model.api import (
 from imc_moo.model.cost import AREA_COMPONENTS, ENERGY_COMPONENTS
 from imc_moo.model.tables import TableError
 from imc_moo.space import DESIGN_COLUMNS, DesignError, make_space
-from imc_moo.workloads import WorkloadError, load_network, load_workloads
+from imc_moo.workloads import Network, WorkloadError, load_network, load_workloads
 
 DESIGN_INPUTS = [c for c in DESIGN_COLUMNS if c != "glb_mib"]
 RESULT_COLUMNS = ["design_id", "workload", "energy_j", "latency_s", "cycles", "area_mm2", "edap", "weights_fit",
@@ -239,7 +239,7 @@ def test_fidelity_warnings_flag_tiny_sram_chips_and_wide_crossbars():
 
 # -- the two padded / shared-window counts, by hand ----------------------------------------------------------------
 
-def _one_layer(tmp_path, **layer) -> "Network":
+def _one_layer(tmp_path, **layer) -> Network:
     path = tmp_path / "one.yaml"
     fields = ", ".join(f"{k}: {v}" for k, v in {"C": 1, "M": 1, "R": 1, "S": 1, "P": 1, "Q": 1, **layer}.items())
     path.write_text(f"name: one\ndescription: one layer\nlayers:\n  - {{name: l0, {fields}}}\n")
