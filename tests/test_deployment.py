@@ -5,7 +5,6 @@ one line naming the key and the fix (on the command line, in the fault catalogue
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -230,50 +229,7 @@ def test_shares_weight_mean_and_geomean_and_max_ignores_them():
 # ----------------------------------------------------------------------------------------------------------------
 # bad values: one line naming the key and the fix (command line, in the fault catalogue's style)
 
-BAD = [
-    (["problem.deployment=magic"], "unknown deployment 'magic': use one of resident, reprogram, stream"),
-    (["problem.deployment=stream"], "deployment=stream is not available for RRAM"),
-    (["problem.mix.inferences_per_switch=0"], "mix.inferences_per_switch=0.0 is out of range: give a mean number"),
-    (["problem.mix.inferences_per_switch=-5"], "mix.inferences_per_switch=-5.0 is out of range"),
-    (["problem.mix.inferences_per_switch=0.5"], "(1: every inference), or null for never"),
-    (["problem.mix.inferences_per_switch=often"], "problem.mix.inferences_per_switch: Value 'often'"),
-    (["problem.mix.shares={resnet18:1,vgg16:-2,alexnet:1,mobilenet_v3:1}"],
-     "mix.shares.vgg16=-2 is not a positive number: give every network a share > 0"),
-    (["problem.mix.shares={resnet18:1,vgg16:1}"],
-     "mix.shares lacks alexnet, mobilenet_v3: give one share per network of resnet18, vgg16, alexnet, mobilenet_v3"),
-    (["problem.mix.shares={resnet18:1,vgg16:1,alexnet:1,mobilenet_v3:1,bert:1}"],
-     "mix.shares names bert, not in the workloads"),
-    (["problem.mix.shares=[1,2]"], "mix.shares has 2 values for 4 networks"),
-    (["problem.mix.shares=lots"], "mix.shares must map each network to its share"),
-    (["problem.mix.lifetime_inferences=0"], "mix.lifetime_inferences=0.0 is out of range"),
-    (["problem.endurance_cycles=-1"], "endurance_cycles=-1.0 is out of range"),
-    (["problem.mix.inferences_per_swich=3"],
-     "unknown key 'problem.mix.inferences_per_swich' (did you mean inferences_per_switch?)"),
-    (["+problem.mix.foo=1"], "unknown key 'problem.mix.foo'"),
-    (["problem.deployment=resident", "problem.weights_on_chip=false"],
-     "weights_on_chip=false contradicts deployment=resident"),
-]
-
-
-def run_cli(argv, capsys) -> tuple[int, list[str]]:
-    """``imc-moo argv...`` in-process, expected to stop before Hydra starts: (exit code, non-empty stderr lines)."""
-    saved, sys.argv = sys.argv, ["imc-moo", *argv]
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            experiment.cli()
-    finally:
-        sys.argv = saved
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
-    return exit_info.value.code, [line for line in err.splitlines() if line.strip()]
-
-
-@pytest.mark.parametrize("args, needle", BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_a_bad_deployment_value_is_one_line_naming_it(tmp_path, capsys, args, needle):
-    code, lines = run_cli([*args, f"hydra.run.dir={tmp_path / 'run'}"], capsys)
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("imc-moo: error: "), lines
-    assert needle in lines[0], lines[0]
-    assert not (tmp_path / "run").exists()
+# The bad command-line values of the deployment keys are cases of tests/test_fault_catalogue.py.
 
 
 def test_bad_values_from_python_raise_problem_errors():
