@@ -221,3 +221,18 @@ def test_map_rejects_sizes_outside_tables():
 def test_initial_state_pins_sram_q():
     assert initial_state((3, 64, 7, 7, 112, 112, 1), 8, "rram") == (3, 64, 7, 7, 112, 112, 1, 8)
     assert initial_state((3, 64, 7, 7, 112, 112, 1), 8, "sram") == (3, 64, 7, 7, 112, 1, 1, 8)
+
+
+def test_grid_positions_match_searchsorted_and_mark_values_off_the_grid():
+    """The dense whole-number table and the searchsorted path give the same positions; a value off the grid (between
+    points, beyond either end, fractional, negative) is -1 in both."""
+    from imc_moo.model.grids import positions
+
+    rng = np.random.default_rng(2)
+    for grid in ((16, 32, 64, 128, 256, 512), (4096.0, 8192.0, 131072.0), (0.45, 0.5, 0.55, 1.1)):
+        g = np.asarray(grid, dtype=float)
+        values = np.concatenate([rng.choice(g, 200), [g[0] - 1, g[-1] + 1, g[0] + 0.5, -3.0, (g[0] + g[1]) / 2]])
+        expected = np.array([list(g).index(v) if v in g else -1 for v in values])
+        np.testing.assert_array_equal(positions(grid, values), expected)
+        if g.dtype.kind == "f" and np.all(g == np.round(g)):
+            np.testing.assert_array_equal(positions(grid, values[:200].astype(np.int64)), expected[:200])

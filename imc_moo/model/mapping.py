@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..hardware import memory_technology
+from .grids import positions
 
 #: Order of the dims in a state tuple.
 STATE_DIMS = ("C", "M", "R", "S", "P", "Q", "G", "Y")
@@ -114,10 +115,8 @@ def initial_state(shape: tuple[int, ...], weight_slices: int, memory: str) -> tu
 
 
 def _index(grid: tuple[int, ...], values: np.ndarray, what: str) -> np.ndarray:
-    grid_arr = np.asarray(grid)
-    idx = np.searchsorted(grid_arr, values)
-    idx = np.minimum(idx, len(grid_arr) - 1)
-    bad = grid_arr[idx] != values
+    idx = positions(grid, values)
+    bad = idx < 0
     if np.any(bad):
         v = np.asarray(values)[bad].flat[0]
         raise ValueError(f"{what}={v} is not supported by the mapping tables; use one of {list(grid)}")

@@ -15,6 +15,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from .grids import positions
+
 DATA = resources.files("imc_moo.model") / "data"
 NEUROSIM_QUANTITIES = ("row_read", "row_write", "cell_read", "cell_write", "adc_read",
                        "row_area", "col_area", "adc_area", "cell_area")
@@ -42,10 +44,12 @@ class TableError(ValueError):
 
 def _grid_index(grid: np.ndarray, values: np.ndarray, what: str, memory: str) -> np.ndarray:
     values = np.asarray(values, dtype=float)
-    idx = np.clip(np.searchsorted(grid, values - 1e-9), 0, len(grid) - 1)
-    bad = grid[idx] != values  # exact hits are the rule; isclose (slow) only for what is left
+    idx = positions(grid, values)
+    bad = idx < 0  # exact hits are the rule; the nearest grid value within rounding (isclose) for what is left
     if bad.any():
-        bad[bad] = ~np.isclose(grid[idx][bad], values[bad], rtol=1e-9, atol=1e-12)
+        near = np.clip(np.searchsorted(grid, values[bad] - 1e-9), 0, len(grid) - 1)
+        idx[bad] = near
+        bad[bad] = ~np.isclose(grid[near], values[bad], rtol=1e-9, atol=1e-12)
     if bad.any():
         raise TableError(f"{what}={values[bad][0]:g} is outside the {memory.upper()} tables; "
                          f"use one of {[float(g) if g % 1 else int(g) for g in grid]}")
