@@ -41,7 +41,7 @@ def _operators(crossover_prob: float, crossover_eta: float, mutation_prob: float
                 eliminate_duplicates=RunDuplicateElimination() if avoid_revisits else ExactDuplicateElimination())
 
 
-def _mating_attempts(algorithm, mating_attempts: int):
+def _array_mating(algorithm, mating_attempts: int):
     """The algorithm with its mating on arrays (:class:`ArrayMating`: pymoo's offspring, faster) and
     ``mating_attempts`` rounds of selection + variation per generation to find ``pop_size`` acceptable offspring
     (pymoo: 100); a generation that finds none ends the run."""
@@ -81,7 +81,7 @@ def nsga2(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, cross
     """NSGA-II with integer SBX/PM (pymoo's defaults), random initial population."""
     algorithm = NSGA2(pop_size=pop_size, selection=TournamentSelection(func_comp=binary_tournament),
                       **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta, avoid_revisits))
-    return _mating_attempts(algorithm, mating_attempts)
+    return _array_mating(algorithm, mating_attempts)
 
 
 def cv_then_random(pop, P, random_state=None, **kwargs) -> np.ndarray:
@@ -114,7 +114,7 @@ def nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = No
         raise ValueError(f"nsga3: pop_size ({pop_size}) must be >= the {len(ref_dirs)} reference directions")
     algorithm = NSGA3(ref_dirs=ref_dirs, pop_size=pop_size, selection=TournamentSelection(func_comp=cv_then_random),
                       **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta, avoid_revisits))
-    return _mating_attempts(algorithm, mating_attempts)
+    return _array_mating(algorithm, mating_attempts)
 
 
 def ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
@@ -124,7 +124,7 @@ def ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossove
     EDAP (the problem's ``with_objectives("edap")`` view)."""
     algorithm = GA(pop_size=pop_size, selection=TournamentSelection(func_comp=comp_by_cv_and_fitness),
                    **_operators(crossover_prob, crossover_eta, mutation_prob, mutation_eta, avoid_revisits))
-    algorithm = _mating_attempts(algorithm, mating_attempts)
+    algorithm = _array_mating(algorithm, mating_attempts)
     return algorithm if problem.n_obj == 1 else (algorithm, problem.with_objectives("edap"))
 
 

@@ -67,6 +67,10 @@ class ArrayMating(Mating):
 
     def __init__(self, selection, crossover, mutation, grow: bool = False, **kwargs):
         super().__init__(selection, crossover, mutation, **kwargs)
+        if not isinstance(self.eliminate_duplicates, ExactDuplicateElimination) or not isinstance(self.repair,
+                                                                                                  NoRepair):
+            raise TypeError("ArrayMating eliminates duplicates on arrays: it needs an ExactDuplicateElimination "
+                            "and no repair of its own (the operators' built-in repairs are applied)")
         self.grow = bool(grow)
 
     @classmethod
@@ -76,44 +80,21 @@ class ArrayMating(Mating):
                    eliminate_duplicates=mating.eliminate_duplicates, grow=grow,
                    n_max_iterations=mating.n_max_iterations if n_max_iterations is None else n_max_iterations)
 
-    def _batches(self, n_offsprings: int, n_max_iterations: int):
-        """Yields each round's number of children to breed; sent back the number of offspring still missing."""
-        cap, bred, batch = n_max_iterations * n_offsprings, 0, 0
-        missing = n_offsprings
-        for _ in range(n_max_iterations):
-            if missing <= 0 or bred >= cap:
-                return
-            batch = max(missing, min(2 * batch, cap - bred)) if self.grow else missing
-            bred += batch
-            missing = yield batch
-
     def do(self, problem, pop, n_offsprings, random_state=None, n_max_iterations=None, **kwargs):
         n_max_iterations = self.n_max_iterations if n_max_iterations is None else n_max_iterations
         pop = pop.view(_ReadOnlyPopulation)
         pop_X = pop.get("X")
-        on_arrays = isinstance(self.eliminate_duplicates, ExactDuplicateElimination) and isinstance(self.repair,
-                                                                                                      NoRepair)
-        off = Population.create()
         off_X = pop_X[:0]
-        batches = self._batches(n_offsprings, n_max_iterations)
-        try:
-            batch = next(batches)
-            while True:
-                missing = n_offsprings - len(off_X)
-                X = self._breed(problem, pop, pop_X, batch, random_state, **kwargs)
-                if on_arrays:
-                    X = X[self.eliminate_duplicates.new_rows(X, pop_X, off_X)][:missing]
-                else:  # another eliminator or repair: on Population objects, as pymoo does
-                    children = self.repair(problem, Population.new("X", X), random_state=random_state, **kwargs)
-                    children = self.eliminate_duplicates.do(children, pop, off)[:missing]
-                    off = Population.merge(off, children)
-                    X = children.get("X") if len(children) else pop_X[:0]
-                off_X = np.concatenate([off_X, X]) if len(off_X) else X
-                batch = batches.send(n_offsprings - len(off_X))
-        except StopIteration:
-            pass
-        if not on_arrays:
-            return off
+        cap, bred, batch = n_max_iterations * n_offsprings, 0, 0  # children: pymoo's most per generation
+        for _ in range(n_max_iterations):
+            missing = n_offsprings - len(off_X)
+            if missing <= 0 or bred >= cap:
+                break
+            batch = max(missing, min(2 * batch, cap - bred)) if self.grow else missing
+            bred += batch
+            X = self._breed(problem, pop, pop_X, batch, random_state, **kwargs)
+            X = X[self.eliminate_duplicates.new_rows(X, pop_X, off_X)][:missing]
+            off_X = np.concatenate([off_X, X]) if len(off_X) else X  # the children's dtype, as pymoo's
         return Population.new("X", off_X) if len(off_X) else Population.create()
 
     def _breed(self, problem, pop, pop_X, n_offsprings, random_state, **kwargs) -> np.ndarray:
