@@ -74,22 +74,17 @@ def wants_yardstick(run: Path) -> bool:
         return False
 
 
-def _problem_of(cfg):
-    from .config import build_problem
-
-    return build_problem(cfg.problem)
-
-
-def yardstick(run: Path, store: Path) -> tuple[Yardstick, object]:
-    """The exact yardstick of ``run``'s problem (from ``store`` if it holds one for the same problem) and the
-    problem itself."""
+def yardstick(cfg, store: Path) -> tuple[Yardstick, object]:
+    """The exact yardstick of the problem of a run's config ``cfg`` (from ``store`` if it holds one for the same
+    problem) and the problem itself."""
     from omegaconf import OmegaConf
 
-    cfg = _run_config(run)
+    from .config import build_problem
+
     problem_yaml = OmegaConf.to_yaml(OmegaConf.create(OmegaConf.to_container(cfg.problem, resolve=True)),
                                      sort_keys=True)
     key = hashlib.sha256(problem_yaml.encode()).hexdigest()[:16]
-    problem = _problem_of(cfg)
+    problem = build_problem(cfg.problem)
     path = store / f"{key}.npz"
     if path.is_file():
         with np.load(path) as z:
@@ -226,15 +221,17 @@ def judge(sweep: Path, runs: list[Path], bests: dict[Path, dict], plots: bool = 
         b = bests[run]
         groups.setdefault((b.get("problem"), b.get("aggregation", "max")), []).append(run)
     finals, curves, sticks, warnings = [], [], [], []
+    exacts: dict[str, Yardstick] = {}
     for (problem_label, aggregation), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
         variant = problem_label if aggregation == "max" else f"{problem_label} · {aggregation}"
-        exact, problem = yardstick(members[0], sweep / "exact")
         cfg = _run_config(members[0])
+        exact, problem = yardstick(cfg, sweep / "exact")
+        exacts[variant] = exact
         ideal, reference = cfg.problem.hv.ideal, cfg.problem.hv.reference
         sticks.append({"variant": variant, "designs": f"{exact.n_designs:,}", "optimum_edap": exact.best_edap,
                        "front_points": len(exact.front), "front_hv": exact.hv,
                        "exhaustive_s": round(exact.wall_time_s, 1)})
-        warnings += _model_check(members, bests, problem)
+        warnings += _model_check(members[0], problem)
         for run in members:
             b = bests[run]
             archive = pd.read_csv(run / "archive.csv",
@@ -251,21 +248,21 @@ def judge(sweep: Path, runs: list[Path], bests: dict[Path, dict], plots: bool = 
     tests = pairwise_tests(finals)
     lead = leaders(finals, tests)
     sticks = pd.DataFrame(sticks)
-    figures = _figures(sweep, finals, curves, groups, bests) if plots else []
+    figures = _figures(sweep, finals, curves, exacts) if plots else []
     md = _markdown(finals, tests, lead, sticks, warnings, figures)
     return Judgement(finals, curves, tests, lead, sticks, md, figures)
 
 
-def _model_check(members: list[Path], bests: dict[Path, dict], problem) -> list[str]:
-    """Re-evaluate the best design of one run of the group; a different EDAP means another model made the runs."""
-    run = members[0]
+def _model_check(run: Path, problem) -> list[str]:
+    """Re-evaluate the best design of ``run`` (one of its group); a different EDAP means another model made the
+    runs."""
     archive = pd.read_csv(run / "archive.csv")
     feas = archive[archive["feasible"].astype(bool)]
     if feas.empty:
         return []
     row = feas.loc[feas["edap"].idxmin()]
     genome = problem.space.encode(pd.DataFrame([row[list(problem.space.names)]]))
-    now = float(problem.results_frame(genome, problem.evaluate_genomes(genome))["edap"].iloc[0])
+    now = float(problem.evaluate_genomes(genome).edap[0])
     if abs(now / row["edap"] - 1) > MODEL_RTOL:
         return [f"{run.name}: its best design re-evaluates to EDAP {now:.6g}, the run recorded {row['edap']:.6g}: "
                 "the cost model changed since the sweep ran, so gaps to this optimum are not meaningful — rerun "
@@ -354,7 +351,7 @@ def _markdown(finals, tests, lead, sticks, warnings, figures) -> str:
     return "\n".join(out)
 
 
-def _figures(sweep: Path, finals, curves, groups, bests) -> list[str]:
+def _figures(sweep: Path, finals, curves, exacts: dict[str, Yardstick]) -> list[str]:
     import matplotlib.pyplot as plt
 
     from .plots import LABELS, plain_log_ticks, save_figure, set_theme
@@ -392,23 +389,23 @@ def _figures(sweep: Path, finals, curves, groups, bests) -> list[str]:
     made.append("comparison_anytime.png")
 
     pairs = [("energy_j", "latency_s"), ("energy_j", "area_mm2"), ("latency_s", "area_mm2")]
-    for (problem_label, aggregation), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        variant = problem_label if aggregation == "max" else f"{problem_label} · {aggregation}"
-        exact, _ = yardstick(members[0], sweep / "exact")
+    for variant, exact in exacts.items():
         budget = finals[finals.variant == variant].budget.max()
         f = finals[(finals.variant == variant) & (finals.budget == budget)]
+        fronts = {}
+        for label, g in f.groupby("label"):
+            # the seed of median HV ratio: a typical run, not the best one
+            g = g.sort_values("hv_ratio")
+            archive = pd.read_csv(sweep / g.iloc[len(g) // 2]["run"] / "archive.csv",
+                                  usecols=["feasible", *OBJECTIVES])
+            pts = archive[archive.feasible.astype(bool)][list(OBJECTIVES)].to_numpy(dtype=float)
+            fronts[label] = pts[nondominated(pts)] if len(pts) else pts
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
         for ax, (x, y) in zip(axes, pairs):
             i, j = OBJECTIVES.index(x), OBJECTIVES.index(y)
             ax.scatter(exact.front[:, i], exact.front[:, j], s=16, color="0.55", marker="x", linewidth=0.7,
                        label="exact front", zorder=1)
-            for label, g in f.groupby("label"):
-                # the seed of median HV ratio: a typical run, not the best one
-                g = g.sort_values("hv_ratio")
-                run = sweep / g.iloc[len(g) // 2]["run"]
-                archive = pd.read_csv(run / "archive.csv", usecols=["feasible", *OBJECTIVES])
-                pts = archive[archive.feasible.astype(bool)][list(OBJECTIVES)].to_numpy(dtype=float)
-                pts = pts[nondominated(pts)] if len(pts) else pts
+            for label, pts in fronts.items():
                 ax.scatter(pts[:, i], pts[:, j], s=10, color=palette[label], alpha=0.8, linewidth=0, label=label,
                            zorder=2)
             ax.set(xscale="log", yscale="log", xlabel=LABELS[x], ylabel=LABELS[y])

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 from pymoo.core.problem import Problem
 
-from .deployment import WEIGHT_LOAD_COMPONENTS, Deployment, DeploymentError, resident_capacity
+from .deployment import (WEIGHT_LOAD_COMPONENTS, Deployment, DeploymentError, default_deployment,
+                         resident_capacity)
 from .model.api import EDAP_SCALE, energy_coefficients, evaluate_set, fidelity_warning_text
 from .model.cost import Designs, chip_cells, weight_cells
 from .hardware import HardwareError, memory_technology
@@ -365,8 +366,7 @@ class WorkloadSetProblem(Problem):
 
     def describe(self) -> str:
         dep = self.deployment
-        default = (dep.mode == ("reprogram" if memory_technology(self.memory).weights_resident else "stream")
-                   and dep.equal_shares and not dep.switching)
+        default = dep.mode == default_deployment(self.memory) and dep.equal_shares and not dep.switching
         return (f"{self.memory.upper()} {'+'.join(self.workloads)} | objectives {self.objectives} "
                 f"({self.aggregation}) | area <= {self.area_limit_mm2:g} mm2 | space {self.space.name} "
                 f"({self.space.size:,} designs)" + ("" if default else f" | {dep.describe()}"))
