@@ -22,17 +22,15 @@ EDAP_SCALE = 1e3 * 1e3
 MAX_PAIRS_PER_CHUNK = 1 << 20
 
 #: Fidelity warnings: designs the model is unsure of, as bits of :attr:`NetworkResult.fidelity_flags` and names
-#: in the ``fidelity_warning`` column. Only memories that stream weights (SRAM) get them: the rules were found on
+#: in the ``fidelity_warning`` column. Only memories that stream weights (SRAM) get them: the rule was found on
 #: the reference archive (``python -m imc_moo.calibrate`` reports how the flagged and unflagged rows fare; RRAM has
 #: no design off by more than 20 %).
 #: ``weight_refills``: a tiny chip (<= WARN_MAX_MACROS crossbars) whose network needs more than WARN_WEIGHT_REFILLS
-#: times its cells: the reference's mapper then leaves the weight-stationary order the model assumes and spends
-#: up to 20x more energy (the model is low). ``crossbar_aspect``: crossbars at least WARN_ASPECT times wider than
-#: tall (16x256, 16x512, 32x512): the model is 5-8 % off in median, up to 40 % (the model is low).
-FIDELITY_WARNINGS = {1: "weight_refills", 2: "crossbar_aspect"}
+#: times its cells: the reference's random mapper then sometimes leaves the weight-stationary order the model
+#: assumes and spends up to 30x more energy (the model is low; ~15 % of the flagged archive rows are off by > 30 %).
+FIDELITY_WARNINGS = {1: "weight_refills"}
 WARN_WEIGHT_REFILLS = 500
 WARN_MAX_MACROS = 256
-WARN_ASPECT = 16
 
 
 @functools.lru_cache(maxsize=None)
@@ -196,7 +194,6 @@ def fidelity_flags(d: Designs, weight_cells_needed: np.ndarray) -> np.ndarray:
         refills = ((weight_cells_needed > WARN_WEIGHT_REFILLS * chip_cells(d)[at])
                    & (d.n_macros <= WARN_MAX_MACROS)[at])
         flags |= refills.astype(np.uint8)
-        flags |= np.where((d.xbar_cols >= WARN_ASPECT * d.xbar_rows)[at], 2, 0).astype(np.uint8)
     return flags
 
 

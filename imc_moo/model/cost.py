@@ -1,11 +1,21 @@
 """Closed-form energy, latency and area of IMC designs over (designs x layers) numpy arrays.
 
 Follows COST_MODEL.md §5: the reference simulator's totals reduce to counts of actions per component (from the
-layer shape and the greedy mapping) times per-action energies from NeuroSim/CACTI tables. Three counts go beyond
-COST_MODEL.md (issue 12, found on the reference archive): the GLB reads a router group's input window once
-(:func:`_glb_input_bits`, not im2col), every partial-sum pass at the GLB is a read-modify-write, the first one too
-(the reference's ``rmw_first_update``), and the DRAM weight fetch counts ceil-split weight dims padded. Each energy term k is
-scaled by a calibration coefficient theta_k (all 1 reproduces the reference's formula; ``calibrate`` fits them).
+layer shape and the greedy mapping) times per-action energies from NeuroSim/CACTI tables. Six counts go beyond
+COST_MODEL.md (issue 12, found on the reference archive):
+
+* the GLB reads a router group's input window once (:func:`_glb_input_bits`, not im2col);
+* every partial-sum pass at the GLB is a read-modify-write, the first one too (the reference's
+  ``rmw_first_update``);
+* a tile's output buffer sees one partial sum per row group *of the tile's own*: the row groups side by side in
+  the tile are added first (:attr:`LayerMapping.tile_row_groups`);
+* where weights are streamed (SRAM), ceil splits count their padding: the DRAM fetch brings the padded weights, and
+  the row drivers drive every row a row group spans (:attr:`LayerMapping.rows_spanned`);
+* while the weights are written only into the replicas that compute at least one output row (``ceil(P / temporal
+  P)`` of them, not every allocated replica).
+
+Each energy term k is scaled by a calibration coefficient theta_k (all 1 reproduces the reference's formula;
+``calibrate`` fits them).
 
 Shapes: n designs, L layers. Energies in pJ inside the kernel, returned in J; latency in cycles and s; areas in mm2.
 """
@@ -22,7 +32,10 @@ from ..workloads import Network
 from . import tables
 from .mapping import STATE_DIMS, LayerMapping, mapping_tables
 
-ENERGY_COMPONENTS = ("cell", "row", "adc", "glb", "ibuf", "obuf", "router", "dram", "cell_write", "weight_drivers")
+#: ``glb``: the GLB's input reads; ``glb_psum``: its partial-sum read-modify-writes (two actions with their own
+#: counts, calibrated apart).
+ENERGY_COMPONENTS = ("cell", "row", "adc", "glb", "glb_psum", "ibuf", "obuf", "router", "dram", "cell_write",
+                     "weight_drivers")
 AREA_COMPONENTS = ("adc", "row_drivers", "cells", "buffers", "glb")
 INPUT_BITS = WEIGHT_BITS = OUTPUT_BITS = 8
 GLB_WORD_BITS = 2048
@@ -174,6 +187,7 @@ def _layer_counts(network: Network) -> dict[str, np.ndarray]:
         "out_bits": OUTPUT_BITS * M * G * P * Q,
         "weight_bits": WEIGHT_BITS * C * M * R * S * G,
         "weights": C * M * R * S * G,
+        "crs": C * R * S,  # the rows one copy of a group's weights occupies
         "Q": Q,
     }
 
@@ -257,20 +271,29 @@ def layer_actions(d: Designs, network: Network) -> LayerActions:
     if streamed:
         cycles *= counts["Q"]  # Q is pinned temporal at the GLB
     slices = d.weight_slices[:, None].astype(float)
-    weight_bits_padded = None
-    if streamed:  # the fetch iterates over every dim's full spatial factors: a ceil split fetches its padding too
+    row_acts = counts["row_acts"] * m.col_groups
+    weight_bits_padded = written = None
+    if streamed:
+        # the fetch iterates over every dim's full spatial factors: a ceil split fetches its padding too
         weight_bits_padded = np.full(t.shape[:2], float(WEIGHT_BITS))
         for k in _WEIGHT_DIMS:
             weight_bits_padded *= m.spatial[..., k] * t[..., k]
+        # the padded weights are written, so the rows they pad are driven too: every row a row group spans
+        row_acts = row_acts * (m.rows_spanned * m.row_groups) / counts["crs"]
+        # fetched once, written into each replica that computes at least one output row: a ceil split of P over
+        # more replicas than P / (temporal P) leaves the rest idle (P = 139 on 120 replicas x 2 steps: 70 written)
+        P = network.shape_array()[:, 4]
+        written = counts["weight_bits"] * np.minimum(m.p_replicas, -(-P // t[..., _D["P"]]))
     return LayerActions(
         cell=counts["macs"] * slices,
-        row=counts["row_acts"] * m.col_groups,
+        row=row_acts,
         adc=counts["conversions"] * slices * m.row_groups,
-        written=counts["weight_bits"] * m.p_replicas if streamed else None,  # fetched once, written per replica
+        written=written,
         in_bits=counts["in_bits"] * weight_tiles,
         glb_in_bits=_glb_input_bits(m, counts["Q"], streamed),
         out_bits=counts["out_bits"] * psum_tiles,
-        obuf=counts["out_bits"] * slices * m.row_groups,
+        # a tile adds the partial sums of its side-by-side row groups before its output buffer
+        obuf=counts["out_bits"] * slices * m.row_groups / m.tile_row_groups,
         weight_bits_padded=weight_bits_padded,
         cycles=cycles,
         mappable=mappable,
@@ -299,9 +322,9 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
         "cell": a.cell * _bilinear(lk.cell_read, ain, aw),
         "row": a.row * _bilinear(lk.row_read, ain, aw),
         "adc": a.adc * _bilinear(lk.adc_read, ain, aw),
+        "glb": a.glb_in_bits * lk.glb_read_pj_per_bit[:, None],
         # every psum pass read-modify-writes, the first one too (the reference's rmw_first_update)
-        "glb": a.glb_in_bits * lk.glb_read_pj_per_bit[:, None]
-        + a.out_bits * (lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit)[:, None],
+        "glb_psum": a.out_bits * (lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit)[:, None],
         "ibuf": a.in_bits * lk.ibuf_pj_per_bit[:, None],
         "obuf": a.obuf * lk.obuf_pj_per_bit[:, None],
         "router": (a.in_bits + a.out_bits) * lk.router_pj_per_bit[:, None],

@@ -138,6 +138,10 @@ class LayerMapping:
         spatial_router: the factors of the last level alone (router groups), same shape: ``spatial //
             spatial_router`` is what one router group holds.
         p_replicas: product of the spatial P factors on the macro levels (copies of the weights).
+        rows_spanned: the crossbar rows one row group spans, the product of the C, R, S factors on the rows (a
+            ceil split spans its padding: C = 768 on 512 rows is 2 row groups of 512, 1024 rows in all).
+        tile_row_groups: the product of the C, R, S factors on the macros-per-tile level: row groups side by side
+            in one tile, whose partial sums the tile adds before its output buffer.
     """
 
     row_groups: np.ndarray
@@ -146,6 +150,8 @@ class LayerMapping:
     spatial: np.ndarray
     spatial_router: np.ndarray
     p_replicas: np.ndarray
+    rows_spanned: np.ndarray
+    tile_row_groups: np.ndarray
 
 
 class MappingTables:
@@ -236,7 +242,9 @@ class MappingTables:
         col_groups = first[..., _D["M"]] * first[..., _D["Y"]]
         # int32: a dim's factors multiply to at most about twice the dim
         spatial = self._first_fac.reshape(-1, len(STATE_DIMS)).take(first_at, axis=0)
+        rows_spanned = spatial[..., _D["C"]] * spatial[..., _D["R"]] * spatial[..., _D["S"]]
         n_k = len(MACRO_CAPACITIES)
+        levels = []  # spatial factors of each macro level, innermost (macros per tile) first
         for capacity in macro_capacities:
             at = state * n_k + _index(MACRO_CAPACITIES, capacity, "macro-level capacity")[:, None]
             nxt = self._next.reshape(-1).take(at)
@@ -244,11 +252,15 @@ class MappingTables:
                 self._fill_next(at[nxt < 0])
                 nxt = self._next.reshape(-1).take(at)
             level = self._fac.reshape(-1, len(STATE_DIMS)).take(at, axis=0)
+            levels.append(level)
             spatial *= level
             state = nxt
+        tile = levels[0]
         return LayerMapping(row_groups=row_groups, col_groups=col_groups, temporal=self._states.take(state, axis=0),
                             spatial=spatial, spatial_router=level,
-                            p_replicas=spatial[..., _D["P"]])  # rows/columns never place P
+                            p_replicas=spatial[..., _D["P"]],  # rows/columns never place P
+                            rows_spanned=rows_spanned,
+                            tile_row_groups=tile[..., _D["C"]] * tile[..., _D["R"]] * tile[..., _D["S"]])
 
     def _fill_first(self, missing: np.ndarray) -> None:
         """Fill the ``_first`` entries at flat indices ``missing`` (in index order, so state ids do not depend on

@@ -262,8 +262,8 @@ def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str
         "cell": _dot(lk.cell_read, s, "cell"),
         "row": _dot(lk.row_read, s, "row"),
         "adc": _dot(lk.adc_read, s, "adc"),
-        "glb": col("glb_in_bits") * per(lk.glb_read_pj_per_bit)
-        + out_bits * per(lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit),
+        "glb": col("glb_in_bits") * per(lk.glb_read_pj_per_bit),
+        "glb_psum": out_bits * per(lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit),
         "ibuf": in_bits * per(lk.ibuf_pj_per_bit),
         "obuf": col("obuf") * per(lk.obuf_pj_per_bit),
         "router": (in_bits + out_bits) * per(lk.router_pj_per_bit),

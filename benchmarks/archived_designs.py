@@ -1,0 +1,48 @@
+"""Score the original's archived designs (``../shared/reference/METHOD.md`` §6.2-6.3) with the calibrated model.
+
+    python benchmarks/archived_designs.py
+
+Prints, per design, the archive's set-level EDAP (mJ·ms·mm²: max of the networks' energies x max of their delays
+x area on cnn4, means on mixed9, as the method scores them), the model's and their relative difference, then the
+model's per-network EDAPs. The README's "Published vs imc-moo" table quotes these numbers. It asserts nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from imc_moo.model.api import evaluate
+
+
+def _design(v, bits, rows, cols, srg, tic, mit, glb_mib, period_s=1e-9):
+    return dict(voltage=v, bits_per_cell=bits, base_latency_s=period_s, xbar_rows=rows, xbar_cols=cols,
+                router_group=srg, tiles_per_chip=tic, macros_per_tile=mit, glb_mib=glb_mib)
+
+
+#: (what, memory, workload set, aggregation, design, the archive's score).
+ARCHIVED = [
+    ("RRAM cnn4, 'ela_mean' run", "rram", "cnn4", "max", _design(0.6, 8, 512, 32, 8, 64, 32, 1.0), 1.217),
+    ("RRAM cnn4, 'ela_all' run", "rram", "cnn4", "max", _design(0.55, 8, 512, 32, 2, 64, 128, 1.0), 1.337),
+    ("SRAM cnn4, best 'ela'", "sram", "cnn4", "max", _design(0.55, 1, 256, 256, 6, 2, 32, 2.0), 9.56),
+    ("SRAM mixed9, 'ela_mean'", "sram", "mixed9", "mean", _design(0.5, 1, 512, 512, 1, 2, 16, 1.0), 3.600),
+    ("RRAM cnn4, sequential from middle", "rram", "cnn4", "max", _design(0.5, 8, 512, 128, 4, 32, 32, 2.0), 3.478),
+    ("SRAM cnn4, sequential from middle", "sram", "cnn4", "max", _design(0.8, 1, 256, 32, 4, 16, 32, 2.0), 20.24),
+]
+
+
+def main() -> int:
+    print("| archived design | archive EDAP | model EDAP | difference | area mm2 | model EDAP per network |")
+    print("|---|---:|---:|---:|---:|---|")
+    for what, memory, workloads, aggregation, design, archived in ARCHIVED:
+        out = evaluate(pd.DataFrame([design]), workloads, memory)
+        agg = np.max if aggregation == "max" else np.mean
+        edap = agg(out.energy_j) * 1e3 * agg(out.latency_s) * 1e3 * out.area_mm2.iloc[0]
+        per = ", ".join(f"{w} {x:.4g}" for w, x in zip(out.workload, out.edap))
+        print(f"| {what} | {archived:.4g} | {edap:.4g} | {100 * (edap / archived - 1):+.1f} % | "
+              f"{out.area_mm2.iloc[0]:.1f} | {per} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
