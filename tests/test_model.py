@@ -83,7 +83,10 @@ def test_fidelity_per_memory_and_network(check_set, check_predictions):
         edap = pred.energy_j * pred.latency_s * pred.area_mm2
         rho = spearman(edap, edap_ref)
         err = {q: float(np.median(np.abs(pred[q] / rows[q] - 1))) for q in ("energy_j", "latency_s", "area_mm2")}
-        if not (rho >= 0.97 and err["energy_j"] <= 0.05 and err["latency_s"] <= 0.01 and err["area_mm2"] <= 0.01):
+        err["energy_p95"] = float(np.quantile(np.abs(pred.energy_j / rows.energy_j - 1), 0.95))
+        # issue 12's targets are 2 % median and 8 % p95 on whole held-out halves; 100 rows per network here
+        if not (rho >= 0.98 and err["energy_j"] <= 0.02 and err["energy_p95"] <= 0.10 and err["latency_s"] <= 0.01
+                and err["area_mm2"] <= 0.01):
             failures.append((memory, workload, round(rho, 4), {k: round(v, 4) for k, v in err.items()}))
     assert not failures, failures
 
@@ -237,7 +240,7 @@ def test_fidelity_warnings_flag_tiny_sram_chips_only():
     assert (rram.fidelity_warning == "").all()  # no RRAM design of the reference is off by > 20 %
 
 
-# -- the two padded / shared-window counts, by hand ----------------------------------------------------------------
+# -- the padded, shared-window and per-tile counts, by hand ------------------------------------------------------------
 
 def _one_layer(tmp_path, **layer) -> Network:
     path = tmp_path / "one.yaml"
@@ -281,6 +284,51 @@ def test_glb_reads_each_router_groups_input_window_once(tmp_path):
     rram = designs_from_frame(pd.DataFrame([{**SMALL_RRAM, "xbar_rows": 64, "xbar_cols": 64, "router_group": 1,
                                              "tiles_per_chip": 1, "macros_per_tile": 64}]), "rram")
     assert layer_actions(rram, net).glb_in_bits[0, 0] == 8 * 4 * (8 * 3) * (8 + 2)
+
+
+def test_streamed_weights_drive_the_padded_rows(tmp_path):
+    from imc_moo.model.cost import layer_actions
+
+    # C = 768 on 512 rows: 2 row groups of 512 rows (ceil split), M = 64 x 8 slices fill the 512 columns once.
+    net = _one_layer(tmp_path, C=768, M=64)
+    sram = designs_from_frame(pd.DataFrame([{**SRAM_DESIGN, "xbar_rows": 512, "xbar_cols": 512}]), "sram")
+    assert layer_actions(sram, net).row[0, 0] == 1024  # the padded weights are written, so their rows are driven
+    rram = designs_from_frame(pd.DataFrame([{**SMALL_RRAM, "bits_per_cell": 1, "xbar_rows": 512,
+                                             "xbar_cols": 512}]), "rram")
+    assert layer_actions(rram, net).row[0, 0] == 768  # resident weights: the rows the layer uses
+
+
+def test_streamed_weights_are_written_into_busy_replicas_only(tmp_path):
+    from imc_moo.model.cost import layer_actions
+    from imc_moo.model.mapping import mapping_tables
+
+    # P = 9 over 2 x 2 x 2 macros (one crossbar per copy): 8 replicas, 2 steps, so ceil(9 / 2) = 5 replicas compute
+    # an output row and the other 3 are idle: the weights are written 5 times, not 8.
+    net = _one_layer(tmp_path, C=16, M=8, P=9)
+    d = designs_from_frame(pd.DataFrame([{**SRAM_DESIGN, "xbar_rows": 16, "xbar_cols": 64, "router_group": 2,
+                                          "tiles_per_chip": 2, "macros_per_tile": 2}]), "sram")
+    tabs = mapping_tables("sram")
+    m = tabs.map(tabs.shape_ids(net), d.xbar_rows, d.xbar_cols, d.weight_slices, (d.macros_per_tile,
+                                                                                  d.tiles_per_chip, d.router_group))
+    assert m.p_replicas[0, 0] == 8 and m.temporal[0, 0, 4] == 2
+    assert layer_actions(d, net).written[0, 0] == 5 * 16 * 8 * 8
+
+
+def test_a_tile_adds_its_own_row_groups_before_the_output_buffer(tmp_path):
+    from imc_moo.model.cost import layer_actions
+
+    # C = 64 on 16 rows: 4 row groups. Side by side in one tile (4 macros), the tile adds their partial sums and
+    # its output buffer sees each output once per weight slice; spread over 4 tiles, every tile buffers its own.
+    net = _one_layer(tmp_path, C=64, M=2, P=1)
+    one_tile = designs_from_frame(pd.DataFrame([{**SRAM_DESIGN, "xbar_rows": 16, "xbar_cols": 16,
+                                                 "router_group": 1, "tiles_per_chip": 1, "macros_per_tile": 4}]),
+                                  "sram")
+    four_tiles = designs_from_frame(pd.DataFrame([{**SRAM_DESIGN, "xbar_rows": 16, "xbar_cols": 16,
+                                                   "router_group": 1, "tiles_per_chip": 4, "macros_per_tile": 1}]),
+                                    "sram")
+    out_bits_x_slices = 8 * 2 * 8
+    assert layer_actions(one_tile, net).obuf[0, 0] == out_bits_x_slices
+    assert layer_actions(four_tiles, net).obuf[0, 0] == 4 * out_bits_x_slices
 
 
 # -- output contract ---------------------------------------------------------------------------------------------
