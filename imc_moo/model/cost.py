@@ -196,17 +196,18 @@ def _layer_counts(network: Network) -> dict[str, np.ndarray]:
 class LayerActions:
     """Per (design, layer) action counts, before any per-action energy: arrays (n, L) unless noted.
 
-    ``cell``, ``row``, ``adc`` (and, streaming weights, ``written``: weight bits written into the crossbars) count
-    actions whose energy is bilinear in the layer's activity (``ain`` (L,), ``aw`` (n, L) at the design's bits per
-    cell); ``in_bits`` are the im2col input bits streamed to the macros (input buffers, router), ``glb_in_bits``
-    the input bits the GLB reads (router groups share windows, :func:`_glb_input_bits`), ``out_bits`` the output
-    bits through the GLB (every partial-sum pass, each a read-modify-write, the first one included), ``obuf`` the
-    output-buffer accesses; streaming weights,
+    ``cell``, ``row``, ``adc`` (and, streaming weights, ``written``: weight bits written into the crossbars, once per
+    busy replica) count actions whose energy is bilinear in the layer's activity (``ain`` (L,), ``aw`` (n, L) at the
+    design's bits per cell); streaming weights, ``row`` counts every row a row group spans, padding included.
+    ``in_bits`` are the im2col input bits streamed to the macros (input buffers, router), ``glb_in_bits`` the input
+    bits the GLB reads (router groups share windows, :func:`_glb_input_bits`), ``out_bits`` the output bits through
+    the GLB (every partial-sum pass, each a read-modify-write, the first one included), ``obuf`` the output-buffer
+    accesses (one per output, weight slice and row group of the tile's own); streaming weights,
     ``weight_bits_padded`` the weight bits fetched from DRAM (the padded weight dims, :attr:`LayerMapping.spatial`);
     ``cycles`` the latency in cycles and ``mappable`` whether every weight tile is placed in space (always true for
-    SRAM). They depend on the design only through the mapping-relevant
-    parameters (crossbar rows and columns, bits per cell, the three macro levels), which is what lets
-    :mod:`imc_moo.model.tabulated` sum them over layers once per combination."""
+    SRAM). They depend on the design only through the mapping-relevant parameters (crossbar rows and columns, bits
+    per cell, the three macro levels), which is what lets :mod:`imc_moo.model.tabulated` sum them over layers once
+    per combination."""
 
     cell: np.ndarray
     row: np.ndarray
