@@ -1,13 +1,13 @@
 """Calibrate the cost model's energy coefficients against the reference simulator and report its fidelity.
 
-``python -m imc_moo.calibrate [--reference DIR] [--check-only] [--per-network]``
+``python -m imc_moo.calibrate [--reference DIR] [--check-only]``
 
 1. Splits the reference designs (``cimloop_evaluations.csv``) per memory into a fitting half and a held-out half
    by design key (seeded, so the split is reproducible).
 2. Fits the energy coefficients theta (one per energy component, COST_MODEL.md §5.1) on the fitting half by
    robust (Huber-weighted) least squares on relative error, shrunk towards 1: **one set per memory**, used for
-   every network. ``--per-network`` also packages a set per memory x reference network (shrunk towards the
-   memory's); the report always shows what it would buy.
+   every network. The report also shows what a set per memory x reference network would buy (little: it was a
+   packaging option until issue 12's second round, and was dropped because it did not earn its place).
 3. Reports, per memory x network, on the held-out half: Spearman rank correlation of EDAP, energy and latency and
    the median / 95th-percentile absolute relative error of energy, latency and area; then the same
    **leave-one-network-out** (:func:`leave_one_network_out`: for each network, theta refitted on the fitting half
@@ -109,8 +109,8 @@ def fit_theta(parts: pd.DataFrame, target: np.ndarray, prior: dict[str, float]) 
 
 
 def fit(ref: pd.DataFrame, parts: pd.DataFrame, train: np.ndarray, per_network: bool = False) -> dict:
-    """theta per memory (and, with ``per_network``, per memory x network, shrunk towards the memory's), fitted on
-    rows ``train``."""
+    """theta per memory (and, with ``per_network``, per memory x network, shrunk towards the memory's: the
+    report's comparison), fitted on rows ``train``."""
     theta, by_network = {}, {}
     for memory in sorted(ref.memory.unique()):
         m = (ref.memory == memory).to_numpy() & train
@@ -211,11 +211,9 @@ def report(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict, test: np.
     e_own = predict_energy(ref, parts, own)
     own_table = fidelity_table(rows, e_own[test], lat, area)
     nodes = fidelity_table(rows, energy[test], lat, area, by=("memory", "technology_nm"))
-    per_net = bool(coefficients.get("theta_by_network"))
     lines = [
         f"Held-out split: {int(test.sum())} of {len(ref)} (design, network) rows, "
-        f"{rows.design_key.nunique()} designs never used for fitting. Energy with "
-        f"{'the packaged per-network theta where there is one' if per_net else 'one theta set per memory'}.",
+        f"{rows.design_key.nunique()} designs never used for fitting. Energy with one theta set per memory.",
         "", _markdown(held), "",
         "Leave-one-network-out (for each network, theta fitted on the other networks' fitting half only; this "
         "network's held-out half scored): what a network without reference data gets.", "",
@@ -239,7 +237,8 @@ def report(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict, test: np.
     lines += ["", "Designs flagged by `fidelity_warning` (all reference rows, one theta per memory; the archive "
               "over-represents small chips): energy |err| (%)", "", _markdown(warning_table(ref, parts, coefficients))]
     lines += ["", "Energy |err| (%) on the held-out half: one theta per memory vs. a theta per memory x network "
-              "(`--per-network`; only for the reference's networks) vs. leave-one-network-out:", "",
+              "(what a per-network theta would buy; it exists only for the reference's networks) vs. "
+              "leave-one-network-out:", "",
               _markdown(cmp), "", "By technology node:", "", _markdown(nodes), "",
               "theta per memory: " + json.dumps(coefficients["theta"], sort_keys=True)]
     return "\n".join(lines) + "\n", {"held_out": held, "loo": loo, "per_network": own_table, "nodes": nodes,
@@ -266,8 +265,6 @@ def main(argv=None) -> int:
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="shared/reference directory")
     parser.add_argument("--check-only", action="store_true",
                         help="report fidelity of the packaged coefficients; do not refit or write anything")
-    parser.add_argument("--per-network", action="store_true",
-                        help="also package a theta per memory x reference network (default: one per memory)")
     args = parser.parse_args(argv)
     try:
         ref = load_reference(args.reference)
@@ -279,7 +276,7 @@ def main(argv=None) -> int:
     if args.check_only:
         coefficients = packaged_coefficients()
     else:
-        coefficients = fit(ref, parts, ~test, per_network=args.per_network)
+        coefficients = fit(ref, parts, ~test)
     text, _ = report(ref, parts, coefficients, test)
     print(text)
     if not args.check_only:
@@ -291,7 +288,7 @@ def _write(coefficients: dict, ref: pd.DataFrame, test: np.ndarray, text: str) -
     meta = {"fitted_on": "cimloop_evaluations.csv, rows whose design key hashes outside the held-out half",
             "held_out_fraction": HELD_OUT_FRACTION, "min_share": MIN_SHARE, "ridge": RIDGE,
             "huber_delta": HUBER_DELTA}
-    payload = {"theta": coefficients["theta"], "theta_by_network": coefficients["theta_by_network"], "fit": meta}
+    payload = {"theta": coefficients["theta"], "fit": meta}
     atomic_write_text(DATA / "coefficients.json", json.dumps(payload, indent=1, sort_keys=True) + "\n")
     held = ref[test]
     check = pd.concat(

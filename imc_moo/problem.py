@@ -211,7 +211,7 @@ class WorkloadSetProblem(Problem):
             self.weights_on_chip = bool(weights_on_chip)
         else:  # without a deployment, the memory's rule (RRAM resident, SRAM streamed), as before deployments
             self.weights_on_chip = tech.weights_resident if deployment is None else on_chip
-        self._theta = [energy_coefficients(tech.name, n.name) for n in self.networks]
+        self._theta = [energy_coefficients(tech.name)] * len(self.networks)
         #: SRAM weights kept on chip: the reference's per-inference weight loading is not paid
         self._drop_weight_loading = tech.streams_weights and not self.deployment.streams
         self._resident = self.weights_on_chip and self.deployment.mode == "resident"

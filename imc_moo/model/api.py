@@ -36,21 +36,17 @@ WARN_MAX_MACROS = 256
 @functools.lru_cache(maxsize=None)
 def packaged_coefficients() -> dict:
     """Calibrated energy coefficients (``data/coefficients.json``, written by ``python -m imc_moo.calibrate``):
-    ``theta[memory][component]`` and ``theta_by_network[memory][network][component]`` (empty unless calibrated with
-    ``--per-network``)."""
+    ``theta[memory][component]``, one set per memory."""
     path = resources.files("imc_moo.model") / "data" / "coefficients.json"
     if not path.is_file():
-        return {"theta": {m: {} for m in MEMORIES}, "theta_by_network": {m: {} for m in MEMORIES}}
+        return {"theta": {m: {} for m in MEMORIES}}
     return json.loads(path.read_text())
 
 
-def energy_coefficients(memory: str, network: str) -> dict[str, float]:
-    """theta for ``network`` on ``memory``: the memory's theta, one set for every network (all 1 if the package
-    has no calibration); a network's own only if the package was calibrated with ``--per-network`` (then for the
-    reference's networks)."""
-    coefs = packaged_coefficients()
-    by_net = coefs["theta_by_network"].get(memory, {})
-    return by_net.get(network, coefs["theta"].get(memory, {}))
+def energy_coefficients(memory: str) -> dict[str, float]:
+    """theta on ``memory``: one set for every network, the reference's and a user's alike (all 1 if the package has
+    no calibration)."""
+    return packaged_coefficients()["theta"].get(memory, {})
 
 
 def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
@@ -130,7 +126,7 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
     bound memory), also returning (n, L) arrays ``energy_j``, ``latency_s``, ``cycles``, ``mappable``: the
     breakdown, and the oracle the tabulated path is tested against.
     """
-    theta = energy_coefficients(d.memory, network.name) if theta is None else theta
+    theta = energy_coefficients(d.memory) if theta is None else theta
     if not per_layer:
         return _network_result(d, weight_cells(d, network), *network_costs(d, network, theta))
     n, L = d.n, network.n_layers
