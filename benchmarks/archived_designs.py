@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from imc_moo.algorithms.exhaustive import exhaustive
 from imc_moo.model.api import evaluate
 from imc_moo.paths import CONF_DIR
-from imc_moo.problem import WorkloadSetProblem
+from imc_moo.problem import WorkloadSetProblem, aggregate
 
 
 def _design(v, bits, rows, cols, srg, tic, mit, glb_mib, period_s=1e-9):
@@ -44,14 +43,16 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---|")
     for what, memory, workloads, aggregation, design, archived in ARCHIVED:
         out = evaluate(pd.DataFrame([design]), workloads, memory)
-        agg = np.max if aggregation == "max" else np.mean
-        edap = agg(out.energy_j) * 1e3 * agg(out.latency_s) * 1e3 * out.area_mm2.iloc[0]
+        energy_j, latency_s = (aggregate(out[q].to_numpy()[None, :], aggregation)[0]
+                               for q in ("energy_j", "latency_s"))
+        edap = energy_j * 1e3 * latency_s * 1e3 * out.area_mm2.iloc[0]
         per = ", ".join(f"{w} {x:.4g}" for w, x in zip(out.workload, out.edap))
         print(f"| {what} | {archived:.4g} | {edap:.4g} | {100 * (edap / archived - 1):+.1f} % | "
               f"{out.area_mm2.iloc[0]:.1f} | {per} |")
     space = yaml.safe_load((Path(CONF_DIR) / "space" / "sram.yaml").read_text())
     space.update(name="sram_original_bounds", xbar_rows=[v for v in space["xbar_rows"] if v <= 256],
-                 xbar_cols=[v for v in space["xbar_cols"] if v <= 256], glb_mib=[v for v in space["glb_mib"] if v < 128])
+                 xbar_cols=[v for v in space["xbar_cols"] if v <= 256],
+                 glb_mib=[v for v in space["glb_mib"] if v < 128])
     problem = WorkloadSetProblem("cnn4", "sram", objectives="edap", aggregation="max", space=space)
     result = exhaustive(problem)
     design = {k: (v.item() if hasattr(v, "item") else v) for k, v in result.best_design.items()}

@@ -31,13 +31,9 @@ def main(argv=None) -> int:
     summary = pd.read_csv(sweep / "summary.csv")
     medians = summary[summary.feasible].groupby("problem").edap.median()
     start = time.perf_counter()
-    rows, seen = [], set()
-    for run in sorted(summary.run):
+    rows = []
+    for run, label in summary.sort_values("run").drop_duplicates("problem")[["run", "problem"]].itertuples(index=False):
         cfg = OmegaConf.load(sweep / run / ".hydra" / "config.yaml")
-        label = summary.loc[summary.run == run, "problem"].iloc[0]
-        if label in seen:
-            continue
-        seen.add(label)
         result = exhaustive(build_problem(cfg.problem))
         best = medians.get(label, np.nan)
         exact = result.best_edap if np.isfinite(result.best_edap) else np.nan
@@ -50,7 +46,8 @@ def main(argv=None) -> int:
         print(f"| {r.problem} | {r.exact_edap:.4g} | {r.median_best_edap:.4g} | {r.gap_pct:.2f} |")
     feasible_exact = table.exact_edap.notna()
     both = table.gap_pct.notna()
-    print(f"\n{len(table)} problems in {time.perf_counter() - start:.0f} s; feasible exactly: {int(feasible_exact.sum())}, "
+    print(f"\n{len(table)} problems in {time.perf_counter() - start:.0f} s; "
+          f"feasible exactly: {int(feasible_exact.sum())}, "
           f"found feasible by the runs: {int(table.median_best_edap.notna().sum())}; largest gap "
           f"{table.gap_pct[both].max():.2f} % ({table.problem[both][table.gap_pct[both].idxmax()]})")
     return 0

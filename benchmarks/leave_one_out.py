@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     parts = component_energies(ref)  # theta = 1 component energies [J]; the only model evaluation needed
     test = held_out(ref.design_key)
     e_loo, thetas = leave_one_network_out(ref, parts, ~test, test)
-    e_mem = predict_energy(ref, parts, packaged_coefficients(), per_network=False)
+    e_mem = predict_energy(ref, parts, packaged_coefficients())
     rows, lat, area = ref[test], parts.latency_s[test], parts.area_mm2[test]
     df = fidelity_table(rows, e_loo[test], lat, area)[LOO_COLUMNS].reset_index(drop=True)
     mem = fidelity_table(rows, e_mem[test], lat, area)

@@ -124,16 +124,14 @@ def fit(ref: pd.DataFrame, parts: pd.DataFrame, train: np.ndarray, per_network: 
     return {"theta": theta, "theta_by_network": by_network}
 
 
-def predict_energy(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict, per_network: bool = True):
+def predict_energy(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict):
     """Calibrated model energy [J] per reference row from the theta = 1 component energies (a network's own theta
-    when ``per_network`` and the coefficients have one, else its memory's)."""
+    where the coefficients have one, i.e. the report's per-network comparison, else its memory's)."""
     keys = list(zip(ref.memory, ref.workload))
     thetas = {}
     for key in set(keys):
         memory, workload = key
-        th = coefficients["theta"][memory]
-        if per_network:
-            th = coefficients.get("theta_by_network", {}).get(memory, {}).get(workload, th)
+        th = coefficients.get("theta_by_network", {}).get(memory, {}).get(workload, coefficients["theta"][memory])
         thetas[key] = np.array([th.get(k, 1.0) for k in ENERGY_COMPONENTS])
     weights = np.stack([thetas[k] for k in keys])
     return (parts[list(ENERGY_COMPONENTS)].to_numpy() * weights).sum(axis=1)
@@ -248,7 +246,7 @@ def report(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict, test: np.
 def warning_table(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict) -> pd.DataFrame:
     """Per memory x fidelity warning: rows, share of the memory's rows, median / p95 |energy error| (%) and the
     share of rows off by more than 30 %, on every reference row."""
-    err = np.abs(predict_energy(ref, parts, coefficients, per_network=False) / ref.energy_j.to_numpy() - 1) * 100
+    err = np.abs(predict_energy(ref, parts, coefficients) / ref.energy_j.to_numpy() - 1) * 100
     df = pd.DataFrame({"memory": ref.memory.to_numpy(), "err": err,
                        "fidelity_warning": fidelity_warning_text(parts.fidelity_flags.to_numpy(dtype=np.uint8))})
     df["fidelity_warning"] = df.fidelity_warning.replace("", "(none)")

@@ -188,6 +188,7 @@ def _layer_counts(network: Network) -> dict[str, np.ndarray]:
         "weight_bits": WEIGHT_BITS * C * M * R * S * G,
         "weights": C * M * R * S * G,
         "crs": C * R * S,  # the rows one copy of a group's weights occupies
+        "P": P,
         "Q": Q,
     }
 
@@ -283,8 +284,7 @@ def layer_actions(d: Designs, network: Network) -> LayerActions:
         row_acts = row_acts * (m.rows_spanned * m.row_groups) / counts["crs"]
         # fetched once, written into each replica that computes at least one output row: a ceil split of P over
         # more replicas than P / (temporal P) leaves the rest idle (P = 139 on 120 replicas x 2 steps: 70 written)
-        P = network.shape_array()[:, 4]
-        written = counts["weight_bits"] * np.minimum(m.p_replicas, -(-P // t[..., _D["P"]]))
+        written = counts["weight_bits"] * np.minimum(m.p_replicas, np.ceil(counts["P"] / t[..., _D["P"]]))
     return LayerActions(
         cell=counts["macs"] * slices,
         row=row_acts,
