@@ -19,7 +19,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from imc_moo.algorithms.exhaustive import exhaustive
-from imc_moo.config import build_problem
+from imc_moo.app.config import build_problem
 
 
 def main(argv=None) -> int:

@@ -177,7 +177,7 @@ def main(argv=None) -> int:
     base = imc_moo_command()
     command = "python benchmarks/e2e.py" + "".join(f" {shlex.quote(a)}" for a in (sys.argv[1:] if argv is None
                                                                                    else argv))
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     origin = package_origin()
     state = git_state() if origin == ROOT / "imc_moo" else ""
     rows: list[dict] = []
@@ -210,7 +210,7 @@ def main(argv=None) -> int:
                 row = rows[-1]
                 print(f"{problem} {algorithm}: wall {row['wall_s']:.2f} s, search {_fmt(row, 'search_s')} s"
                       + (f" ({row['error']})" if row["error"] else ""), file=sys.stderr)
-    elapsed = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+    elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
 
     timed_rows = [r for r in rows[1:] if "search_s" in r]
     within = sum(r["wall_s"] <= TARGET_S for r in timed_rows)

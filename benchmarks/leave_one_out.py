@@ -2,8 +2,8 @@
 
     python benchmarks/leave_one_out.py [--reference DIR] [--out DIR]
 
-The procedure is :func:`imc_moo.calibrate.leave_one_network_out` (the fidelity report of ``python -m
-imc_moo.calibrate`` prints the same table): for each memory and each reference network N of
+The procedure is :func:`imc_moo.model.calibrate.leave_one_network_out` (the fidelity report of ``python -m
+imc_moo.model.calibrate`` prints the same table): for each memory and each reference network N of
 ``cimloop_evaluations.csv``, the per-memory theta is refitted with the calibration's own fit (same robust least
 squares, MIN_SHARE / RIDGE / HUBER_DELTA, prior 1) on the fitting half of the designs of every *other* network,
 and N's held-out designs are scored: median and 95th-percentile |relative error| of energy, latency and area [%],
@@ -24,10 +24,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from imc_moo.calibrate import (DEFAULT_REFERENCE, LOO_COLUMNS, component_energies, fidelity_table, held_out,
-                               leave_one_network_out, load_reference, predict_energy)
-from imc_moo.export import atomic_write_csv, atomic_write_text, markdown_table
+from imc_moo.app.export import atomic_write_csv, atomic_write_text, markdown_table
 from imc_moo.model.api import packaged_coefficients
+from imc_moo.model.calibrate import (
+    DEFAULT_REFERENCE,
+    LOO_COLUMNS,
+    component_energies,
+    fidelity_table,
+    held_out,
+    leave_one_network_out,
+    load_reference,
+    predict_energy,
+)
 from imc_moo.model.cost import ENERGY_COMPONENTS
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -64,7 +72,7 @@ def main(argv=None) -> int:
         "# Leave-one-network-out fidelity (one theta per memory, fitted without the network)",
         "",
         "For each network N the per-memory theta is refitted on the calibration's fitting half of the other "
-        "networks of that memory and N's held-out designs are scored (`imc_moo.calibrate.leave_one_network_out`). "
+        "networks of that memory and N's held-out designs are scored (`imc_moo.model.calibrate.leave_one_network_out`). "
         "Errors are |model / reference - 1| in %; 'packaged' = the packaged per-memory theta, which saw N.",
         "",
         f"Held-out rows: {int(test.sum())} of {len(ref)}.",

@@ -63,7 +63,7 @@ def main(argv=None) -> int:
         "# Optimizers against the exact yardstick", "",
         f"Command: `{shlex.join(['python', 'benchmarks/optimizers.py', *args.overrides])}`, i.e. "
         f"`{shlex.join(shown)}` then `imc-moo-report <sweep dir>`.  ",
-        f"Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, Python "
+        f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.machine()}.  ",
         (f"Sweep: not rerun (--report-only: {sweep}); report: {report_s:.0f} s." if args.report_only else
          f"Sweep: {sweep_s:.0f} s (exit status {swept.returncode}); report: {report_s:.0f} s."), "",

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imc_moo import paths
 from imc_moo.model import mapping, tabulated
 from imc_moo.model.api import evaluate
 from imc_moo.problem import WorkloadSetProblem
@@ -109,9 +110,9 @@ def run(sizes, seed: int, cache: Path) -> list[dict]:
             for api, fn in variants:
                 store = cache / f"{memory}-{set_name}-{n}-{api}"
                 clear_caches()
-                os.environ[tabulated.CACHE_ENV] = "off"
+                os.environ[paths.CACHE_ENV] = "off"
                 cold = timed(fn, genomes, problem)
-                os.environ[tabulated.CACHE_ENV] = str(store)
+                os.environ[paths.CACHE_ENV] = str(store)
                 clear_caches()
                 fn(genomes, problem)  # fills the tables again, now with the cache on
                 tabulated.save_tables()

@@ -1,7 +1,11 @@
 """imc-moo: multi-workload design-space exploration of in-memory-computing accelerators."""
 
+from imc_moo import moved
+
 __version__ = "0.1.0"
-__all__ = ["evaluate", "evaluate_layers", "__version__"]
+__all__ = ["__version__", "evaluate", "evaluate_layers"]
+
+moved.install()  # imc_moo.space, imc_moo.config, ...: the old names of moved modules, for one more release
 
 
 def __getattr__(name: str):
@@ -9,7 +13,7 @@ def __getattr__(name: str):
     importing a light module of the package (the CLI's ``--help``) does not load the cost model, numpy tables
     and pandas."""
     if name in ("evaluate", "evaluate_layers"):
-        from . import model
+        from imc_moo import model
 
         value = getattr(model, name)
         globals()[name] = value

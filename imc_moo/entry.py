@@ -1,6 +1,6 @@
 """The console entry points, as thin as Python allows: each imports its command only inside a handler for Ctrl-C,
 so an interrupt during the imports or the start-up (pandas, pymoo, Hydra: about a second) ends the command with one
-line and the shell's status 130, not a traceback. Once a search runs, :mod:`imc_moo.experiment` handles Ctrl-C
+line and the shell's status 130, not a traceback. Once a search runs, :mod:`imc_moo.app.experiment` handles Ctrl-C
 itself (the designs so far are kept)."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ def _run(program: str, load, kept: str) -> None:
 
 
 def imc_moo() -> None:
-    """``imc-moo`` (:func:`imc_moo.experiment.cli`)."""
+    """``imc-moo`` (:func:`imc_moo.app.experiment.cli`)."""
     def load():
-        from .experiment import cli
+        from imc_moo.app.experiment import cli
         return cli
     _run("imc-moo", load, "every file is written whole or not at all; a run without best.json is incomplete")
 
@@ -31,14 +31,14 @@ def imc_moo() -> None:
 def imc_moo_report() -> None:
     """``imc-moo-report`` (:func:`imc_moo.report.main`)."""
     def load():
-        from .report import main
+        from imc_moo.report.study import main
         return main
     _run("imc-moo-report", load, "the report's files are written whole or not at all")
 
 
 def imc_moo_import() -> None:
-    """``imc-moo-import`` (:func:`imc_moo.onnx_import.main`)."""
+    """``imc-moo-import`` (:func:`imc_moo.workloads.onnx_import.main`)."""
     def load():
-        from .onnx_import import main
+        from imc_moo.workloads.onnx_import import main
         return main
     _run("imc-moo-import", load, "the network file is written whole or not at all")

@@ -1,4 +1,5 @@
-"""Where the packaged Hydra configs (``imc_moo.conf``) and workload library (``imc_moo.problems``) live.
+"""Where the packaged Hydra configs (``imc_moo.conf``) and workload library (``imc_moo.problems``) live, and where
+the persistent cache of parsed networks and model tables is (:func:`cache_dir`).
 
 In the repository they are the top-level ``conf/`` and ``problems/`` directories; ``pyproject.toml`` maps them
 into the package, so an editable install (``pip install -e .``) and a wheel both resolve them through
@@ -8,6 +9,7 @@ directories next to ``imc_moo/``.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -28,3 +30,18 @@ def package_dir(package: str, checkout_dir: str) -> Path:
 CONF_DIR: str = str(package_dir("imc_moo.conf", "conf"))
 #: The packaged workload library (``problems/`` in the repository).
 PROBLEMS_DIR: Path = package_dir("imc_moo.problems", "problems")
+
+
+#: Environment variable: the cache directory, or ``off``. Default ``$XDG_CACHE_HOME/imc_moo`` (``~/.cache``).
+CACHE_ENV = "IMC_MOO_CACHE"
+
+
+def cache_dir() -> Path | None:
+    """The directory of the persistent cache (parsed networks, the model's tables), None when switched off
+    (``IMC_MOO_CACHE=off``)."""
+    value = os.environ.get(CACHE_ENV, "")
+    if value.lower() in ("off", "0", "false", "no"):
+        return None
+    if value:
+        return Path(value)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imc_moo"

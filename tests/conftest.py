@@ -10,7 +10,7 @@ import pytest
 # not to the user's ~/.cache.
 os.environ.setdefault("IMC_MOO_CACHE", tempfile.mkdtemp(prefix="imc_moo_test_cache_"))
 
-from imc_moo.problem import WorkloadSetProblem  # noqa: E402
+from imc_moo.problem import WorkloadSetProblem
 
 
 @pytest.fixture(scope="module")

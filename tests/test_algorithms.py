@@ -14,11 +14,11 @@ from imc_moo.algorithms import (
     DistinctEvaluations,
     RunResult,
     available_algorithms,
+    configured,
     run_algorithm,
 )
-from imc_moo.algorithms import configured
-from imc_moo.config import ConfigError, algorithm_config
-from imc_moo.ledger import Ledger
+from imc_moo.algorithms.ledger import Ledger
+from imc_moo.app.config import ConfigError, algorithm_config
 from imc_moo.problem import PENALTY, WorkloadSetProblem
 
 CORE = ("phased_ga", "nsga2", "nsga3", "ga", "random")

@@ -15,9 +15,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from imc_moo.config import build_problem
-from imc_moo.experiment import CONF_DIR, run
-from imc_moo.indicators import OBJECTIVES, nondominated
+from imc_moo.app.config import build_problem
+from imc_moo.app.experiment import CONF_DIR, run
+from imc_moo.problem.indicators import OBJECTIVES, nondominated
 from imc_moo.report import report
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,10 +16,10 @@ from imc_moo.algorithms.baselines import (
     single_workload_problem,
     start_genome,
 )
-from imc_moo.export import best_row, best_summary
+from imc_moo.app.export import best_row, best_summary
 from imc_moo.problem import WorkloadSetProblem
+from imc_moo.problem.space import DESIGN_COLUMNS
 from imc_moo.report import normalized_edap
-from imc_moo.space import DESIGN_COLUMNS
 
 BUDGET = 300
 INNER = {"n_candidates": 200, "n_select": 100, "pop_size": 20}

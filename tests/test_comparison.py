@@ -1,4 +1,4 @@
-"""The optimizer comparison against the exact yardstick (imc_moo.comparison): its statistics, its metrics on
+"""The optimizer comparison against the exact yardstick (imc_moo.report.comparison): its statistics, its metrics on
 known fronts, and a small optimizers sweep whose report must agree with the runs and with exhaustive()."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imc_moo.comparison import METRICS, Yardstick, a12, anytime, holm
-from imc_moo.indicators import hypervolume
+from imc_moo.problem.indicators import hypervolume
+from imc_moo.report.comparison import METRICS, Yardstick, a12, anytime, holm
 
 ROOT = Path(__file__).resolve().parents[1]
 IDEAL = {"energy_j": 1e-3, "latency_s": 1e-8, "area_mm2": 1.0}
@@ -80,7 +80,7 @@ def judged(tmp_path_factory):
 
 def test_the_report_judges_every_run_against_the_exact_optimum(judged):
     from imc_moo.algorithms.exhaustive import exhaustive
-    from imc_moo.config import build_problem, compose_config
+    from imc_moo.app.config import build_problem, compose_config
 
     finals = pd.read_csv(judged / "comparison_finals.csv")
     assert len(finals) == 9 and set(finals.label) == {"phased_ga_edap", "nsga2", "random"}

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imc_moo import experiment
-from imc_moo.deployment import SET_PULSE_S, VERIFY_READ_S, Deployment, DeploymentError, switch_cost
+from imc_moo.app import experiment
 from imc_moo.model.api import EDAP_SCALE, evaluate_network
 from imc_moo.problem import ProblemError, WorkloadSetProblem
+from imc_moo.problem.deployment import SET_PULSE_S, VERIFY_READ_S, Deployment, DeploymentError, switch_cost
 from imc_moo.workloads import network_from_layers
 
 DEFAULT_KEYS = {"deployment": None, "mix": {"shares": None, "inferences_per_switch": None,

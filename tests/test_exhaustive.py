@@ -30,7 +30,7 @@ INFEASIBLE = {"voltage": [0], "base_latency_s": [0, 1], "router_group": [0], "ti
 SHORTCUTS = [dict(expand_base_latency=e, prune=p) for e in (True, False) for p in (True, False)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def problem(memory: str, aggregation: str = "max") -> WorkloadSetProblem:
     return WorkloadSetProblem("cnn4", memory, objectives="edap", aggregation=aggregation)
 
@@ -41,7 +41,7 @@ def subspace_size(memory: str) -> int:
                                                                    problem(memory).space.cardinalities)]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def brute_force(memory: str, aggregation: str = "max") -> dict:
     """Every genome of the sub-space evaluated at once, in lexicographic order; argmin and non-dominated set."""
     p = problem(memory, aggregation)

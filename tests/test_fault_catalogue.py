@@ -9,7 +9,7 @@ Grow it with every new case. Sections:
 * killed, terminated and concurrent runs (real subprocesses);
 * damaged sweep directories given to ``imc-moo-report`` (``DAMAGE``).
 
-The command line mostly runs in-process (``imc_moo.experiment.cli`` checks a run's config before Hydra starts),
+The command line mostly runs in-process (``imc_moo.app.experiment.cli`` checks a run's config before Hydra starts),
 so the catalogue stays fast; runs that must be killed or raced are real subprocesses.
 """
 
@@ -29,8 +29,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from imc_moo import evaluate, experiment, report
+from imc_moo import evaluate, report
 from imc_moo.algorithms import run_algorithm
+from imc_moo.app import experiment
 from imc_moo.problem import WorkloadSetProblem
 
 #: (command-line arguments, text the error line must contain)
@@ -606,7 +607,7 @@ def test_a_killed_run_leaves_no_claim_and_its_directory_can_be_reused(tmp_path):
     res = imc_moo_process("budget=100", "plots=false", "progress=false", f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     assert json.loads((out / "best.json").read_text())["evaluations"] == 100
-    assert not (out / ".imc_moo.lock").exists()
+    assert not (out / ".imc_moo.app.lock").exists()
 
 
 def test_a_second_run_into_a_busy_directory_is_refused(tmp_path):

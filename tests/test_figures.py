@@ -14,7 +14,7 @@ import matplotlib.text
 import pandas as pd
 import pytest
 
-from imc_moo import experiment, plots
+from imc_moo.app import experiment, plots
 from imc_moo.report import label_palette, report
 
 #: Column and config names that must never reach a reader as they are.
@@ -58,7 +58,7 @@ def report_figures(sweep) -> dict:
 
 def _run_figures(run: Path) -> dict:
     """pareto.png and convergence.png of one finished run, redrawn from its files as the run draws them."""
-    from imc_moo.indicators import best_row, pareto_front
+    from imc_moo.problem.indicators import best_row, pareto_front
 
     archive = pd.read_csv(run / "archive.csv")
     history = pd.read_csv(run / "history.csv")

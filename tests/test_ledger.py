@@ -1,4 +1,4 @@
-"""The evaluation ledger (imc_moo.ledger): one cache, one count and one hard cap per run, child ledgers for
+"""The evaluation ledger (imc_moo.algorithms.ledger): one cache, one count and one hard cap per run, child ledgers for
 sub-searches, and the budget of every algorithm and baseline as a hard cap."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from pymoo.core.population import Population
 
 from imc_moo.algorithms import run_algorithm
-from imc_moo.ledger import BudgetExceeded, Ledger
+from imc_moo.algorithms.ledger import BudgetExceeded, Ledger
 
 
 def distinct(problem, n, seed=0):

@@ -20,7 +20,7 @@ from imc_moo.model.api import (
 )
 from imc_moo.model.cost import AREA_COMPONENTS, ENERGY_COMPONENTS
 from imc_moo.model.tables import TableError
-from imc_moo.space import DESIGN_COLUMNS, DesignError, make_space
+from imc_moo.problem.space import DESIGN_COLUMNS, DesignError, make_space
 from imc_moo.workloads import Network, WorkloadError, load_network, load_workloads
 
 DESIGN_INPUTS = [c for c in DESIGN_COLUMNS if c != "glb_mib"]
@@ -402,7 +402,7 @@ def test_evaluate_network_matches_evaluate(small_eval):
 
 
 def test_chunking_does_not_change_results(monkeypatch):
-    import imc_moo.model.api as api
+    from imc_moo.model import api
 
     designs = _designs("sram", 60, seed=46)
     whole = evaluate(designs, "mobilenet_v3", "sram")

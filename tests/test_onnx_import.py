@@ -1,5 +1,5 @@
-"""Tests of the network importers: ONNX models (imc_moo.onnx_import), CSV layer tables (imc_moo.layer_table), the
-activity-factor recipe (imc_moo.activity), .onnx/.csv workload entries and the imc-moo-import command."""
+"""Tests of the network importers: ONNX models (imc_moo.workloads.onnx_import), CSV layer tables (imc_moo.workloads.layer_table), the
+activity-factor recipe (imc_moo.workloads.activity), .onnx/.csv workload entries and the imc-moo-import command."""
 
 from __future__ import annotations
 
@@ -12,12 +12,24 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from imc_moo.activity import (ain_from_histograms, aw_from_histograms, aw_from_weights, slice_weights,
-                              symmetric_histogram)
-from imc_moo.layer_table import load_layer_table, read_layer_table
-from imc_moo.onnx_import import import_onnx, main, network_yaml, parse_input_shapes
-from imc_moo.workloads import (DEFAULT_AIN, DEFAULT_AW, NETWORK_KEYS, WorkloadError, load_network,
-                               load_workloads, resolve_workloads)
+from imc_moo.workloads import (
+    DEFAULT_AIN,
+    DEFAULT_AW,
+    NETWORK_KEYS,
+    WorkloadError,
+    load_network,
+    load_workloads,
+    resolve_workloads,
+)
+from imc_moo.workloads.activity import (
+    ain_from_histograms,
+    aw_from_histograms,
+    aw_from_weights,
+    slice_weights,
+    symmetric_histogram,
+)
+from imc_moo.workloads.layer_table import load_layer_table, read_layer_table
+from imc_moo.workloads.onnx_import import import_onnx, main, network_yaml, parse_input_shapes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"

@@ -19,10 +19,16 @@ import numpy as np
 import pytest
 
 import imc_moo
-from imc_moo.experiment import CONF_DIR
-from imc_moo.space import make_space
-from imc_moo.workloads import (PROBLEMS_DIR, WorkloadError, available_networks, load_workloads, resolve_workloads,
-                                search_path)
+from imc_moo.app.experiment import CONF_DIR
+from imc_moo.problem.space import make_space
+from imc_moo.workloads import (
+    PROBLEMS_DIR,
+    WorkloadError,
+    available_networks,
+    load_workloads,
+    resolve_workloads,
+    search_path,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: What the wheel is built from (a copy, so the build leaves no build/ or stale files in the checkout).
@@ -111,8 +117,8 @@ def test_installed_package_runs_outside_the_checkout(site, tmp_path):
         from pathlib import Path
         import numpy as np
         import imc_moo
-        from imc_moo.experiment import CONF_DIR
-        from imc_moo.space import make_space
+        from imc_moo.app.experiment import CONF_DIR
+        from imc_moo.problem.space import make_space
         from imc_moo.workloads import PROBLEMS_DIR, resolve_workloads
         site = Path({str(site)!r}).resolve()
         for path in (imc_moo.__file__, CONF_DIR, PROBLEMS_DIR):

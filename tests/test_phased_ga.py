@@ -12,9 +12,9 @@ from pymoo.core.callback import Callback
 from pymoo.core.problem import Problem
 from pymoo.optimize import minimize
 
-from imc_moo.algorithms import DistinctEvaluations, HammingDiverseSampling, METHOD_PHASES, Phase, PhasedGA
+from imc_moo.algorithms import METHOD_PHASES, DistinctEvaluations, HammingDiverseSampling, Phase, PhasedGA
 from imc_moo.algorithms.hamming import capacity_ratio, select_max_min_hamming
-from imc_moo.space import hamming
+from imc_moo.problem.space import hamming
 
 
 def naive_max_min(X: np.ndarray, k: int) -> list[int]:

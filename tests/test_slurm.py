@@ -15,9 +15,9 @@ import sys
 import time
 
 import pytest
+from test_app import ROOT, file_stamps, imc_moo
 
 from imc_moo import report
-from test_app import ROOT, file_stamps, imc_moo
 
 PARTITION = os.environ.get("SLURM_PARTITION", "cpu")
 

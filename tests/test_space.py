@@ -1,4 +1,4 @@
-"""Tests of imc_moo.space: value lists, sizes, genome <-> design round trips, validation errors, keys, hamming."""
+"""Tests of imc_moo.problem.space: value lists, sizes, genome <-> design round trips, validation errors, keys, hamming."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imc_moo.space import (
+from imc_moo.problem.space import (
     DESIGN_COLUMNS,
     GLB_WORDS_PER_MIB,
     TECHNOLOGIES_NM,
     DesignError,
     DesignSpace,
-    hamming,
     available_spaces,
+    hamming,
     make_space,
     space_from_lists,
     space_lists,

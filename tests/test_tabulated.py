@@ -11,6 +11,7 @@ import os
 import numpy as np
 import pytest
 
+from imc_moo import paths
 from imc_moo.model import tabulated
 from imc_moo.model.api import evaluate_network
 from imc_moo.problem import WorkloadSetProblem
@@ -95,7 +96,7 @@ def test_a_key_off_the_grids_is_one_line():
 def test_the_persistent_cache_gives_the_same_bytes(tmp_path, monkeypatch):
     """A table read back from the cache (filled in other batches) gives exactly the sums a fresh table computes;
     a damaged cache file is ignored and rewritten."""
-    monkeypatch.setenv(tabulated.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path))
     problem = WorkloadSetProblem("mobilenet_v3", "rram", "edap")
     net = problem.networks[0]
     keys = problem.designs(problem.space.sample(3000, np.random.default_rng(2))).mapping_keys
@@ -106,13 +107,13 @@ def test_the_persistent_cache_gives_the_same_bytes(tmp_path, monkeypatch):
     assert first.path.is_file() and first.path.parent.parent == tmp_path
     loaded = tabulated.NetworkTable(net, "rram")
     assert loaded.n_loaded == first.n_filled
-    monkeypatch.setenv(tabulated.CACHE_ENV, "off")
+    monkeypatch.setenv(paths.CACHE_ENV, "off")
     fresh = tabulated.NetworkTable(net, "rram")
     assert fresh.path is None
     shuffled = np.random.default_rng(3).permutation(keys)
     assert np.array_equal(loaded.rows(shuffled), fresh.rows(shuffled))  # bitwise: batch-independent sums
     first.path.write_bytes(b"not an npz")
-    monkeypatch.setenv(tabulated.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path))
     damaged = tabulated.NetworkTable(net, "rram")
     assert damaged.n_loaded == 0 and np.array_equal(damaged.rows(keys), fresh.rows(keys))
     damaged.save()

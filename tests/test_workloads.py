@@ -294,7 +294,7 @@ def test_build_script_reproduces_committed_files(tmp_path):
 def test_a_parsed_network_is_kept_for_later_processes(tmp_path, monkeypatch):
     """The persistent cache returns the network the file's bytes give (equal arrays, read-only again); an edited
     file is parsed anew, a damaged entry is ignored, and no cache (IMC_MOO_CACHE=off) parses every time."""
-    import imc_moo.workloads as workloads
+    from imc_moo.workloads import library as workloads
 
     monkeypatch.setenv("IMC_MOO_CACHE", str(tmp_path / "cache"))
     _write_network(tmp_path, "tiny", "  - {C: 3, M: 8, R: 3, S: 3, P: 4, Q: 4}\n")

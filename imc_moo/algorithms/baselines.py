@@ -21,7 +21,7 @@ returning a :class:`RunResult`:
   "genes", "method" ("start", "exhaustive", "ga" or "skipped"), "best_edap", "feasible", "cv", "evaluations"
   (run-wide, after the stage), "design"}, ...]}``, the first entry being the start design.
 
-Budgets and counts. A baseline runs on the run's :class:`~imc_moo.ledger.Ledger`, capped at ``budget``; each
+Budgets and counts. A baseline runs on the run's :class:`~imc_moo.algorithms.ledger.Ledger`, capped at ``budget``; each
 sub-search gets a child ledger with its own cap (a single-workload search its own cache, a sequential stage the
 run's), so ``evaluations`` is the number of distinct cost-model evaluations over all sub-searches: a
 single-workload design evaluation counts as one, and so does each design evaluated on the set (a design found by a
@@ -44,8 +44,8 @@ The same seed gives the same run.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,13 +56,13 @@ from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.operators.repair.rounding import RoundingRepair
 
-from ..ledger import Ledger
-from ..problem import Evaluation, WorkloadSetProblem
-from ..space import DESIGN_COLUMNS
-from . import resolve_algorithm, run_algorithm, runner, search
-from .hamming import capacity_ratio
-from .duplicates import ExactDuplicateElimination
-from .result import HistoryCallback, RunHistory, RunResult
+from imc_moo.algorithms.driver import resolve_algorithm, run_algorithm, runner, search
+from imc_moo.algorithms.duplicates import ExactDuplicateElimination
+from imc_moo.algorithms.hamming import capacity_ratio
+from imc_moo.algorithms.ledger import Ledger
+from imc_moo.algorithms.result import HistoryCallback, RunHistory, RunResult
+from imc_moo.problem.space import DESIGN_COLUMNS
+from imc_moo.problem.workload_set import Evaluation, WorkloadSetProblem
 
 __all__ = [
     "SEQUENTIAL_STAGES", "START_POINTS", "Stage", "SubspaceProblem", "largest_network", "run_largest_workload",

@@ -5,13 +5,13 @@ A builder is called as ``builder(problem, budget, **knobs)`` with the
 a pymoo ``Algorithm`` (run on ``problem``) or a pair ``(algorithm, pymoo_problem)`` when the algorithm must see
 another view of the problem (e.g. the EDAP view ``problem.with_objectives("edap")``; a view evaluates the same
 designs, so the run's ledger caches them once). Its knobs are its keyword-only parameters; their values and types
-come from ``conf/algorithm/*.yaml`` and the schemas of :mod:`imc_moo.config`.
+come from ``conf/algorithm/*.yaml`` and the schemas of :mod:`imc_moo.app.config`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
@@ -24,12 +24,13 @@ from pymoo.operators.sampling.rnd import IntegerRandomSampling
 from pymoo.operators.selection.tournament import TournamentSelection
 from pymoo.util.ref_dirs import get_reference_directions
 
-from ..problem import WorkloadSetProblem
-from .duplicates import ExactDuplicateElimination, RunDuplicateElimination
-from .mating import ArrayMating
-from .tournaments import binary_tournament, comp_by_cv_and_fitness
-from .phased_ga import METHOD_PHASES, Phase, PhasedGA
-from .random_search import RandomSearch
+from imc_moo.algorithms.duplicates import ExactDuplicateElimination, RunDuplicateElimination
+from imc_moo.algorithms.mating import ArrayMating
+from imc_moo.algorithms.phased_ga import METHOD_PHASES, Phase, PhasedGA
+from imc_moo.algorithms.random_search import RandomSearch
+from imc_moo.algorithms.tournaments import binary_tournament, comp_by_cv_and_fitness
+from imc_moo.problem.workload_set import WorkloadSetProblem
+
 
 def _operators(crossover_prob: float, crossover_eta: float, mutation_prob: float, mutation_eta: float,
                avoid_revisits: bool) -> dict:

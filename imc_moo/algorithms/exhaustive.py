@@ -34,15 +34,15 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import moocore
 import numpy as np
 import pandas as pd
 
-from ..model.api import EDAP_SCALE
-from ..problem import Evaluation, WorkloadSetProblem
+from imc_moo.model.api import EDAP_SCALE
+from imc_moo.problem.workload_set import Evaluation, WorkloadSetProblem
 
 BASE_LATENCY = "base_latency_s"
 #: Designs per chunk audited against ``problem.evaluate_genomes``: this many spread over the chunk, as many over
@@ -185,7 +185,7 @@ def exhaustive(problem: WorkloadSetProblem, chunk_size: int = 50_000, subspace: 
     """
     start = time.perf_counter()
     plan = _plan(problem, chunk_size, subspace)
-    # latency = cycles x clock period unless a switching time is amortised into it (imc_moo.deployment)
+    # latency = cycles x clock period unless a switching time is amortised into it (imc_moo.problem.deployment)
     proportional = problem.latency_proportional_to_base_latency
     unit = (_unit_base_latency_problem(problem) if expand_base_latency and plan.base is not None and proportional
             else None)

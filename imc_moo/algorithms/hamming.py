@@ -12,7 +12,6 @@ import numpy as np
 from pymoo.core.sampling import Sampling
 
 
-
 def select_max_min_hamming(candidates: np.ndarray, k: int) -> np.ndarray:
     """Greedy max-min Hamming selection.
 

@@ -25,7 +25,7 @@ from pymoo.core.population import Population
 from pymoo.core.repair import NoRepair
 from pymoo.core.variable import get
 
-from .duplicates import ExactDuplicateElimination
+from imc_moo.algorithms.duplicates import ExactDuplicateElimination
 
 
 class _ReadOnlyPopulation(Population):
@@ -74,7 +74,7 @@ class ArrayMating(Mating):
         self.grow = bool(grow)
 
     @classmethod
-    def like(cls, mating: Mating, n_max_iterations: int | None = None, grow: bool = False) -> "ArrayMating":
+    def like(cls, mating: Mating, n_max_iterations: int | None = None, grow: bool = False) -> ArrayMating:
         """The array form of an existing pymoo ``mating`` (e.g. the one a GeneticAlgorithm built)."""
         return cls(mating.selection, mating.crossover, mating.mutation, repair=mating.repair,
                    eliminate_duplicates=mating.eliminate_duplicates, grow=grow,

@@ -34,8 +34,8 @@ per phase (METHOD.md §8.11), so the same seed gives the same run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from pymoo.algorithms.base.genetic import GeneticAlgorithm
@@ -50,11 +50,11 @@ from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 from pymoo.util.display.multi import MultiObjectiveOutput
 from pymoo.util.display.single import SingleObjectiveOutput
 
-from ..ledger import Ledger
-from .duplicates import ExactDuplicateElimination, RunDuplicateElimination
-from .hamming import HammingDiverseSampling
-from .mating import ArrayMating
-from .tournaments import binary_tournament, comp_by_cv_and_fitness
+from imc_moo.algorithms.duplicates import ExactDuplicateElimination, RunDuplicateElimination
+from imc_moo.algorithms.hamming import HammingDiverseSampling
+from imc_moo.algorithms.ledger import Ledger
+from imc_moo.algorithms.mating import ArrayMating
+from imc_moo.algorithms.tournaments import binary_tournament, comp_by_cv_and_fitness
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class PhasedGA(GeneticAlgorithm):
         operator_parameters(): the parameters of the operators currently in use.
 
     The run's distinct designs (for milestones, archive restarts and revisit avoidance) are read from its
-    evaluator, a :class:`~imc_moo.ledger.Ledger` (one is put in place at setup if pymoo's plain evaluator was
+    evaluator, a :class:`~imc_moo.algorithms.ledger.Ledger` (one is put in place at setup if pymoo's plain evaluator was
     given).
     """
 

@@ -3,17 +3,17 @@ design, Pareto front and why it stopped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 from pymoo.core.callback import Callback
 from pymoo.core.result import Result
 
-from ..indicators import best_row, pareto_front
-from ..ledger import Ledger
-from ..problem import WorkloadSetProblem
+from imc_moo.algorithms.ledger import Ledger
+from imc_moo.problem.indicators import best_row, pareto_front
+from imc_moo.problem.workload_set import WorkloadSetProblem
 
 HISTORY_COLUMNS = ("generation", "phase", "evaluations", "best_edap", "feasible_fraction")
 
@@ -29,7 +29,7 @@ class RunHistory:
 
     Args:
         ledger: the run's root ledger.
-        progress: optional callable fed each row as a dict (e.g. :class:`imc_moo.progress.Progress`).
+        progress: optional callable fed each row as a dict (e.g. :class:`imc_moo.app.progress.Progress`).
     """
 
     def __init__(self, ledger: Ledger, progress: Callable[[Mapping], None] | None = None):

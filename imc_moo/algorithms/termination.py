@@ -6,7 +6,7 @@ from pymoo.core.termination import Termination
 
 
 def distinct_evaluations(algorithm) -> int:
-    """Distinct designs the algorithm has evaluated: its ledger's ``spent`` (:class:`imc_moo.ledger.Ledger`),
+    """Distinct designs the algorithm has evaluated: its ledger's ``spent`` (:class:`imc_moo.algorithms.ledger.Ledger`),
     else pymoo's evaluation counter."""
     evaluator = algorithm.evaluator
     return int(getattr(evaluator, "spent", evaluator.n_eval))

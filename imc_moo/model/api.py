@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError, HardwareError, memory_technology
-from ..workloads import Network, WorkloadError, load_workloads
-from .cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
-from .tabulated import network_costs, set_costs
+from imc_moo.hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError, HardwareError, memory_technology
+from imc_moo.model.cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
+from imc_moo.model.tabulated import network_costs, set_costs
+from imc_moo.workloads import Network, WorkloadError, load_workloads
 
 #: EDAP unit used in outputs: mJ * ms * mm2 (J -> mJ is 1e3, s -> ms is 1e3).
 EDAP_SCALE = 1e3 * 1e3
@@ -23,7 +23,7 @@ MAX_PAIRS_PER_CHUNK = 1 << 20
 
 #: Fidelity warnings: designs the model is unsure of, as bits of :attr:`NetworkResult.fidelity_flags` and names
 #: in the ``fidelity_warning`` column. Only memories that stream weights (SRAM) get them: the rule was found on
-#: the reference archive (``python -m imc_moo.calibrate`` reports how the flagged and unflagged rows fare; RRAM has
+#: the reference archive (``python -m imc_moo.model.calibrate`` reports how the flagged and unflagged rows fare; RRAM has
 #: no design off by more than 20 %).
 #: ``weight_refills``: a tiny chip (<= WARN_MAX_MACROS crossbars) whose network needs more than WARN_WEIGHT_REFILLS
 #: times its cells: the reference's random mapper then sometimes leaves the weight-stationary order the model
@@ -33,9 +33,9 @@ WARN_WEIGHT_REFILLS = 500
 WARN_MAX_MACROS = 256
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def packaged_coefficients() -> dict:
-    """Calibrated energy coefficients (``data/coefficients.json``, written by ``python -m imc_moo.calibrate``):
+    """Calibrated energy coefficients (``data/coefficients.json``, written by ``python -m imc_moo.model.calibrate``):
     ``theta[memory][component]``, one set per memory."""
     path = resources.files("imc_moo.model") / "data" / "coefficients.json"
     if not path.is_file():
@@ -53,7 +53,7 @@ def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
     """Check a design table and turn it into arrays. Raises :class:`DesignError` naming the bad column/value."""
     memory = _check_memory(memory)
     if not isinstance(designs, pd.DataFrame):
-        raise DesignError("designs must be a pandas DataFrame (see imc_moo.space.DesignSpace.decode)")
+        raise DesignError("designs must be a pandas DataFrame (see imc_moo.problem.space.DesignSpace.decode)")
     df = designs
     if "glb_depth" not in df and "glb_mib" in df:
         df = df.assign(glb_depth=np.rint(df["glb_mib"].to_numpy(dtype=float) * GLB_WORDS_PER_MIB))
@@ -211,7 +211,7 @@ def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Ne
     """Energy, latency, area and EDAP of every design on every network of a workload set.
 
     Args:
-        designs: table with the design columns of :data:`imc_moo.space.DESIGN_COLUMNS` (``glb_mib`` may replace
+        designs: table with the design columns of :data:`imc_moo.problem.space.DESIGN_COLUMNS` (``glb_mib`` may replace
             ``glb_depth``; ``technology_nm`` defaults to 32; SRAM ``bits_per_cell`` defaults to 1).
         workloads: a set name (``cnn4``, ``mixed9``), a network name, a path to a network file (``.yaml``, an
             ``.onnx`` model or a ``.csv`` layer table, imported on the fly), a :class:`~imc_moo.workloads.Network`,

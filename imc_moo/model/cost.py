@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..hardware import MemoryTechnology, memory_technology
-from ..workloads import Network
-from . import tables
-from .mapping import STATE_DIMS, LayerMapping, mapping_tables
+from imc_moo.hardware import MemoryTechnology, memory_technology
+from imc_moo.model import tables
+from imc_moo.model.mapping import STATE_DIMS, LayerMapping, mapping_tables
+from imc_moo.workloads import Network
 
 #: ``glb``: the GLB's input reads; ``glb_psum``: its partial-sum read-modify-writes (two actions with their own
 #: counts, calibrated apart).
@@ -83,7 +83,7 @@ class Designs:
         return self.router_group * self.tiles_per_chip
 
     @functools.cached_property
-    def lookups(self) -> "DesignLookups":
+    def lookups(self) -> DesignLookups:
         return DesignLookups.of(self)
 
     @functools.cached_property
@@ -120,11 +120,11 @@ class Designs:
     @functools.cached_property
     def mapping_keys(self) -> np.ndarray:
         """Each design's mapping combination (:func:`imc_moo.model.tabulated.mapping_keys`), (n,) int64."""
-        from .tabulated import mapping_keys
+        from imc_moo.model.tabulated import mapping_keys
 
         return mapping_keys(self)
 
-    def take(self, index: np.ndarray) -> "Designs":
+    def take(self, index: np.ndarray) -> Designs:
         """The designs at ``index`` (table lookups are recomputed lazily)."""
         fields = {k: getattr(self, k)[index] for k in self.__dataclass_fields__ if k != "memory"}
         return Designs(memory=self.memory, **fields)
@@ -146,7 +146,7 @@ class DesignLookups:
     router_pj_per_bit: np.ndarray
 
     @classmethod
-    def of(cls, d: Designs) -> "DesignLookups":
+    def of(cls, d: Designs) -> DesignLookups:
         ns = tables.neurosim(d.memory)
         idx = d.neurosim_index
         ca = tables.cacti()
@@ -235,7 +235,7 @@ def _glb_input_bits(m: LayerMapping, Q: np.ndarray, q_temporal: bool) -> np.ndar
     (ceil splits padded), and temporal weight tiles re-stream the inputs. Where the memory pins Q temporal at the
     GLB (SRAM), Q_in = 1 and the overlap is counted along P instead: ``(P_in + R_in - 1) x S_in`` per Q step.
     Which dim overlaps was found by matching the archive: overlapping both leaves RRAM's GLB energy 40 % short,
-    neither (im2col) or only within a tile leaves it 10-50 % over on the CNNs (see ``python -m imc_moo.calibrate``).
+    neither (im2col) or only within a tile leaves it 10-50 % over on the CNNs (see ``python -m imc_moo.model.calibrate``).
     """
     s, outer, t = m.spatial, m.spatial_router, m.temporal
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..hardware import memory_technology
-from .grids import positions
+from imc_moo.hardware import memory_technology
+from imc_moo.model.grids import positions
 
 #: Order of the dims in a state tuple.
 STATE_DIMS = ("C", "M", "R", "S", "P", "Q", "G", "Y")
@@ -53,7 +53,7 @@ def _prime_factors(x: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def greedy_allocate(items: tuple[tuple[str, int], ...], capacity: int) -> tuple[tuple, float]:
     """Greedy spatial allocation of ``items`` ((dim, size), ...) onto ``capacity`` instances.
 
@@ -286,7 +286,7 @@ def _factors(placed: dict[str, int]) -> list[int]:
     return [placed.get(d, 1) for d in STATE_DIMS]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def mapping_tables(memory: str) -> MappingTables:
     """The process-wide memo tables for ``memory`` ("rram" or "sram")."""
     return MappingTables(memory)

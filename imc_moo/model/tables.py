@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .grids import positions
+from imc_moo.model.grids import positions
 
 DATA = resources.files("imc_moo.model") / "data"
 NEUROSIM_QUANTITIES = ("row_read", "row_write", "cell_read", "cell_write", "adc_read",
@@ -83,7 +83,7 @@ class NeuroSimTable:
         return table.reshape(-1, table.shape[-1])[flat]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def neurosim(memory: str) -> NeuroSimTable:
     df = pd.read_csv(DATA / "neurosim.csv")
     df = df[df.memory == memory]
@@ -128,7 +128,7 @@ class CactiTable:
                            _grid_index(self.buffer_widths, width_bits, "buffer width (8 x macros_per_tile)", "cacti")]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cacti() -> CactiTable:
     df = pd.read_csv(DATA / "cacti.csv")
     nodes = np.sort(df.technology_nm.unique()).astype(float)

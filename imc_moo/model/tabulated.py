@@ -27,18 +27,18 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
-import os
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from ..workloads import Network
-from . import tables
-from .cost import Designs, layer_actions
-from .mapping import MACRO_CAPACITIES, XBAR_SIZES, _index
+from imc_moo.files import write_atomic
+from imc_moo.model import tables
+from imc_moo.model.cost import Designs, layer_actions
+from imc_moo.model.mapping import MACRO_CAPACITIES, XBAR_SIZES, _index
+from imc_moo.paths import cache_dir
+from imc_moo.workloads import Network
 
 #: Sums over layers stored per mapping key, in column order. ``<count>_<w>``: sum of the count times w, w one of
 #: 1, ain, aw, ain*aw (the bilinear terms); the rest are plain sums.
@@ -120,17 +120,12 @@ class NetworkTable:
                 sums = np.concatenate([sums, data["sums"][theirs]])
         except (OSError, ValueError, KeyError, EOFError):
             pass
-        tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".npz", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, keys=keys, sums=sums)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, lambda fh: np.savez(fh, keys=keys, sums=sums))
             self.n_loaded = self.n_filled
         except OSError:  # a read-only or full disk only costs the next process its head start
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
+            pass
 
     def rows(self, keys: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The sums of designs with mapping ``keys`` (n,), (n, len(FEATURES)) (written into ``out`` if given)."""
@@ -185,19 +180,7 @@ def network_table(network: Network, memory: str) -> NetworkTable:
 
 
 # -- where the tables persist between processes --------------------------------------------------------------
-#: Environment variable: the cache directory, or ``off``. Default ``$XDG_CACHE_HOME/imc_moo`` (``~/.cache``).
-CACHE_ENV = "IMC_MOO_CACHE"
 _TABLES: list[NetworkTable] = []
-
-
-def cache_dir() -> Path | None:
-    """The directory of the persistent tables, None when switched off (``IMC_MOO_CACHE=off``)."""
-    value = os.environ.get(CACHE_ENV, "")
-    if value.lower() in ("off", "0", "false", "no"):
-        return None
-    if value:
-        return Path(value)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imc_moo"
 
 
 @functools.lru_cache(maxsize=1)
@@ -205,8 +188,8 @@ def _model_digest() -> str:
     """Hash of the code the sums come from (count formulas, greedy mapping, the memory technologies, this module)
     and the package version:
     a changed model never reads an older model's tables."""
-    from .. import __version__, hardware
-    from . import cost, mapping
+    from imc_moo import __version__, hardware
+    from imc_moo.model import cost, mapping
 
     h = hashlib.sha256(__version__.encode())
     for module in (cost, mapping, hardware, sys.modules[__name__]):

@@ -24,9 +24,10 @@ import dataclasses
 import difflib
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -36,7 +37,7 @@ from hydra.utils import instantiate
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from .paths import CONF_DIR
+from imc_moo.paths import CONF_DIR
 
 PRIMARY = "config"
 
@@ -52,16 +53,16 @@ class SpaceConfig:
 
     name: str = MISSING
     memory: str = MISSING
-    voltage: List[float] = MISSING
-    bits_per_cell: List[int] = MISSING
-    base_latency_s: List[float] = MISSING
-    xbar_rows: List[int] = MISSING
-    xbar_cols: List[int] = MISSING
-    router_group: List[int] = MISSING
-    tiles_per_chip: List[int] = MISSING
-    macros_per_tile: List[int] = MISSING
-    glb_mib: List[float] = MISSING
-    technology_nm: List[int] = MISSING
+    voltage: list[float] = MISSING
+    bits_per_cell: list[int] = MISSING
+    base_latency_s: list[float] = MISSING
+    xbar_rows: list[int] = MISSING
+    xbar_cols: list[int] = MISSING
+    router_group: list[int] = MISSING
+    tiles_per_chip: list[int] = MISSING
+    macros_per_tile: list[int] = MISSING
+    glb_mib: list[float] = MISSING
+    technology_nm: list[int] = MISSING
 
 
 @dataclass
@@ -81,12 +82,12 @@ class HVBounds:
 
 @dataclass
 class MixConfig:
-    """The workload mix a chip serves (:mod:`imc_moo.deployment`)."""
+    """The workload mix a chip serves (:mod:`imc_moo.problem.deployment`)."""
 
     #: network -> share of the inferences (positive numbers, normalised to sum 1); null: equal shares
     shares: Any = None
     #: mean inferences between switches to another network (>= 1; 1: every inference); null: never
-    inferences_per_switch: Optional[float] = None
+    inferences_per_switch: float | None = None
     #: inferences over the chip's lifetime: the writes that wear the cells (endurance constraint)
     lifetime_inferences: float = 1e9
 
@@ -101,16 +102,16 @@ class ProblemConfig:
     #: a set name, a network, a path to a network file, or a list of them
     workloads: Any = MISSING
     #: directories of the user's own networks and sets, searched before $IMC_MOO_PROBLEMS and the packaged library
-    library_dirs: List[str] = field(default_factory=list)
+    library_dirs: list[str] = field(default_factory=list)
     objectives: str = MISSING
     aggregation: str = MISSING
     area_limit_mm2: float = MISSING
-    weights_on_chip: Optional[bool] = None
+    weights_on_chip: bool | None = None
     #: resident, reprogram or stream (imc_moo/deployment.py); null: the memory's (RRAM reprogram, SRAM stream)
-    deployment: Optional[str] = None
+    deployment: str | None = None
     mix: MixConfig = field(default_factory=MixConfig)
     #: writes a cell survives; null: the memory's (RRAM 1e6, SRAM unlimited)
-    endurance_cycles: Optional[float] = None
+    endurance_cycles: float | None = None
     #: the app's design space (the top-level ``space`` node)
     space: Any = "${space}"
     hv: HVBounds = field(default_factory=HVBounds)
@@ -152,7 +153,7 @@ class GAConfig(VariationConfig):
 class NSGA3Config(VariationConfig):
     _target_: str = "imc_moo.algorithms.configured.nsga3"
     #: None: the number of reference directions rounded up to a multiple of 4
-    pop_size: Optional[int] = None
+    pop_size: int | None = None
     n_partitions: int = MISSING
 
 
@@ -171,7 +172,7 @@ class PhaseConfig:
     crossover_eta: float = MISSING
     mutation_prob: float = MISSING
     mutation_eta: float = MISSING
-    generations: Optional[int] = None
+    generations: int | None = None
 
 
 @dataclass
@@ -181,13 +182,13 @@ class PhasedGAConfig(AlgorithmConfig):
     n_candidates: int = MISSING
     n_select: int = MISSING
     hamming_init: bool = MISSING
-    phases: List[PhaseConfig] = MISSING
-    mutation_prob_var: Optional[float] = None
+    phases: list[PhaseConfig] = MISSING
+    mutation_prob_var: float | None = None
     avoid_revisits: bool = MISSING
     mating_attempts: int = MISSING
     #: the objectives the search ranks by (a view of the problem: ``edap`` for the method's scalar form, ``eda``
     #: for its multi-objective form); null: the problem's
-    objectives: Optional[str] = None
+    objectives: str | None = None
 
 
 @dataclass
@@ -201,7 +202,7 @@ class InnerSearchConfig(AlgorithmConfig):
 @dataclass
 class SpecializedConfig(InnerSearchConfig):
     _target_: str = "imc_moo.algorithms.baselines.run_specialized"
-    budget_per_workload: Optional[int] = None
+    budget_per_workload: int | None = None
 
 
 @dataclass
@@ -259,7 +260,7 @@ register_schemas()
 
 def _library_text() -> str:
     """The networks and sets the library offers (for ``imc-moo --help``)."""
-    from .workloads import available_networks, available_sets
+    from imc_moo.workloads import available_networks, available_sets
 
     return f"networks {', '.join(available_networks())}; sets {', '.join(available_sets())}"
 
@@ -312,7 +313,7 @@ def _problem_base(cfg: DictConfig) -> tuple[str, tuple[str, ...]]:
     ``[model.onnx, resnet18]`` is not a run of ``rram_cnn4``), and the keys that name already shows."""
     if not any(o.lstrip("+~").startswith("problem.workloads=") for o in _task_overrides(cfg)):
         return cfg.problem.name, ()
-    from .workloads import workload_label
+    from imc_moo.workloads import workload_label
 
     entries = cfg.problem.workloads
     entries = OmegaConf.to_container(entries) if isinstance(entries, ListConfig) else entries
@@ -350,10 +351,10 @@ def _problem_dir_name(*, _root_: DictConfig) -> str:
 OmegaConf.register_new_resolver("imc_moo_problem", _problem_dir_name, replace=True)
 
 
-def _record_subdir(*, _root_: DictConfig) -> Optional[str]:
+def _record_subdir(*, _root_: DictConfig) -> str | None:
     """``${imc_moo_record:}``, ``hydra.output_subdir``: where Hydra writes a job's record, None for a sweep job
-    whose directory resuming leaves untouched (:func:`imc_moo.resume.record_subdir`)."""
-    from .resume import record_subdir
+    whose directory resuming leaves untouched (:func:`imc_moo.app.resume.record_subdir`)."""
+    from imc_moo.app.resume import record_subdir
 
     return record_subdir(_root_)
 

@@ -17,8 +17,8 @@ job keeps the record its results were made with, ``hydra.output_subdir`` is ``${
 (``conf/config.yaml``): Hydra evaluates it in the job's process once the job's directory is known and before it
 writes anything there (``hydra.core.utils.run_job``). :func:`record_subdir` classifies the job at that moment,
 answers None (write no record) for a job that must not be touched, and keeps the decision for
-:func:`imc_moo.experiment.main` (:func:`decision`). The command line checks every job the same way before the
-sweep starts (:func:`imc_moo.experiment.check_sweep_dir`), so a conflict stops the sweep before any job runs.
+:func:`imc_moo.app.experiment.main` (:func:`decision`). The command line checks every job the same way before the
+sweep starts (:func:`imc_moo.app.experiment.check_sweep_dir`), so a conflict stops the sweep before any job runs.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-#: The files of a run's results (``best.json`` last: its presence marks a complete run; :mod:`imc_moo.export`
+#: The files of a run's results (``best.json`` last: its presence marks a complete run; :mod:`imc_moo.app.export`
 #: writes them). Here, so that a skipped job does not import pandas to find them.
 RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "convergence.png", "interrupted.json",
                 "best.json")
@@ -38,7 +38,7 @@ RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "conve
 RUN_CONTROL_KEYS = ("overwrite", "progress")
 #: The directory of a job's Hydra record (Hydra's default ``hydra.output_subdir``).
 RECORD = ".hydra"
-#: A sweep job's failure record (:data:`imc_moo.experiment.FAILED_FILE`).
+#: A sweep job's failure record (:data:`imc_moo.app.experiment.FAILED_FILE`).
 FAILED_FILE = "failed.json"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 
 class Progress:

@@ -37,7 +37,7 @@ table, ...) make no layer and are counted per op type. Ops that multiply by weig
 ``Attention``, custom-domain ops fed by weight tensors, control flow holding such ops) are a
 :class:`~imc_moo.workloads.WorkloadError` naming the node: dropping them would undercount silently.
 
-Activity factors (:mod:`imc_moo.activity`): ``aw`` for 1..8 bits per cell from each layer's weight values,
+Activity factors (:mod:`imc_moo.workloads.activity`): ``aw`` for 1..8 bits per cell from each layer's weight values,
 quantised symmetrically to 8 bits (255 bins over [-max|w|, max|w|]), offset-encoded and sliced as the reference
 simulator does (COST_MODEL.md §2.2). ``ain`` is :data:`~imc_moo.workloads.DEFAULT_AIN` unless calibration inputs
 are given (``inputs``: an ``.npz`` of arrays named by the graph inputs, run with the optional ``onnxruntime``);
@@ -54,27 +54,26 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .activity import AW_MATRIX, QUANT_BINS, aw_from_weights, bit_means, slice_weights, symmetric_histogram
-from .workloads import (
-    DEFAULT_AIN,
-    DEFAULT_AW,
-    PROBLEMS_DIR,
-    Network,
-    WorkloadError,
-    _display,
-    available_networks,
-    file_digest,
-    network_from_layers,
+from imc_moo import __version__
+from imc_moo.files import file_digest, write_atomic
+from imc_moo.workloads.activity import (
+    AW_MATRIX,
+    QUANT_BINS,
+    aw_from_weights,
+    bit_means,
+    slice_weights,
+    symmetric_histogram,
 )
+from imc_moo.workloads.library import PROBLEMS_DIR, available_networks
+from imc_moo.workloads.network import DEFAULT_AIN, DEFAULT_AW, Network, WorkloadError, display_path, network_from_layers
 
 PROG = "imc-moo-import"
 ATTENTION_CONVENTIONS = ("full", "simulator")
@@ -644,7 +643,7 @@ class _Converter:
 
 
 def _load_npz(path: Path, input_names: Sequence[str]) -> dict[str, np.ndarray]:
-    file = _display(path)
+    file = display_path(path)
     if not path.is_file():
         raise WorkloadError(f"{file}: calibration inputs not found — check the --inputs path (an .npz of arrays"
                             " named by the model's inputs)")
@@ -670,7 +669,7 @@ def _calibrate(model, file: str, npz: Path, fixed: dict[str, tuple[int, ...]], c
     try:
         import onnxruntime as ort
     except ImportError:
-        raise WorkloadError(f"{_display(npz)}: calibration inputs need onnxruntime, which is not installed —"
+        raise WorkloadError(f"{display_path(npz)}: calibration inputs need onnxruntime, which is not installed —"
                             " pip install 'imc-moo[onnx-runtime]' (or onnxruntime), or drop --inputs to use the"
                             f" default ain = {DEFAULT_AIN}") from None
     onnx = _onnx()
@@ -706,12 +705,12 @@ def _calibrate(model, file: str, npz: Path, fixed: dict[str, tuple[int, ...]], c
         elif arr.ndim == len(shape) and arr.shape[1:] == shape[1:] and arr.shape[0] % shape[0] == 0:
             parts = np.split(arr, arr.shape[0] // shape[0])
         else:
-            raise WorkloadError(f"{_display(npz)}: array {name!r} has shape {arr.shape}, the input is"
+            raise WorkloadError(f"{display_path(npz)}: array {name!r} has shape {arr.shape}, the input is"
                                 f" {_shape_text(shape)} — give arrays of that shape, or stacked on axis 0")
         if n_samples is None:
             n_samples = len(parts)
         elif n_samples != len(parts):
-            raise WorkloadError(f"{_display(npz)}: the arrays hold different numbers of samples — give every"
+            raise WorkloadError(f"{display_path(npz)}: the arrays hold different numbers of samples — give every"
                                 " input the same number")
         for i, part in enumerate(parts):
             if i == len(feeds):
@@ -724,7 +723,7 @@ def _calibrate(model, file: str, npz: Path, fixed: dict[str, tuple[int, ...]], c
         try:
             outs = session.run(names, feed) if names else []
         except Exception as exc:
-            raise WorkloadError(f"{_display(npz)}: onnxruntime failed on the calibration inputs:"
+            raise WorkloadError(f"{display_path(npz)}: onnxruntime failed on the calibration inputs:"
                                 f" {_first_line(exc)} — give arrays of the input shapes"
                                 f" ({', '.join(f'{k}={_shape_text(v)}' for k, v in fixed.items())})") from None
         got = dict(zip(names, outs))
@@ -770,7 +769,7 @@ def import_onnx(path: str | os.PathLike, *, name: str | None = None,
         n_bins: histogram bins (2^k - 1) for the activity factors; 255 = 8-bit quantisation.
     """
     path = Path(path).expanduser()
-    file = _display(path)
+    file = display_path(path)
     if attention not in ATTENTION_CONVENTIONS:
         raise WorkloadError(f"unknown attention convention {attention!r} — use one of"
                             f" {', '.join(ATTENTION_CONVENTIONS)}")
@@ -820,19 +819,19 @@ def import_onnx(path: str | os.PathLike, *, name: str | None = None,
 
 
 def import_file(path: str | os.PathLike, name: str | None = None, **onnx_options) -> ImportResult:
-    """:func:`import_onnx` (with ``onnx_options``) for ``.onnx``, :func:`imc_moo.layer_table.load_layer_table`
+    """:func:`import_onnx` (with ``onnx_options``) for ``.onnx``, :func:`imc_moo.workloads.layer_table.load_layer_table`
     for ``.csv``."""
     suffix = Path(path).suffix.lower()
     if suffix == ".onnx":
         return import_onnx(path, name=name, **onnx_options)
     if suffix == ".csv":
-        from .layer_table import load_layer_table
+        from imc_moo.workloads.layer_table import load_layer_table
 
         if onnx_options:
-            raise WorkloadError(f"{_display(Path(path))}: {next(iter(onnx_options))} applies to ONNX models, not"
+            raise WorkloadError(f"{display_path(Path(path))}: {next(iter(onnx_options))} applies to ONNX models, not"
                                 " layer tables — drop it")
         return load_layer_table(path, name=name)
-    raise WorkloadError(f"{_display(Path(path))}: cannot import a {suffix or 'suffix-less'} file — give an .onnx"
+    raise WorkloadError(f"{display_path(Path(path))}: cannot import a {suffix or 'suffix-less'} file — give an .onnx"
                         " model or a .csv layer table")
 
 
@@ -875,33 +874,22 @@ def network_yaml(result: ImportResult) -> str:
 
 
 def write_network(result: ImportResult, out_dir: str | os.PathLike = ".", force: bool = False) -> Path:
-    """Write ``out_dir/<name>.yaml`` atomically (temp file + os.replace); refuses to overwrite unless ``force``."""
+    """Write ``out_dir/<name>.yaml`` (:func:`imc_moo.files.write_atomic`, with the umask's mode); refuses to
+    overwrite unless ``force``."""
     out_dir = Path(out_dir).expanduser()
     target = out_dir / f"{result.name}.yaml"
     if out_dir.exists() and not out_dir.is_dir():
-        raise WorkloadError(f"{_display(out_dir)}: not a directory — give an output directory with -o DIR")
+        raise WorkloadError(f"{display_path(out_dir)}: not a directory — give an output directory with -o DIR")
     if target.exists() and not force:
-        raise WorkloadError(f"{_display(target)} already exists — pass --force to overwrite it, or choose another"
+        raise WorkloadError(f"{display_path(target)} already exists — pass --force to overwrite it, or choose another"
                             " --name or -o DIR")
     text = network_yaml(result)
-    tmp = None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{result.name}.", suffix=".yaml.tmp", dir=out_dir)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)  # atomic: a reader sees the old file or the whole new one
+        write_atomic(target, text, durable=True)  # a reader sees the old file or the whole new one
     except OSError as exc:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise WorkloadError(f"{_display(target)}: cannot write: {exc.strerror or exc} — choose a writable"
+        raise WorkloadError(f"{display_path(target)}: cannot write: {exc.strerror or exc} — choose a writable"
                             " -o DIR") from None
-    except BaseException:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return target
 
 
@@ -909,7 +897,7 @@ def summary(result: ImportResult, target: Path | None = None) -> str:
     """A few lines: layers by op, weights, MACs, ops skipped by type, where the activity factors came from."""
     net = result.network
     src = Path(result.source.get("file", "?")).name
-    lines = [f"{PROG}: {src} -> {_display(target) if target else net.name}"]
+    lines = [f"{PROG}: {src} -> {display_path(target) if target else net.name}"]
     ops = ", ".join(f"{k} {v}" for k, v in result.layer_ops().items())
     lines.append(f"  layers:  {net.n_layers} ({ops})")
     einsum_w = int(net.weights[net.einsum].sum())
@@ -969,10 +957,10 @@ def run(argv: Sequence[str] | None = None) -> tuple[ImportResult, Path]:
     path = Path(args.model).expanduser()
     suffix = path.suffix.lower()
     if suffix not in (".onnx", ".csv"):
-        raise WorkloadError(f"{_display(path)}: cannot import a {suffix or 'suffix-less'} file — give an .onnx"
+        raise WorkloadError(f"{display_path(path)}: cannot import a {suffix or 'suffix-less'} file — give an .onnx"
                             " model or a .csv layer table")
     if not path.is_file():
-        raise WorkloadError(f"{_display(path)}: {'ONNX model' if suffix == '.onnx' else 'layer table'} not found"
+        raise WorkloadError(f"{display_path(path)}: {'ONNX model' if suffix == '.onnx' else 'layer table'} not found"
                             " — check the path")
     if args.name is not None and not _NAME_RE.match(args.name):
         raise WorkloadError(f"--name {args.name!r}: use letters, digits, '_' and '-' (starting with a letter or"
@@ -980,20 +968,20 @@ def run(argv: Sequence[str] | None = None) -> tuple[ImportResult, Path]:
     name = args.name or default_name(path)
     if name in available_networks(PROBLEMS_DIR):
         hint = "" if args.name else f" (from the file name {path.name})"
-        raise WorkloadError(f"{_display(path)}: the name {name!r}{hint} is a packaged network — choose another"
+        raise WorkloadError(f"{display_path(path)}: the name {name!r}{hint} is a packaged network — choose another"
                             f" with --name, e.g. --name {name}_own")
     target = Path(args.out_dir).expanduser() / f"{name}.yaml"
     if target.exists() and not args.force:  # checked before the (possibly slow) conversion
-        raise WorkloadError(f"{_display(target)} already exists — pass --force to overwrite it, or choose another"
+        raise WorkloadError(f"{display_path(target)} already exists — pass --force to overwrite it, or choose another"
                             " --name or -o DIR")
     if suffix == ".onnx":
         result = import_onnx(path, name=name, input_shapes=parse_input_shapes(args.input_shape),
                              inputs=args.inputs, attention=args.attention)
     else:
         if args.input_shape or args.inputs:
-            raise WorkloadError(f"{_display(path)}: --input-shape and --inputs apply to ONNX models, not layer"
+            raise WorkloadError(f"{display_path(path)}: --input-shape and --inputs apply to ONNX models, not layer"
                                 " tables — drop them")
-        from .layer_table import load_layer_table
+        from imc_moo.workloads.layer_table import load_layer_table
 
         result = load_layer_table(path, name=name)
     return result, write_network(result, args.out_dir, force=args.force)

@@ -23,15 +23,14 @@ other pymoo problem with integer bounds works through its own ``evaluate``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pymoo.core.evaluator import Evaluator
 from pymoo.core.population import Population
 from pymoo.core.termination import Termination
-
-
 
 #: A stop asked for by a signal (Ctrl-C, SIGTERM; see :func:`request_stop`), raised at the next batch.
 _requested_stop: type[BaseException] | None = None
@@ -204,7 +203,7 @@ class Ledger(Evaluator):
         children: the sub-search ledgers made by :meth:`child`, in order.
     """
 
-    def __init__(self, cap: int | None = None, parent: "Ledger | None" = None, label: str = "run",
+    def __init__(self, cap: int | None = None, parent: Ledger | None = None, label: str = "run",
                  store: Store | None = None):
         super().__init__()
         if cap is not None and (isinstance(cap, bool) or int(cap) != cap or cap < 0):
@@ -219,7 +218,7 @@ class Ledger(Evaluator):
         self.children: list[Ledger] = []
 
     # -- structure -------------------------------------------------------------------------------------------
-    def child(self, cap: int | None = None, label: str = "", share_cache: bool = False) -> "Ledger":
+    def child(self, cap: int | None = None, label: str = "", share_cache: bool = False) -> Ledger:
         """A ledger for a sub-search, capped at ``cap`` (and by this ledger's room); with ``share_cache`` it
         records into this ledger's cache (same problem or a view of it), else into its own."""
         child = Ledger(cap, parent=self, label=label or self.label, store=self.store if share_cache else None)
@@ -227,7 +226,7 @@ class Ledger(Evaluator):
         return child
 
     @property
-    def root(self) -> "Ledger":
+    def root(self) -> Ledger:
         ledger = self
         while ledger.parent is not None:
             ledger = ledger.parent

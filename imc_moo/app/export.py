@@ -6,7 +6,7 @@ Files (``best.json`` is written last, so its presence marks a complete run):
   per-workload energy/latency/EDAP, feasibility);
 * ``pareto.csv``: the feasible, mutually non-dominated designs in (energy, delay, area);
 * ``history.csv``: per generation: distinct evaluations so far, best feasible EDAP so far, hypervolume of the
-  feasible archive so far (:mod:`imc_moo.indicators`), feasible fraction of the generation's population;
+  feasible archive so far (:mod:`imc_moo.problem.indicators`), feasible fraction of the generation's population;
 * ``best.json``: algorithm, problem, seed, budget, evaluations, edap, design, per_workload, wall_time_s, version.
 """
 
@@ -14,54 +14,21 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .indicators import anytime_hypervolume, best_row, pareto_front
-from .problem import PENALTY
-from .resume import RESULT_FILES  # the files of a run's results (best.json last: its presence marks a complete run)
-from .space import DESIGN_COLUMNS
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and an atomic rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_csv(path: Path, df: pd.DataFrame) -> None:
-    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
-
-
-def markdown_table(df: pd.DataFrame, number: Callable[[str, float], str] = lambda column, v: f"{v:.4g}") -> str:
-    """A DataFrame as a markdown table; float cells are formatted by ``number(column, value)``."""
-    if df.empty:
-        return "_(no rows)_"
-    cols = [str(c) for c in df.columns]
-
-    def cell(column, v):
-        return number(column, v) if isinstance(v, (float, np.floating)) else str(v)
-
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(cell(c, v) for c, v in zip(cols, row)) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+from imc_moo import __version__
+from imc_moo.app.resume import (
+    RESULT_FILES,  # the files of a run's results (best.json last: its presence marks a complete run)
+)
+from imc_moo.files import write_csv, write_text
+from imc_moo.problem.indicators import anytime_hypervolume, best_row, pareto_front
+from imc_moo.problem.space import DESIGN_COLUMNS
+from imc_moo.problem.workload_set import PENALTY
 
 
 def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame, hv: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
@@ -129,13 +96,13 @@ def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, wor
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     history = history_with_hv(history, archive, hv)
-    atomic_write_csv(outdir / "archive.csv", archive)
-    atomic_write_csv(outdir / "pareto.csv", pareto_front(archive))
-    atomic_write_csv(outdir / "history.csv", history)
+    write_csv(outdir / "archive.csv", archive)
+    write_csv(outdir / "pareto.csv", pareto_front(archive))
+    write_csv(outdir / "history.csv", history)
     final_hv = float(history["hypervolume"].iloc[-1]) if len(history) else 0.0
     return best_summary(best_row(archive), workloads, {**meta, "hypervolume": final_hv}), history
 
 
 def write_best(outdir: Path, summary: Mapping[str, Any]) -> None:
     """Write ``best.json``, the marker of a complete run."""
-    atomic_write_text(Path(outdir) / "best.json", json.dumps(summary, indent=2) + "\n")
+    write_text(Path(outdir) / "best.json", json.dumps(summary, indent=2) + "\n")

@@ -23,8 +23,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .workloads import (DEFAULT_AIN, N_BITS_PER_CELL, REQUIRED_FIELDS, Network, WorkloadError, _display, _parse_layer,
-                        network_from_layers)
+from imc_moo.workloads.network import (
+    DEFAULT_AIN,
+    N_BITS_PER_CELL,
+    REQUIRED_FIELDS,
+    Network,
+    WorkloadError,
+    display_path,
+    network_from_layers,
+    parse_layer,
+)
 
 AW_COLUMNS = tuple(f"aw{b}" for b in range(1, N_BITS_PER_CELL + 1))
 COLUMNS = ("name", "op", "C", "M", "R", "S", "P", "Q", "G", "stride", "ain", *AW_COLUMNS, "depthwise", "einsum")
@@ -88,12 +96,12 @@ def read_layer_table(path: str | os.PathLike, name: str | None = None) -> Networ
 
 
 def load_layer_table(path: str | os.PathLike, name: str | None = None):
-    """A CSV layer table as an :class:`imc_moo.onnx_import.ImportResult` (for the summary and the writer)."""
-    from .onnx_import import ImportResult  # the result type the command line writes
-    from .workloads import file_digest
+    """A CSV layer table as an :class:`imc_moo.workloads.onnx_import.ImportResult` (for the summary and the writer)."""
+    from imc_moo.files import file_digest
+    from imc_moo.workloads.onnx_import import ImportResult  # the result type the command line writes
 
     path = Path(path).expanduser()
-    file = _display(path)
+    file = display_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -128,7 +136,7 @@ def load_layer_table(path: str | os.PathLike, name: str | None = None):
                                 " column (empty for a default)")
         layers.append(_row_layer({h: c.strip() for h, c in zip(header, cells)}, where))
     for i, ((line_no, _), layer) in enumerate(zip(numbered[1:], layers)):
-        _parse_layer(layer, i, f"{file}: row {line_no}")  # the YAML file's validation, messages naming the row
+        parse_layer(layer, i, f"{file}: row {line_no}")  # the YAML file's validation, messages naming the row
     network = network_from_layers(name or path.stem, layers, file)
     full = [dict(layer, name=layer_name, op=layer.get("op", "layer"), ain=float(network.ain[i]),
                  aw=[float(v) for v in network.aw[i]])

@@ -1,4 +1,4 @@
-"""The workload library: loading, validating and resolving the networks in ``problems/``.
+"""The workload library: finding, loading and resolving the networks in ``problems/`` and the user's directories.
 
 A network file ``problems/<name>.yaml`` holds ``name``, ``description`` and ``layers``, a list of mappings with
 the layer shape in Timeloop notation — ``C`` input channels, ``M`` output channels, ``R`` x ``S`` filter,
@@ -12,8 +12,8 @@ installed as ``imc_moo/problems``), which is always there. The first directory h
 ``sets/<name>.yaml``) wins, so a user file shadows a packaged network or set of the same name. Functions taking
 ``problems_dir`` use that search path when it is None, only that directory when one is given, and exactly the
 listed directories for a list (e.g. ``search_path(extra_dirs)``). A workload entry ending in ``.yaml``/``.yml``
-is a path to a network file, one ending in ``.onnx`` an ONNX model converted by :mod:`imc_moo.onnx_import`, one
-ending in ``.csv`` a plain layer table (:mod:`imc_moo.layer_table`); the network is named by the file stem.
+is a path to a network file, one ending in ``.onnx`` an ONNX model converted by :mod:`imc_moo.workloads.onnx_import`, one
+ending in ``.csv`` a plain layer table (:mod:`imc_moo.workloads.layer_table`); the network is named by the file stem.
 Imported files are converted once per file content (sha256), so repeated loads are free.
 
 A network file may also carry ``source`` and ``activity`` mappings (written by ``imc-moo-import``: where the
@@ -28,19 +28,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import math
 import os
 import pickle
-import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-import numpy as np
 import yaml
 
 # PROBLEMS_DIR, the packaged workload library: ``problems/`` in the repository, ``imc_moo/problems`` installed.
-from .paths import PROBLEMS_DIR
+from imc_moo.files import file_digest, write_atomic
+from imc_moo.paths import PROBLEMS_DIR, cache_dir
+from imc_moo.workloads.network import Network, WorkloadError, display_path, network_from_layers
 
 #: Environment variable with extra library directories (``os.pathsep``-separated), searched before PROBLEMS_DIR.
 PROBLEMS_ENV = "IMC_MOO_PROBLEMS"
@@ -53,194 +52,11 @@ IMPORT_SUFFIXES = (".onnx", ".csv")
 PATH_SUFFIXES = YAML_SUFFIXES + IMPORT_SUFFIXES
 #: ``problems_dir`` arguments: None (the search path), one directory (just that one), or a list of directories.
 ProblemDirs = str | os.PathLike | Iterable[str | os.PathLike] | None
-
-#: Shape fields in the order of :meth:`Network.shape_array`.
-SHAPE_FIELDS = ("C", "M", "R", "S", "P", "Q", "G")
-REQUIRED_FIELDS = ("C", "M", "R", "S", "P", "Q")
-#: Number of bits-per-cell settings with a weight activity factor (``aw`` column b-1 = b bits per cell).
-N_BITS_PER_CELL = 8
-#: Largest count (of cell actions: MACs x weight slices x bits) the cost model's int64 arithmetic holds exactly.
-MAX_LAYER_COUNT = 2**62
-#: Activity defaults for layers that do not give them (typical values of the reference layers).
-DEFAULT_AIN = 0.55
-DEFAULT_AW = (0.50, 0.50, 0.40, 0.49, 0.30, 0.25, 0.24, 0.48)
-LAYER_KEYS = ("name", "op", *SHAPE_FIELDS, "stride", "depthwise", "einsum", "ain", "aw")
 #: Top-level keys of a network file; ``source`` and ``activity`` (provenance, written by imc-moo-import) are optional.
 NETWORK_KEYS = ("name", "description", "source", "activity", "layers")
 SET_KEYS = ("name", "description", "networks")
 #: libyaml's safe loader when PyYAML was built with it (about 10x faster on the large transformer files).
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class WorkloadError(ValueError):
-    """A workload file, set or name is missing or invalid; the message is one line ending with the fix."""
-
-
-@dataclass(frozen=True, eq=False)
-class Network:
-    """One network: per-layer shapes and activity factors, L layers in execution order.
-
-    Shape arrays ``C, M, R, S, P, Q, G`` are (L,) int64; ``ain`` is (L,) float64; ``aw`` is (L, 8) float64 with
-    column b-1 for b bits per cell; ``depthwise`` and ``einsum`` are (L,) bool. Arrays are copied and made
-    read-only, so a cached Network can be shared safely.
-    """
-
-    name: str
-    layer_names: tuple[str, ...]
-    C: np.ndarray
-    M: np.ndarray
-    R: np.ndarray
-    S: np.ndarray
-    P: np.ndarray
-    Q: np.ndarray
-    G: np.ndarray
-    ain: np.ndarray
-    aw: np.ndarray
-    depthwise: np.ndarray
-    einsum: np.ndarray
-
-    def __post_init__(self) -> None:
-        n = len(self.layer_names)
-        dtypes = {**dict.fromkeys(SHAPE_FIELDS, np.int64), "ain": np.float64, "aw": np.float64}
-        dtypes.update(depthwise=bool, einsum=bool)
-        for field, dtype in dtypes.items():
-            arr = np.array(getattr(self, field), dtype=dtype)
-            expected = (n, N_BITS_PER_CELL) if field == "aw" else (n,)
-            if arr.shape != expected:
-                raise WorkloadError(
-                    f"network {self.name!r}: array {field!r} has shape {arr.shape}, expected {expected}"
-                    " — give one entry per layer"
-                )
-            arr.flags.writeable = False
-            object.__setattr__(self, field, arr)
-        object.__setattr__(self, "layer_names", tuple(self.layer_names))
-
-    @property
-    def n_layers(self) -> int:
-        """Number of layers L."""
-        return len(self.layer_names)
-
-    @property
-    def macs(self) -> np.ndarray:
-        """(L,) int64 multiply-accumulates per layer at batch 1: C*M*R*S*P*Q*G."""
-        return self.C * self.M * self.R * self.S * self.P * self.Q * self.G
-
-    @property
-    def weights(self) -> np.ndarray:
-        """(L,) int64 weights per layer: C*M*R*S*G."""
-        return self.C * self.M * self.R * self.S * self.G
-
-    @property
-    def total_macs(self) -> int:
-        """Multiply-accumulates of the whole network at batch 1."""
-        return int(self.macs.sum())
-
-    @property
-    def total_weights(self) -> int:
-        """Weights of the whole network."""
-        return int(self.weights.sum())
-
-    def shape_array(self) -> np.ndarray:
-        """(L, 7) int64 array of the columns C, M, R, S, P, Q, G."""
-        return np.stack([getattr(self, f) for f in SHAPE_FIELDS], axis=1)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Field validation
-
-
-def _display(path: Path) -> str:
-    """``path`` relative to the working directory when it lies below it, else as given."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _positive_int(value: Any, where: str, field: str) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    raise WorkloadError(f"{where}: field {field!r} must be a positive integer, got {value!r} — fix the layer shape")
-
-
-def _fraction(value: Any, where: str, field: str) -> float:
-    if _is_number(value) and 0.0 <= value <= 1.0:
-        return float(value)
-    raise WorkloadError(
-        f"{where}: field {field!r} must be a number in [0, 1], got {value!r} — fix the activity factor or drop it"
-        " to use the default"
-    )
-
-
-def _flag(value: Any, where: str, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise WorkloadError(f"{where}: field {field!r} must be true or false, got {value!r} — fix the flag")
-
-
-def _parse_layer(layer: Any, index: int, file: str) -> dict[str, Any]:
-    """Validate one layer mapping; return its fields with defaults filled in."""
-    if not isinstance(layer, dict):
-        raise WorkloadError(
-            f"{file}: layer {index}: expected a mapping such as {{C: 64, M: 64, R: 3, S: 3, P: 56, Q: 56}},"
-            f" got {type(layer).__name__} — write each layer as a mapping"
-        )
-    name = layer.get("name", index)
-    if not isinstance(name, (str, int)) or isinstance(name, bool):
-        raise WorkloadError(f"{file}: layer {index}: field 'name' must be a string, got {name!r} — quote the name")
-    name = str(name)
-    where = f"{file}: layer {index} ({name!r})"
-
-    unknown = [k for k in layer if k not in LAYER_KEYS]
-    if unknown:
-        raise WorkloadError(
-            f"{where}: unknown key {unknown[0]!r} — use only the allowed keys {', '.join(LAYER_KEYS)}"
-        )
-    missing = [k for k in REQUIRED_FIELDS if k not in layer]
-    if missing:
-        raise WorkloadError(
-            f"{where}: missing required field {missing[0]!r} — every layer needs {', '.join(REQUIRED_FIELDS)}"
-        )
-    if "op" in layer and not isinstance(layer["op"], str):
-        raise WorkloadError(f"{where}: field 'op' must be a string, got {layer['op']!r} — e.g. op: Conv2d")
-    if "stride" in layer:
-        stride = layer["stride"]
-        if not isinstance(stride, list) or len(stride) != 2:
-            raise WorkloadError(f"{where}: field 'stride' must be a list [h, w], got {stride!r} — fix the stride")
-        for s in stride:
-            _positive_int(s, where, "stride")
-
-    parsed: dict[str, Any] = {"name": name}
-    for field in SHAPE_FIELDS:
-        parsed[field] = _positive_int(layer.get(field, 1), where, field)
-    parsed["depthwise"] = _flag(layer.get("depthwise", False), where, "depthwise")
-    parsed["einsum"] = _flag(layer.get("einsum", False), where, "einsum")
-    if parsed["depthwise"] and (parsed["C"] != 1 or parsed["M"] != 1):
-        raise WorkloadError(
-            f"{where}: depthwise layer has C={parsed['C']}, M={parsed['M']} — write depthwise convs as"
-            " C = M = 1 and G = channels"
-        )
-    macs = math.prod(parsed[f] for f in SHAPE_FIELDS)  # Python ints: exact, however large
-    if macs * N_BITS_PER_CELL * 8 > MAX_LAYER_COUNT:
-        raise WorkloadError(
-            f"{where}: {macs:.3g} multiply-accumulates is more than the cost model's 64-bit action counts can hold"
-            f" (at most {MAX_LAYER_COUNT / (N_BITS_PER_CELL * 8):.3g} per layer) — check the layer shape"
-        )
-    parsed["ain"] = _fraction(layer.get("ain", DEFAULT_AIN), where, "ain")
-    aw = layer.get("aw", list(DEFAULT_AW))
-    if not isinstance(aw, list) or len(aw) != N_BITS_PER_CELL:
-        raise WorkloadError(
-            f"{where}: field 'aw' must be a list of {N_BITS_PER_CELL} numbers (bits per cell 1..8), got {aw!r}"
-            " — fix the list or drop it to use the default"
-        )
-    parsed["aw"] = [_fraction(v, where, f"aw[{b}]") for b, v in enumerate(aw)]
-    return parsed
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -249,7 +65,7 @@ def _parse_layer(layer: Any, index: int, file: str) -> dict[str, Any]:
 
 def _read_mapping(path: Path, allowed: Sequence[str], what: str) -> dict[str, Any]:
     """Parse a YAML file that must hold a top-level mapping with keys from ``allowed``."""
-    file = _display(path)
+    file = display_path(path)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
@@ -275,16 +91,6 @@ def _read_mapping(path: Path, allowed: Sequence[str], what: str) -> dict[str, An
     return data
 
 
-def network_from_layers(name: str, layers: Sequence[Any], file: str) -> Network:
-    """Validate layer mappings (as in a network file's ``layers``) and build the Network ``name``.
-
-    ``file`` names the origin in error messages (a path, or e.g. ``table.csv: row 3``).
-    """
-    parsed = [_parse_layer(layer, i, file) for i, layer in enumerate(layers)]
-    columns = {key: [p[key] for p in parsed] for key in (*SHAPE_FIELDS, "ain", "aw", "depthwise", "einsum")}
-    return Network(name=name, layer_names=tuple(p["name"] for p in parsed), **columns)
-
-
 @functools.lru_cache(maxsize=64)
 def _load_file(path: Path, mtime_ns: int) -> Network:
     """A network file, parsed and validated (or as an earlier process parsed it: :func:`_parsed_before`);
@@ -307,8 +113,6 @@ _PARSED_VERSION = 1
 
 def _parsed_file(path: Path, content: bytes | None) -> Path | None:
     """``<cache>/networks/<stem>-<sha256 of the file's bytes>.pkl``, None without a cache or a readable file."""
-    from .model.tabulated import cache_dir  # the model's persistent cache; imported late (it imports this module)
-
     root = cache_dir()
     if root is None or content is None:
         return None
@@ -334,18 +138,15 @@ def _keep_parsed(path: Path, content: bytes | None, network: Network) -> None:
         return
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cached.name}.", suffix=".tmp", dir=cached.parent)
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump({f.name: getattr(network, f.name) for f in dataclasses.fields(Network)}, fh,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cached)
+        fields = {f.name: getattr(network, f.name) for f in dataclasses.fields(Network)}
+        write_atomic(cached, lambda fh: pickle.dump(fields, fh, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass
 
 
 def _parse_file(path: Path) -> Network:
     """Parse and validate a network file."""
-    file = _display(path)
+    file = display_path(path)
     data = _read_mapping(path, NETWORK_KEYS, "network")
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
@@ -355,15 +156,6 @@ def _parse_file(path: Path) -> Network:
             raise WorkloadError(f"{file}: '{key}' must be a mapping or a string, got {type(data[key]).__name__}"
                                 f" — fix it or drop it (it is only a record)")
     return network_from_layers(path.stem, layers, file)
-
-
-def file_digest(path: str | os.PathLike) -> str:
-    """sha256 hex digest of a file's bytes (read in 1 MiB blocks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=256)
@@ -384,7 +176,9 @@ def _load_imported(path: Path) -> Network:
     key = (_file_digest(path, stat.st_mtime_ns, stat.st_size), path.suffix.lower(), path.stem)
     net = _IMPORTED.get(key)
     if net is None:
-        from .onnx_import import import_file  # lazy: onnx is only imported when an .onnx/.csv entry is used
+        from imc_moo.workloads.onnx_import import (
+            import_file,  # lazy: onnx is only imported when an .onnx/.csv entry is used
+        )
 
         net = import_file(path, name=path.stem).network
         while len(_IMPORTED) >= _IMPORTED_MAX:
@@ -466,7 +260,7 @@ def available_sets(problems_dir: ProblemDirs = None) -> list[str]:
 def _available_text(dirs: Sequence[Path]) -> str:
     networks = ", ".join(available_networks(dirs)) or "(none)"
     sets = ", ".join(available_sets(dirs)) or "(none)"
-    searched = ", ".join(_display(d) for d in dirs)
+    searched = ", ".join(display_path(d) for d in dirs)
     return f"available networks: {networks}; available sets: {sets} (searched {searched})"
 
 
@@ -481,7 +275,7 @@ def _network_file(entry: str | os.PathLike, dirs: Sequence[Path]) -> Path:
         path = Path(entry).expanduser()
         if not path.is_file():
             raise WorkloadError(
-                f"{_display(path)}: network file not found — check the path (a workload ending in"
+                f"{display_path(path)}: network file not found — check the path (a workload ending in"
                 f" {', '.join(PATH_SUFFIXES)} is a file path)"
             )
         return path
@@ -508,7 +302,7 @@ def load_network(name_or_path: str | os.PathLike, problems_dir: ProblemDirs = No
 def _set_networks(name: str, dirs: Sequence[Path]) -> list[str]:
     """Network names listed by the set file ``sets/<name>.yaml`` of the first directory holding it."""
     path = _find(name, dirs, SETS_SUBDIR)
-    file = _display(path)
+    file = display_path(path)
     networks = _read_mapping(path, SET_KEYS, "workload set").get("networks")
     if not isinstance(networks, list) or not networks or not all(isinstance(n, str) for n in networks):
         raise WorkloadError(f"{file}: 'networks' must be a non-empty list of network names — list the networks")

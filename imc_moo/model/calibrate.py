@@ -1,6 +1,6 @@
 """Calibrate the cost model's energy coefficients against the reference simulator and report its fidelity.
 
-``python -m imc_moo.calibrate [--reference DIR] [--check-only]``
+``python -m imc_moo.model.calibrate [--reference DIR] [--check-only]``
 
 1. Splits the reference designs (``cimloop_evaluations.csv``) per memory into a fitting half and a held-out half
    by design key (seeded, so the split is reproducible).
@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import atomic_write_text, markdown_table
-from .model.api import designs_from_frame, evaluate_network, fidelity_warning_text, packaged_coefficients
-from .model.cost import ENERGY_COMPONENTS
-from .space import DESIGN_COLUMNS
-from .workloads import load_network
+from imc_moo.files import markdown_table, write_text
+from imc_moo.model.api import designs_from_frame, evaluate_network, fidelity_warning_text, packaged_coefficients
+from imc_moo.model.cost import ENERGY_COMPONENTS
+from imc_moo.problem.space import DESIGN_COLUMNS
+from imc_moo.workloads import load_network
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "model" / "data"
@@ -259,7 +259,7 @@ def warning_table(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict) ->
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m imc_moo.calibrate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m imc_moo.model.calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="shared/reference directory")
     parser.add_argument("--check-only", action="store_true",
                         help="report fidelity of the packaged coefficients; do not refit or write anything")
@@ -287,17 +287,17 @@ def _write(coefficients: dict, ref: pd.DataFrame, test: np.ndarray, text: str) -
             "held_out_fraction": HELD_OUT_FRACTION, "min_share": MIN_SHARE, "ridge": RIDGE,
             "huber_delta": HUBER_DELTA}
     payload = {"theta": coefficients["theta"], "fit": meta}
-    atomic_write_text(DATA / "coefficients.json", json.dumps(payload, indent=1, sort_keys=True) + "\n")
+    write_text(DATA / "coefficients.json", json.dumps(payload, indent=1, sort_keys=True) + "\n")
     held = ref[test]
     check = pd.concat(
         g.sort_values("design_key").iloc[:: max(1, len(g) // CHECK_ROWS_PER_NETWORK)].head(CHECK_ROWS_PER_NETWORK)
         for _, g in held.groupby(["memory", "workload"], sort=True))
     cols = ["memory", "workload", *DESIGN_INPUTS, "energy_j", "latency_s", "area_mm2"]
-    atomic_write_text(DATA / "check_set.csv", check[cols].to_csv(index=False, float_format="%.10g"))
+    write_text(DATA / "check_set.csv", check[cols].to_csv(index=False, float_format="%.10g"))
     if REPORT.parent.parent.is_dir():  # a source checkout (not an installed package)
         REPORT.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(REPORT, "# Cost-model fidelity against the reference simulator\n\n"
-                          "Written by `python -m imc_moo.calibrate` (needs `../shared/reference`).\n\n" + text)
+        write_text(REPORT, "# Cost-model fidelity against the reference simulator\n\n"
+                          "Written by `python -m imc_moo.model.calibrate` (needs `../shared/reference`).\n\n" + text)
     packaged_coefficients.cache_clear()
     print(f"\nwrote {DATA / 'coefficients.json'}, {len(check)} held-out rows to {DATA / 'check_set.csv'} and {REPORT}")
 

@@ -9,7 +9,7 @@ Writes into the sweep directory:
 * ``normalized_edap.csv`` (when the sweep has ``specialized`` runs): per-workload EDAP of each method's design
   divided by the best workload-specific EDAP of the same problem and seed (METHOD.md §5.2's normalisation);
 * ``deployment.csv``, ``deployment_edap.png``, ``deployment_fronts.png`` and a section of ``report.md`` when runs
-  name a deployment or a workload mix (:mod:`imc_moo.deployment_report`, e.g. ``+experiment=deployment``);
+  name a deployment or a workload mix (:mod:`imc_moo.report.deployment`, e.g. ``+experiment=deployment``);
 * figures: ``best_edap_box.png``, ``convergence.png`` (median with IQR band over seeds), ``pareto_fronts.png``,
   ``normalized_edap.png`` and, for EDAP-vs-cost runs, ``edap_cost_front.png``;
 * ``report.md``: the study report — these tables with how each number is computed, the joint design's EDAP
@@ -19,145 +19,18 @@ Writes into the sweep directory:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .export import atomic_write_csv, atomic_write_text, markdown_table
+from imc_moo.files import write_csv, write_text
+from imc_moo.report.formatting import label_palette, md
+from imc_moo.report.readers import ReportError, collect, find_runs, read_table, sweep_overrides
 
-SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "budget", "seed", "edap", "hypervolume",
-                   "evaluations", "wall_time_s", "feasible", "status", "reason"]
 #: Runs are compared within one problem variant (problem and aggregation) and budget, per algorithm label.
 GROUP = ["problem", "aggregation", "budget"]
-
-
-class ReportError(ValueError):
-    """The sweep directory cannot be reported on."""
-
-
-def find_runs(sweep: Path) -> list[Path]:
-    """Run directories of a sweep: every directory holding a Hydra ``.hydra/config.yaml`` or a ``best.json``."""
-    sweep = Path(sweep)
-    if not sweep.is_dir():
-        raise ReportError(f"{sweep} is not a directory: give a sweep directory such as runs/multirun/<date>/<time>")
-    runs = {p.parent.parent for p in sweep.rglob(".hydra/config.yaml")} | {p.parent for p in sweep.rglob("best.json")}
-    runs.discard(sweep)
-    if not runs:
-        raise ReportError(f"no runs found under {sweep}: expected job directories with .hydra/config.yaml")
-    return sorted(runs)
-
-
-def _run_identity(run: Path) -> dict:
-    """Algorithm, problem and seed from the run's composed config (for runs that did not finish)."""
-    cfg = run / ".hydra" / "config.yaml"
-    if not cfg.is_file():
-        return {}
-    from omegaconf import OmegaConf
-
-    try:
-        c = OmegaConf.load(cfg)
-        name = c.get("algorithm", {}).get("name")
-    except Exception:  # noqa: BLE001 - a damaged config only costs the run its identity, not the report
-        return {}
-    return {"algorithm": name, "label": name, "problem": c.get("problem", {}).get("name"),
-            "aggregation": c.get("problem", {}).get("aggregation"), "seed": c.get("seed")}
-
-
-def _failure(run: Path) -> str:
-    """Why a run has no ``best.json``: the job's recorded error (``failed.json``), else that it crashed or is
-    still running."""
-    try:
-        return str(json.loads((run / "failed.json").read_text())["error"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    try:
-        kept = json.loads((run / "interrupted.json").read_text())
-        return f"{kept.get('stop_reason', 'interrupted')} after {kept['evaluations']:,} designs (incomplete)"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "no best.json: crashed, killed or still running"
-
-
-def _read_table(path: Path, needed: tuple[str, ...] = ()) -> pd.DataFrame | None:
-    """A run's CSV, or None (with one line on stderr) when it is missing, truncated or lacks ``needed`` columns."""
-    if not path.is_file():
-        return None
-    try:
-        table = pd.read_csv(path)
-    except (OSError, ValueError) as err:
-        print(f"skipping {path}: {' '.join(str(err).split())}", file=sys.stderr)
-        return None
-    if not set(needed) <= set(table.columns):
-        print(f"skipping {path}: it lacks {sorted(set(needed) - set(table.columns))}", file=sys.stderr)
-        return None
-    return table
-
-
-def expected_jobs(sweep: Path) -> int | None:
-    """How many jobs the sweep launches: the product of the sweep overrides' lengths (command line and
-    ``hydra.sweeper.params``) recorded in ``multirun.yaml``; None if that file is missing or unreadable."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from omegaconf import OmegaConf
-
-    try:
-        cfg = OmegaConf.load(sweep / "multirun.yaml")
-        node = cfg.hydra.sweeper.get("params")
-        params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
-        lines = {str(k).lstrip("+~"): f"{k}={v}" for k, v in params.items()}
-        for line in cfg.hydra.overrides.task:  # the command line replaces a sweep parameter of the same key
-            lines[line.split("=", 1)[0].lstrip("+~")] = line
-        total = 1
-        for override in OverridesParser.create().parse_overrides(list(lines.values())):
-            if override.is_sweep_override():
-                total *= len(list(override.sweep_string_iterator()))
-        return total
-    except Exception:  # noqa: BLE001 - a damaged multirun.yaml only costs the count of jobs that never started
-        return None
-
-
-#: best.json fields the report computes with, and the types they must have.
-BEST_TYPES = {"algorithm": str, "problem": str, "seed": int, "evaluations": int, "edap": (int, float, type(None)),
-              "hypervolume": (int, float, type(None)), "per_workload": dict}
-
-
-def _read_best(path: Path) -> tuple[dict | None, str | None]:
-    """A run's ``best.json`` and None, or None and why it cannot be used (None, None: there is none)."""
-    if not path.is_file():
-        return None, None
-    try:
-        best = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        return None, f"best.json is damaged ({' '.join(str(err).split())}): rerun the job"
-    if not isinstance(best, dict):
-        return None, f"best.json is damaged (a {type(best).__name__}, not an object): rerun the job"
-    wrong = [k for k, kind in BEST_TYPES.items() if k in best and
-             (not isinstance(best[k], kind) or isinstance(best[k], bool))]
-    if wrong:
-        return None, f"best.json is damaged (wrong type of {', '.join(wrong)}): rerun the job"
-    return best, None
-
-
-def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
-    """The summary table and the parsed ``best.json`` of every finished run."""
-    rows, bests = [], {}
-    for run in find_runs(sweep):
-        rel = str(run.relative_to(sweep))
-        best, damage = _read_best(run / "best.json")
-        if best is None:
-            rows.append({"run": rel, **_run_identity(run), "status": "failed", "reason": damage or _failure(run)})
-            continue
-        best.setdefault("label", best.get("algorithm"))  # runs written before labels existed
-        best.setdefault("aggregation", "max")
-        bests[run] = best
-        rows.append({"run": rel, **{k: best.get(k) for k in SUMMARY_COLUMNS if k in best}, "status": "ok"})
-    expected = expected_jobs(sweep)
-    numbers = {int(r["run"].split("_", 1)[0]) for r in rows if r["run"].split("_", 1)[0].isdigit()}
-    if expected is not None and numbers:  # job directories are named <job number>_...: name the missing ones
-        rows += [{"run": f"job {n}", "status": "failed", "reason": "never started (no job directory)"}
-                 for n in range(expected) if n not in numbers]
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS), bests
 
 
 def with_variant(df: pd.DataFrame) -> pd.DataFrame:
@@ -204,19 +77,11 @@ def normalized_edap(bests: dict[Path, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["problem", "aggregation", "seed", "label", "workload", "normalized_edap"])
 
 
-def label_palette(labels) -> dict[str, tuple]:
-    """One colour per algorithm label, the same in every figure of a report (labels sorted, tab10 colours)."""
-    import seaborn as sns
-
-    names = sorted(set(labels))
-    return dict(zip(names, sns.color_palette("tab10" if len(names) <= 10 else "husl", len(names))))
-
-
 def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: pd.DataFrame) -> list[str]:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from .plots import LABELS, plain_log_ticks, save_figure
+    from imc_moo.app.plots import LABELS, plain_log_ticks, save_figure
 
     sns.set_theme(style="whitegrid", context="paper")
     made = []
@@ -261,7 +126,7 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     for run, best in bests.items():
         ident = {k: best.get(k) for k in ("label", "problem", "aggregation", "seed")}
         for name, into in (("history.csv", hist), ("pareto.csv", fronts)):
-            table = _read_table(run / name, ("evaluations", "best_edap") if name == "history.csv" else ())
+            table = read_table(run / name, ("evaluations", "best_edap") if name == "history.csv" else ())
             if table is not None:
                 into.append(table.assign(**ident))
     if hist:
@@ -332,16 +197,10 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     return made
 
 
-
 JOINT = "phased_ga"
 BASELINES = ("specialized", "largest_workload", "sequential")
 DESIGN_KEYS = ("voltage", "bits_per_cell", "base_latency_s", "xbar_rows", "xbar_cols", "router_group",
                "tiles_per_chip", "macros_per_tile", "glb_mib", "technology_nm")
-
-
-def _md(df: pd.DataFrame, digits: int = 4) -> str:
-    """A DataFrame as a markdown table (numbers to ``digits`` significant digits, "—" for missing ones)."""
-    return markdown_table(df, lambda column, v: f"{v:.{digits}g}" if np.isfinite(v) else "—")
 
 
 def reductions(summary: pd.DataFrame, bests: dict[Path, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -394,7 +253,7 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     """For runs with the EDAP-vs-cost objectives: the feasible non-dominated (EDAP, cost) designs of all their
     archives, the best EDAP and least cost per node over all feasible archived designs, and the figure
     ``edap_cost_front.png``."""
-    from .indicators import nondominated
+    from imc_moo.problem.indicators import nondominated
 
     parts = [pd.read_csv(run / "archive.csv").assign(label=b.get("label"), seed=b["seed"])
              for run, b in bests.items() if b.get("objectives") == "edap_cost" and (run / "archive.csv").is_file()]
@@ -406,7 +265,7 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from .plots import save_figure
+    from imc_moo.app.plots import save_figure
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     sns.scatterplot(data=arch.sample(min(len(arch), 4000), random_state=0), x="cost", y="edap", hue="technology_nm",
@@ -421,20 +280,6 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     return front.sort_values("cost")[cols].reset_index(drop=True), per_node.reset_index()
 
 
-def _sweep_overrides(sweep: Path) -> list[str] | None:
-    """The sweep's command-line overrides from ``multirun.yaml``; None if it is missing or damaged (one line)."""
-    multirun = sweep / "multirun.yaml"
-    if not multirun.is_file():
-        return None
-    from omegaconf import OmegaConf
-
-    try:
-        return list(OmegaConf.load(multirun).hydra.overrides.task)
-    except Exception as err:  # noqa: BLE001 - a damaged record costs the report its "Reproduce" line only
-        print(f"skipping {multirun}: {' '.join(str(err).split())[:200]}", file=sys.stderr)
-        return None
-
-
 def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm: pd.DataFrame,
                    bests: dict[Path, dict], figures: list[str]) -> str:
     """The sweep's ``report.md``: every table with how it is computed, and the figures."""
@@ -444,14 +289,14 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
            + (f"; failed: {', '.join(summary.loc[summary.status != 'ok', 'run'])}" if len(ok) < len(summary) else "")
            + ". EDAP is energy x delay x area in mJ·ms·mm²; a set's energy and delay aggregate its networks "
            "(max unless the aggregation column says otherwise). Budgets count distinct designs evaluated.", ""]
-    task = _sweep_overrides(sweep)
+    task = sweep_overrides(sweep)
     if task is not None:
         out += ["Reproduce: `imc-moo -m " + " ".join(task) + "` then `imc-moo-report <sweep dir>`.", ""]
     out += ["## Best EDAP and hypervolume per algorithm", "",
             "Median and interquartile range over seeds of each run's best feasible aggregated EDAP (runs that found "
             "no feasible design are counted in `runs` but not in `feasible_runs` or the EDAP columns); hypervolume of "
             "the feasible archive on log-normalised (energy, delay, area) with the problem's fixed reference "
-            "(`conf/problem/*.yaml`, key `hv`); distinct designs evaluated; wall time.", "", _md(comp), ""]
+            "(`conf/problem/*.yaml`, key `hv`); distinct designs evaluated; wall time.", "", md(comp), ""]
     set_red, wl_red = reductions(summary, bests)
     if not set_red.empty or not wl_red.empty:
         out += ["## The joint design vs the baselines", "",
@@ -463,27 +308,27 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
                 "differences of normalised scores in percentage points (METHOD.md §5.2).", ""]
         if not set_red.empty:
             t = set_red.groupby(["problem", "aggregation", "baseline"]).reduction_pct.agg(["median", "min", "max"])
-            out += ["Set level (aggregated EDAP), % (median, min, max over seeds):", "", _md(t.reset_index()), ""]
+            out += ["Set level (aggregated EDAP), % (median, min, max over seeds):", "", md(t.reset_index()), ""]
         if not wl_red.empty:
             t = (wl_red.groupby(["problem", "aggregation", "baseline", "workload"]).reduction_pct.median()
                  .unstack("workload"))
-            out += ["Per workload, median %:", "", _md(t.reset_index(), 3), ""]
+            out += ["Per workload, median %:", "", md(t.reset_index(), 3), ""]
     if not norm.empty:
         t = norm.groupby(["problem", "aggregation", "label", "workload"]).normalized_edap.median().unstack("workload")
         out += ["## Normalised per-workload EDAP", "",
                 "Each method's design's EDAP on each network divided by the best workload-specific (specialized) EDAP "
                 "of that network, same problem and seed (METHOD.md §5.2's normalisation); 1 = as good as a design "
-                "made for that network alone. Median over seeds.", "", _md(t.reset_index(), 3), ""]
+                "made for that network alone. Median over seeds.", "", md(t.reset_index(), 3), ""]
     designs = best_designs(summary, bests)
     if not designs.empty:
-        out += ["## Best designs", "", "The best run's design per problem and algorithm.", "", _md(designs), ""]
+        out += ["## Best designs", "", "The best run's design per problem and algorithm.", "", md(designs), ""]
     front, per_node = technology_front(sweep, bests)
     if not front.empty:
         figures = [*figures, "edap_cost_front.png"]
         out += ["## Technology: EDAP vs manufacturing cost", "",
                 "Cost = area x node factor (METHOD.md §6.5, 32 nm = 1). Per node, over every feasible design the "
-                "runs with the `edap_cost` objectives evaluated: best EDAP and least cost.", "", _md(per_node), "",
-                "The feasible designs non-dominated in (EDAP, cost), by cost:", "", _md(front), ""]
+                "runs with the `edap_cost` objectives evaluated: best EDAP and least cost.", "", md(per_node), "",
+                "The feasible designs non-dominated in (EDAP, cost), by cost:", "", md(front), ""]
     if figures:
         out += ["## Figures", ""] + [f"![{f}]({f})" for f in figures]
     return "\n".join(out) + "\n"
@@ -493,27 +338,27 @@ def report(sweep: Path, plots: bool = True) -> pd.DataFrame:
     """Write the sweep report files; returns the summary table."""
     sweep = Path(sweep)
     summary, bests = collect(sweep)
-    atomic_write_csv(sweep / "summary.csv", summary)
+    write_csv(sweep / "summary.csv", summary)
     comp = comparison(summary)
-    atomic_write_csv(sweep / "comparison.csv", comp)
+    write_csv(sweep / "comparison.csv", comp)
     norm = normalized_edap(bests)
     if not norm.empty:
-        atomic_write_csv(sweep / "normalized_edap.csv", norm)
+        write_csv(sweep / "normalized_edap.csv", norm)
     made = _figures(sweep, summary, bests, norm) if plots else []
     text = study_markdown(sweep, summary, comp, norm, bests, made)
-    from .deployment_report import deployment_section
+    from imc_moo.report.deployment import deployment_section
 
     deployment, figures = deployment_section(sweep, bests, plots=plots)  # runs that name a deployment or a mix
     if deployment:
         made += figures
         text += "\n" + deployment
-    from .comparison import judge, write
+    from imc_moo.report.comparison import judge, write
 
     judged = judge(sweep, find_runs(sweep), bests, plots=plots)  # runs made with exact_yardstick=true only
     if judged is not None:
         made += write(sweep, judged) + judged.figures
         text += "\n" + judged.markdown
-    atomic_write_text(sweep / "report.md", text)
+    write_text(sweep / "report.md", text)
     ok = int((summary.status == "ok").sum())
     print(f"{ok} of {len(summary)} runs reported in {sweep}: report.md, summary.csv, comparison.csv"
           + (", normalized_edap.csv" if not norm.empty else "") + (", " + ", ".join(made) if made else ""))

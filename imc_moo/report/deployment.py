@@ -1,7 +1,7 @@
 """The deployment section of ``imc-moo-report`` (a sweep such as ``imc-moo -m +experiment=deployment``): how the
 best chip and the Pareto front move with the switching rate, per workload set x memory x deployment mode.
 
-Written into the sweep directory when any run names a deployment or a workload mix (:mod:`imc_moo.deployment`):
+Written into the sweep directory when any run names a deployment or a workload mix (:mod:`imc_moo.problem.deployment`):
 
 * ``deployment.csv``: per workload set x memory x mode x inferences per switch, the median over seeds of the best
   feasible EDAP, the best run's chip and the fraction of its per-inference energy and delay that is switching;
@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import atomic_write_csv
-from .report import _md, _read_table
+from imc_moo.files import write_csv
+from imc_moo.report.formatting import md
+from imc_moo.report.readers import read_table
 
 #: Where "never switches" sits on the x axis of the deployment figure, relative to the largest finite value.
 NEVER_AT = 10.0
@@ -38,8 +39,8 @@ def run_identity(run: Path) -> dict | None:
         return None
     from omegaconf import OmegaConf
 
-    from .deployment import default_deployment
-    from .workloads import workload_label
+    from imc_moo.problem.deployment import default_deployment
+    from imc_moo.workloads import workload_label
 
     try:
         p = OmegaConf.to_container(OmegaConf.load(cfg).problem, resolve=False)
@@ -77,7 +78,7 @@ def deployment_runs(bests: dict[Path, dict]) -> pd.DataFrame:
         ident = run_identity(run)
         if ident is None:
             continue
-        se, st = switch_shares(_read_table(run / "pareto.csv"))
+        se, st = switch_shares(read_table(run / "pareto.csv"))
         design = best.get("design", {})
         macros = 1
         for k in ("router_group", "tiles_per_chip", "macros_per_tile"):
@@ -143,8 +144,8 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from .indicators import nondominated
-    from .plots import plain_log_ticks, save_figure, set_theme
+    from imc_moo.app.plots import plain_log_ticks, save_figure, set_theme
+    from imc_moo.problem.indicators import nondominated
 
     set_theme()
     finite = table.inferences_per_switch[np.isfinite(table.inferences_per_switch)]
@@ -194,7 +195,7 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
             sel = runs[(runs.workloads == w) & (runs.memory == memory) & (runs.deployment == mode) & runs.feasible]
             drawn = False
             for v in rates:
-                fronts = [_read_table(r / "pareto.csv") for r in sel[sel.inferences_per_switch == v].run]
+                fronts = [read_table(r / "pareto.csv") for r in sel[sel.inferences_per_switch == v].run]
                 fronts = [f for f in fronts if f is not None and not f.empty]
                 if not fronts:
                     continue
@@ -227,19 +228,19 @@ def deployment_section(sweep: Path, bests: dict[Path, dict], plots: bool = True)
     if runs.empty:
         return "", []
     table = deployment_table(runs)
-    atomic_write_csv(sweep / "deployment.csv", table)
+    write_csv(sweep / "deployment.csv", table)
     shown = table.assign(inferences_per_switch=table.inferences_per_switch.map(ips_label))
     lines = ["## Deployment: resident, reprogrammed or streamed weights", "",
              "Per workload set, memory, deployment mode (`imc_moo/deployment.py`, README \"Deployment\") and "
              "switching rate (mean inferences between switches to another network; never = no switching): the "
              "median over seeds of each run's best feasible EDAP, per-inference energy and delay including the "
              "amortised switching cost. Winner: the memory and mode of least median EDAP at that rate "
-             "(— : no run found a feasible design).", "", _md(deployment_winners(table)), "",
+             "(— : no run found a feasible design).", "", md(deployment_winners(table)), "",
              "The best run's chip per row: `switch_energy_share` / `switch_delay_share` = the fraction of its "
              "per-inference energy / delay (summed over networks) that is amortised switching; `macros` = router "
              "groups x tiles x macros per tile; `violated`: the constraints the least-violating design of an "
              "infeasible run breaks (capacity: the weights do not fit, endurance: the switches wear the cells out "
-             "within the lifetime). Also in `deployment.csv`.", "", _md(shown), ""]
+             "within the lifetime). Also in `deployment.csv`.", "", md(shown), ""]
     figures = deployment_figures(sweep, runs, table) if plots else []
     lines += [f"![{f}]({f})" for f in figures]
     return "\n".join(lines) + "\n", figures

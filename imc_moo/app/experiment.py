@@ -13,31 +13,42 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.experimental.callback import Callback
 from hydra.errors import HydraException
+from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf.errors import OmegaConfBaseException
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from . import resume
-from .config import (ConfigError, algorithm_factory, build_problem, check_keys, compose_config, one_line,
-                     problem_label, run_label)
-from .lock import claim
-from .paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
-from .progress import Progress
-from .resume import FAILED_FILE  # a sweep job's failure record in its directory: {"error": ..., "overrides": [...]}
+from imc_moo.app import resume
+from imc_moo.app.config import (
+    ConfigError,
+    algorithm_factory,
+    build_problem,
+    check_keys,
+    compose_config,
+    one_line,
+    problem_label,
+    run_label,
+)
+from imc_moo.app.lock import claim
+from imc_moo.app.progress import Progress
+from imc_moo.app.resume import (
+    FAILED_FILE,  # a sweep job's failure record in its directory: {"error": ..., "overrides": [...]}
+)
+from imc_moo.paths import CONF_DIR  # the packaged Hydra configs (conf/ in the repository), an absolute directory
 
 # The search, its outputs and its figures (pymoo, pandas, matplotlib) are imported where a run needs them, so
 # `imc-moo --help`, `--cfg` and a refused command line start in a fraction of the time.
 if TYPE_CHECKING:
-    from .algorithms import RunHistory
-    from .ledger import Ledger
-    from .problem import WorkloadSetProblem
+    from imc_moo.algorithms import RunHistory
+    from imc_moo.algorithms.ledger import Ledger
+    from imc_moo.problem.workload_set import WorkloadSetProblem
 
 __all__ = ["CONF_DIR", "ConfigError", "build", "check_overrides", "cli", "main", "run", "run_label"]
 
@@ -59,7 +70,7 @@ def build(cfg: DictConfig, keep: bool = False) -> tuple[WorkloadSetProblem, str,
     wrong fails here, before a run directory exists. ``keep``: hand the result to the next build of the same
     problem, algorithm and budget (the pre-check's to its run)."""
     global _prebuilt
-    from .algorithms import check_seed, is_runner, resolve_algorithm
+    from imc_moo.algorithms import check_seed, is_runner, resolve_algorithm
 
     check_keys(cfg)
     if cfg.budget <= 0:
@@ -88,7 +99,7 @@ def build(cfg: DictConfig, keep: bool = False) -> tuple[WorkloadSetProblem, str,
 
 def check_outdir(cfg: DictConfig, outdir: Path) -> None:
     """Refuse a run directory holding an earlier run's results unless ``overwrite=true``."""
-    from .export import existing_results
+    from imc_moo.app.export import existing_results
 
     found = existing_results(outdir)
     if found and not cfg.overwrite:
@@ -128,9 +139,9 @@ def _in_submitit_job() -> bool:
 @contextlib.contextmanager
 def _stops_at_the_next_batch():
     """While a search runs, Ctrl-C and SIGTERM (and, in a submitit job, SIGUSR2) ask it to stop at the next batch
-    (:func:`imc_moo.ledger.request_stop`), raising :class:`KeyboardInterrupt` / :class:`Terminated` /
+    (:func:`imc_moo.algorithms.ledger.request_stop`), raising :class:`KeyboardInterrupt` / :class:`Terminated` /
     :class:`SlurmStop` there. Main thread only: signals go there."""
-    from .ledger import clear_requested_stop, request_stop
+    from imc_moo.algorithms.ledger import clear_requested_stop, request_stop
 
     stop = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated, signal.SIGUSR2: SlurmStop}
 
@@ -160,7 +171,8 @@ INTERRUPTED_FILE = "interrupted.json"
 def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig, meta: dict,
                       wall: float, stop_reason: str) -> str:
     """Write the archive and history of an interrupted run and ``interrupted.json``; returns the one line."""
-    from .export import atomic_write_text, write_tables
+    from imc_moo.app.export import write_tables
+    from imc_moo.files import write_text
 
     verb = stop_reason.split(" ", 1)[0]
     if ledger.spent == 0:
@@ -168,7 +180,7 @@ def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory
     meta = {**meta, "evaluations": ledger.spent, "stop_reason": stop_reason, "complete": False,
             "wall_time_s": round(wall, 3)}
     summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, cfg.problem.hv)
-    atomic_write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
+    write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
     return (f"{verb} after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
             f"(archive.csv, history.csv, {INTERRUPTED_FILE}; no best.json: the run is incomplete)")
 
@@ -177,10 +189,10 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     """Run one experiment and write its outputs into ``outdir``; returns the ``best.json`` payload. ``replace``:
     the earlier results in ``outdir`` are an incomplete run of the same config (a resumed sweep's job), replaced
     without ``overwrite=true``."""
-    from .algorithms import RunHistory, run_algorithm
-    from .export import clear_results, write_best, write_tables
-    from .indicators import best_row, pareto_front
-    from .ledger import Ledger
+    from imc_moo.algorithms import RunHistory, run_algorithm
+    from imc_moo.algorithms.ledger import Ledger
+    from imc_moo.app.export import clear_results, write_best, write_tables
+    from imc_moo.problem.indicators import best_row, pareto_front
 
     problem, name, factory = build(cfg)
     if not replace:
@@ -211,7 +223,7 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
                 **result.extra)
     summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
     if cfg.plots:
-        from .plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
+        from imc_moo.app.plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
 
         title = f"{cfg.problem.name} · {cfg.algorithm.name} · seed {cfg.seed}"
         archive = result.archive
@@ -261,10 +273,10 @@ def main(cfg: DictConfig) -> float | None:
             print(f"imc-moo: error: {message}", file=sys.stderr)
             sys.exit(2)
         # a sweep job: record why it failed and let the others run (SweepSummary counts the failures)
-        from .export import atomic_write_text
+        from imc_moo.files import write_text
 
         overrides = list(hydra_cfg.overrides.task)
-        atomic_write_text(outdir / FAILED_FILE, json.dumps({"error": message, "overrides": overrides}, indent=2))
+        write_text(outdir / FAILED_FILE, json.dumps({"error": message, "overrides": overrides}, indent=2))
         print(f"imc-moo: error in job {hydra_cfg.job.num} ({' '.join(overrides)}): {message}", file=sys.stderr)
         return None
     print(console_line(summary, cfg.problem.aggregation, outdir))
@@ -464,7 +476,7 @@ def check_sweep_dir(cfg: DictConfig, sweep_dir: Path, overrides: list[str] = ())
     """Before a sweep starts into a directory holding an earlier sweep: resume it, or replace it with
     ``overwrite=true`` (the earlier sweep's files and job directories are removed first).
 
-    Resuming (:mod:`imc_moo.resume`) composes every job and looks at its directory: a job with complete results
+    Resuming (:mod:`imc_moo.app.resume`) composes every job and looks at its directory: a job with complete results
     for the same config will be skipped, the others run. Refused before any job runs: a job directory holding the
     results of a different config, and job directories that are not jobs of this sweep (the report would pool
     both sweeps)."""
@@ -508,7 +520,7 @@ def _quoted(path: Path) -> str:
 
 def cli() -> None:
     """Console entry point: pre-checks a single run's or a sweep's overrides, claims its output directory (one
-    process per directory, :mod:`imc_moo.lock`), then hands over to Hydra with that directory fixed."""
+    process per directory, :mod:`imc_moo.app.lock`), then hands over to Hydra with that directory fixed."""
     args = sys.argv[1:]
     flags = [a for a in args if a.startswith("-")]
     if flags and not set(flags) <= {"-m", "--multirun"}:  # other flags (--help, --cfg, ...) go straight to Hydra

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 LOCK_FILE = ".imc_moo.lock"
 

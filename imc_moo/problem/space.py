@@ -10,21 +10,40 @@ columns are named like the reference data: ``voltage`` [V], ``bits_per_cell``, `
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from .hardware import (DEFAULT_TECHNOLOGY_NM, DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, TECHNOLOGIES_NM,
-                       DesignError, HardwareError, memory_technology)
-from .model.tables import coverage
-from .paths import CONF_DIR
+from imc_moo.hardware import (
+    DEFAULT_TECHNOLOGY_NM,
+    DESIGN_COLUMNS,
+    GLB_WORDS_PER_MIB,
+    MEMORIES,
+    TECHNOLOGIES_NM,
+    DesignError,
+    HardwareError,
+    memory_technology,
+)
+from imc_moo.model.tables import coverage
+from imc_moo.paths import CONF_DIR
 
 __all__ = [
-    "DEFAULT_TECHNOLOGY_NM", "DESIGN_COLUMNS", "DesignError", "DesignSpace", "GLB_WORDS_PER_MIB", "MEMORIES",
-    "TECHNOLOGIES_NM", "available_spaces", "hamming", "make_space", "space_from_lists", "space_lists",
+    "DEFAULT_TECHNOLOGY_NM",
+    "DESIGN_COLUMNS",
+    "GLB_WORDS_PER_MIB",
+    "MEMORIES",
+    "TECHNOLOGIES_NM",
+    "DesignError",
+    "DesignSpace",
+    "available_spaces",
+    "hamming",
+    "make_space",
+    "space_from_lists",
+    "space_lists",
 ]
 
 #: Where the value lists live: ``conf/space/<name>.yaml`` (also the Hydra config group ``space``).
@@ -40,7 +59,7 @@ def available_spaces() -> list[str]:
     return sorted(p.stem for p in (Path(CONF_DIR) / SPACE_DIR).glob("*.yaml"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _space_file(name: str) -> tuple[tuple[str, Any], ...]:
     from pathlib import Path
 

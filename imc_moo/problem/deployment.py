@@ -53,15 +53,15 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
-from .hardware import memory_technology
-from .model import tables
-from .model.cost import WEIGHT_BITS, Designs, chip_cells, weight_cells
-from .workloads import Network
+from imc_moo.hardware import memory_technology
+from imc_moo.model import tables
+from imc_moo.model.cost import WEIGHT_BITS, Designs, chip_cells, weight_cells
+from imc_moo.workloads import Network
 
 DEPLOYMENTS = ("resident", "reprogram", "stream")
 #: Per-inference energy components of the reference's SRAM stream model that load weights into the crossbars;
@@ -192,7 +192,7 @@ class Deployment:
 
     @classmethod
     def of(cls, memory: str, workloads: Sequence[str], mode: str | None = None, mix: Mapping | None = None,
-           endurance_cycles: float | None = None) -> "Deployment":
+           endurance_cycles: float | None = None) -> Deployment:
         """Check and build. ``mix`` holds ``shares`` (network -> share, or a list in workload order; None or empty:
         equal),
         ``inferences_per_switch`` (None or inf: never) and ``lifetime_inferences``.

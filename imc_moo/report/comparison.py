@@ -12,7 +12,7 @@ Metrics of a run after its first ``k`` distinct designs (``eval_order < k``), fr
 
 * ``edap_gap_pct``: best aggregated EDAP / exact optimum - 1, in % (0 = the optimum found);
 * ``hv_ratio``: hypervolume of their (energy, delay, area) front / hypervolume of the exact front, both on the
-  problem's fixed log-normalised box (``problem.hv``; :func:`imc_moo.indicators.hypervolume`); 1 = the exact front;
+  problem's fixed log-normalised box (``problem.hv``; :func:`imc_moo.problem.indicators.hypervolume`); 1 = the exact front;
 * ``igd_plus``: IGD+ (moocore) of their front to the exact front in the same normalised space; 0 = every exact
   point weakly dominated.
 
@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .indicators import OBJECTIVES, hypervolume, nondominated, normalise
+from imc_moo.files import write_atomic
+from imc_moo.problem.indicators import OBJECTIVES, hypervolume, nondominated, normalise
 
 #: Evaluation counts of the anytime curves (plus each run's own budget).
 CHECKPOINTS = (25, 50, 100, 200, 300, 500, 700, 1000, 1500, 2000, 2500, 3300)
@@ -79,7 +80,7 @@ def yardstick(cfg, store: Path) -> tuple[Yardstick, object]:
     problem) and the problem itself."""
     from omegaconf import OmegaConf
 
-    from .config import build_problem
+    from imc_moo.app.config import build_problem
 
     problem_yaml = OmegaConf.to_yaml(OmegaConf.create(OmegaConf.to_container(cfg.problem, resolve=True)),
                                      sort_keys=True)
@@ -91,16 +92,14 @@ def yardstick(cfg, store: Path) -> tuple[Yardstick, object]:
             if str(z["problem"]) == problem_yaml:
                 return Yardstick(float(z["best_edap"]), z["front"], float(z["hv"]), int(z["n_designs"]),
                                  float(z["wall_time_s"])), problem
-    from .algorithms.exhaustive import exhaustive
+    from imc_moo.algorithms.exhaustive import exhaustive
 
     result = exhaustive(problem)
     hv = hypervolume(result.front_F, cfg.problem.hv.ideal, cfg.problem.hv.reference)
     exact = Yardstick(result.best_edap, result.front_F, hv, result.n_designs, result.wall_time_s)
     store.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, problem=problem_yaml, best_edap=exact.best_edap, front=exact.front, hv=exact.hv,
-             n_designs=exact.n_designs, wall_time_s=exact.wall_time_s)
-    tmp.replace(path)
+    write_atomic(path, lambda fh: np.savez(fh, problem=problem_yaml, best_edap=exact.best_edap, front=exact.front,
+                                           hv=exact.hv, n_designs=exact.n_designs, wall_time_s=exact.wall_time_s))
     return exact, problem
 
 
@@ -327,7 +326,7 @@ def verdict(lead: pd.DataFrame) -> list[str]:
 
 
 def _markdown(finals, tests, lead, sticks, warnings, figures) -> str:
-    from .export import markdown_table
+    from imc_moo.files import markdown_table
 
     out = ["## The optimizers against the exact yardstick", "",
            "Every run's archive is judged on its problem's exact optimum and Pareto front (exhaustive search with the "
@@ -354,8 +353,8 @@ def _markdown(finals, tests, lead, sticks, warnings, figures) -> str:
 def _figures(sweep: Path, finals, curves, exacts: dict[str, Yardstick]) -> list[str]:
     import matplotlib.pyplot as plt
 
-    from .plots import LABELS, plain_log_ticks, save_figure, set_theme
-    from .report import label_palette
+    from imc_moo.app.plots import LABELS, plain_log_ticks, save_figure, set_theme
+    from imc_moo.report.formatting import label_palette
 
     set_theme()
     palette = label_palette(finals.label.dropna())
@@ -428,11 +427,11 @@ def _safe(text: str) -> str:
 
 def write(sweep: Path, judgement: Judgement) -> list[str]:
     """Write the judgement's tables into the sweep directory; returns their names."""
-    from .export import atomic_write_csv
+    from imc_moo.files import write_csv, write_text
 
-    atomic_write_csv(sweep / "comparison_finals.csv", judgement.finals)
-    atomic_write_csv(sweep / "comparison_anytime.csv", judgement.curves)
-    atomic_write_csv(sweep / "comparison_tests.csv", judgement.tests)
-    atomic_write_csv(sweep / "comparison_leaders.csv", judgement.leaders)
-    (sweep / "exact" / "yardsticks.json").write_text(json.dumps(judgement.yardsticks.to_dict("records"), indent=2))
+    write_csv(sweep / "comparison_finals.csv", judgement.finals)
+    write_csv(sweep / "comparison_anytime.csv", judgement.curves)
+    write_csv(sweep / "comparison_tests.csv", judgement.tests)
+    write_csv(sweep / "comparison_leaders.csv", judgement.leaders)
+    write_text(sweep / "exact" / "yardsticks.json", json.dumps(judgement.yardsticks.to_dict("records"), indent=2))
     return ["comparison_finals.csv", "comparison_anytime.csv", "comparison_tests.csv", "comparison_leaders.csv"]

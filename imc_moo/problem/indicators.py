@@ -9,7 +9,7 @@ the fraction of the normalised log-box dominated by the front.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import moocore
 import numpy as np

@@ -10,7 +10,7 @@ Objectives (minimised):
 
 Energy and delay of the set aggregate the per-network values by ``max`` (the method's default), ``mean``,
 ``sum`` or ``geomean``; area is the chip's. Per-network energy and delay are per inference, including the
-amortised cost of switching to that network (:mod:`imc_moo.deployment`: ``deployment`` and the workload ``mix``;
+amortised cost of switching to that network (:mod:`imc_moo.problem.deployment`: ``deployment`` and the workload ``mix``;
 none by default). With unequal ``mix.shares`` (each network's share of the inferences), ``mean`` is the
 share-weighted mean and ``geomean`` the share-weighted geometric mean (what one inference of the mix costs on
 average); ``max`` (the worst network) and ``sum`` (one inference of each network) ignore the shares.
@@ -26,26 +26,31 @@ Inequality constraints (feasible when <= 0), all normalised so their scales are 
   :data:`PENALTY` — never a good score (the original scored simulator failures 0, i.e. perfect).
 
 The problem is a pure function of genomes: it keeps no cache, count or archive. A run's evaluations (cache,
-distinct count, hard budget, evaluation order) live in its :class:`~imc_moo.ledger.Ledger`, pymoo's evaluator.
+distinct count, hard budget, evaluation order) live in its :class:`~imc_moo.algorithms.ledger.Ledger`, pymoo's evaluator.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from pymoo.core.problem import Problem
 
-from .deployment import (WEIGHT_LOAD_COMPONENTS, Deployment, DeploymentError, default_deployment,
-                         resident_capacity)
-from .model.api import EDAP_SCALE, energy_coefficients, evaluate_set, fidelity_warning_text
-from .model.cost import Designs, chip_cells, weight_cells
-from .hardware import HardwareError, memory_technology
-from .space import DesignSpace, make_space, space_from_lists
-from .workloads import load_workloads, search_path
+from imc_moo.hardware import HardwareError, memory_technology
+from imc_moo.model.api import EDAP_SCALE, energy_coefficients, evaluate_set, fidelity_warning_text
+from imc_moo.model.cost import Designs, chip_cells, weight_cells
+from imc_moo.problem.deployment import (
+    WEIGHT_LOAD_COMPONENTS,
+    Deployment,
+    DeploymentError,
+    default_deployment,
+    resident_capacity,
+)
+from imc_moo.problem.space import DesignSpace, make_space, space_from_lists
+from imc_moo.workloads import load_workloads, search_path
 
 AGGREGATIONS = ("max", "mean", "sum", "geomean")
 OBJECTIVES = ("eda", "edap", "edap_cost")
@@ -114,12 +119,12 @@ class Evaluation:
     def feasible(self) -> np.ndarray:
         return (self.G <= 0).all(axis=1)
 
-    def take(self, index) -> "Evaluation":
+    def take(self, index) -> Evaluation:
         """The rows ``index`` (an index array or slice) of every field."""
         return Evaluation(**{k: v[index] for k, v in vars(self).items()})
 
     @staticmethod
-    def stack(parts: Sequence["Evaluation"]) -> "Evaluation":
+    def stack(parts: Sequence[Evaluation]) -> Evaluation:
         """Rows of several evaluations, in order."""
         return Evaluation(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
 
@@ -144,11 +149,11 @@ class WorkloadSetProblem(Problem):
         weights_on_chip: require every weight to fit on chip (default: the deployment's rule; without a
             deployment the memory's: RRAM keeps its weights resident, SRAM streams them from DRAM).
         name: a label for the problem (e.g. the config's name).
-        hv: hypervolume bounds ``{"ideal": {...}, "reference": {...}}`` per objective (:mod:`imc_moo.indicators`),
+        hv: hypervolume bounds ``{"ideal": {...}, "reference": {...}}`` per objective (:mod:`imc_moo.problem.indicators`),
             or None.
         library_dirs: directories of the user's own network and set files, searched before ``$IMC_MOO_PROBLEMS``
             and the packaged library (:func:`imc_moo.workloads.search_path`).
-        deployment: how the chip holds its networks' weights (:mod:`imc_moo.deployment`): ``"resident"`` (all at
+        deployment: how the chip holds its networks' weights (:mod:`imc_moo.problem.deployment`): ``"resident"`` (all at
             once), ``"reprogram"`` (one at a time, rewritten at every switch) or ``"stream"`` (from DRAM every
             inference); default the memory's (RRAM reprogram, SRAM stream).
         mix: the workload mix: ``shares`` (network -> share of the inferences; default equal),
@@ -263,7 +268,7 @@ class WorkloadSetProblem(Problem):
 
     def evaluate_genomes(self, genomes: np.ndarray) -> Evaluation:
         """Evaluate genomes (n, n_var) on every workload: a pure function (no cache, no counting; a run's
-        :class:`~imc_moo.ledger.Ledger` does both)."""
+        :class:`~imc_moo.algorithms.ledger.Ledger` does both)."""
         d = self.designs(genomes)
         r = evaluate_set(d, self.networks, self._theta)  # every array (n, W)
         energy, latency, valid, fits, flags = r.energy_j, r.latency_s, r.valid, r.weights_fit, r.fidelity_flags
@@ -307,7 +312,7 @@ class WorkloadSetProblem(Problem):
         g.append((d.total_area_mm2 / self.area_limit_mm2 - 1.0)[:, None])
         return np.hstack(g)
 
-    # -- what a run's ledger needs (imc_moo.ledger): genomes, their keys, outputs for pymoo -----------------
+    # -- what a run's ledger needs (imc_moo.algorithms.ledger): genomes, their keys, outputs for pymoo -----------------
     def genomes_of(self, X: np.ndarray) -> np.ndarray:
         """The design genomes (n, n_var) int64 of pymoo's decision vectors X (rounded)."""
         return self.space.check_genomes(np.rint(np.asarray(X, dtype=float)).astype(np.int64))
@@ -323,7 +328,7 @@ class WorkloadSetProblem(Problem):
     def _evaluate(self, X, out, *args, **kwargs):
         out.update(self.outputs(self.evaluate_genomes(self.genomes_of(X))))
 
-    def with_objectives(self, objectives: str) -> "WorkloadSetProblem":
+    def with_objectives(self, objectives: str) -> WorkloadSetProblem:
         """The same problem (networks, space, constraints, aggregation) with other objectives, e.g. ``"edap"``
         for a single-objective optimizer on a three-objective problem. Shares the loaded networks."""
         if objectives not in OBJECTIVES:

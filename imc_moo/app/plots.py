@@ -8,21 +8,20 @@ sweep report (:mod:`imc_moo.report`) draws with seaborn.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter, NullLocator  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from cycler import cycler  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from cycler import cycler
+from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter, NullLocator
 
-from .problem import PENALTY  # noqa: E402
+from imc_moo.files import write_atomic
+from imc_moo.problem.workload_set import PENALTY
 
 LABELS = {"energy_j": "energy [J]", "latency_s": "delay [s]", "area_mm2": "area [mm²]",
           "edap": "EDAP [mJ·ms·mm²]", "evaluations": "distinct designs evaluated", "hypervolume": "hypervolume"}
@@ -64,17 +63,12 @@ def set_theme() -> None:
 
 
 def save_figure(fig, path: Path) -> None:
-    """Save atomically (a uniquely named temporary file beside ``path``, then a rename) and close."""
+    """Save (:func:`imc_moo.files.write_atomic`: the old figure or the whole new one) and close."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a figure is as readable as the CSVs beside it
-        os.replace(tmp, path)
+        write_atomic(path, lambda fh: fig.savefig(fh, format=path.suffix.lstrip("."), dpi=120, bbox_inches="tight"))
     finally:
         plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
 
 
 class ReadableLogLocator(Locator):

@@ -1,0 +1,72 @@
+"""Workloads: the network type and its validation (:mod:`.network`), the library of network and set files with its
+search path (:mod:`.library`), the importers of ONNX models and CSV layer tables (:mod:`.onnx_import`,
+:mod:`.layer_table`), the activity factors (:mod:`.activity`) and ``imc-moo-import``.
+
+The importers load onnx only when a model is imported, so ``import imc_moo.workloads`` stays light.
+"""
+
+from imc_moo.workloads.library import (
+                                       IMPORT_SUFFIXES,
+                                       NETWORK_KEYS,
+                                       PATH_SUFFIXES,
+                                       PROBLEMS_DIR,
+                                       PROBLEMS_ENV,
+                                       SET_KEYS,
+                                       SETS_SUBDIR,
+                                       YAML_SUFFIXES,
+                                       ProblemDirs,
+                                       available_networks,
+                                       available_sets,
+                                       file_digest,
+                                       load_network,
+                                       load_workloads,
+                                       resolve_workloads,
+                                       search_path,
+                                       workload_label,
+)
+from imc_moo.workloads.network import (
+                                       DEFAULT_AIN,
+                                       DEFAULT_AW,
+                                       LAYER_KEYS,
+                                       MAX_LAYER_COUNT,
+                                       N_BITS_PER_CELL,
+                                       REQUIRED_FIELDS,
+                                       SHAPE_FIELDS,
+                                       Network,
+                                       WorkloadError,
+                                       display_path,
+                                       network_from_layers,
+                                       parse_layer,
+)
+
+__all__ = [
+                                       "DEFAULT_AIN",
+                                       "DEFAULT_AW",
+                                       "IMPORT_SUFFIXES",
+                                       "LAYER_KEYS",
+                                       "MAX_LAYER_COUNT",
+                                       "NETWORK_KEYS",
+                                       "N_BITS_PER_CELL",
+                                       "PATH_SUFFIXES",
+                                       "PROBLEMS_DIR",
+                                       "PROBLEMS_ENV",
+                                       "REQUIRED_FIELDS",
+                                       "SETS_SUBDIR",
+                                       "SET_KEYS",
+                                       "SHAPE_FIELDS",
+                                       "YAML_SUFFIXES",
+                                       "Network",
+                                       "ProblemDirs",
+                                       "WorkloadError",
+                                       "available_networks",
+                                       "available_sets",
+                                       "display_path",
+                                       "file_digest",
+                                       "load_network",
+                                       "load_workloads",
+                                       "network_from_layers",
+                                       "parse_layer",
+                                       "resolve_workloads",
+                                       "search_path",
+                                       "workload_label",
+]
