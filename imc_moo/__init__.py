@@ -1,8 +1,8 @@
 """imc-moo: multi-workload design-space exploration of in-memory-computing accelerators."""
 
 from imc_moo import moved
+from imc_moo.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["__version__", "evaluate", "evaluate_layers"]
 
 moved.install()  # imc_moo.space, imc_moo.config, ...: the old names of moved modules, for one more release

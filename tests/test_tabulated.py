@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from imc_moo import paths
-from imc_moo.model import tabulated
+from imc_moo.model import mapping, tabulated
 from imc_moo.model.api import evaluate_network
 from imc_moo.problem import WorkloadSetProblem
 
@@ -90,7 +90,7 @@ def test_a_key_off_the_grids_is_one_line():
     d = problem.designs(problem.space.sample(3, np.random.default_rng(0)))
     bad = type(d)(**{**{k: getattr(d, k) for k in d.__dataclass_fields__}, "macros_per_tile": np.array([4, 5, 8])})
     with pytest.raises(ValueError, match=r"macros_per_tile=5 is not supported by the mapping tables"):
-        tabulated.mapping_keys(bad)
+        mapping.mapping_keys(bad)
 
 
 def test_the_persistent_cache_gives_the_same_bytes(tmp_path, monkeypatch):

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imc_moo import __version__
 from imc_moo.app.resume import (
     RESULT_FILES,  # the files of a run's results (best.json last: its presence marks a complete run)
 )
@@ -29,6 +28,7 @@ from imc_moo.files import write_csv, write_text
 from imc_moo.problem.indicators import anytime_hypervolume, best_row, pareto_front
 from imc_moo.problem.space import DESIGN_COLUMNS
 from imc_moo.problem.workload_set import PENALTY
+from imc_moo.version import __version__
 
 
 def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame, hv: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:

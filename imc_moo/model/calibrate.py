@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from imc_moo.files import markdown_table, write_text
+from imc_moo.hardware import DESIGN_COLUMNS
 from imc_moo.model.api import designs_from_frame, evaluate_network, fidelity_warning_text, packaged_coefficients
 from imc_moo.model.cost import ENERGY_COMPONENTS
-from imc_moo.problem.space import DESIGN_COLUMNS
 from imc_moo.workloads import load_network
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ import numpy as np
 
 from imc_moo.hardware import MemoryTechnology, memory_technology
 from imc_moo.model import tables
-from imc_moo.model.mapping import STATE_DIMS, LayerMapping, mapping_tables
+from imc_moo.model.mapping import STATE_DIMS, LayerMapping, mapping_keys, mapping_tables
 from imc_moo.workloads import Network
 
 #: ``glb``: the GLB's input reads; ``glb_psum``: its partial-sum read-modify-writes (two actions with their own
@@ -119,9 +119,7 @@ class Designs:
 
     @functools.cached_property
     def mapping_keys(self) -> np.ndarray:
-        """Each design's mapping combination (:func:`imc_moo.model.tabulated.mapping_keys`), (n,) int64."""
-        from imc_moo.model.tabulated import mapping_keys
-
+        """Each design's mapping combination (:func:`imc_moo.model.mapping.mapping_keys`), (n,) int64."""
         return mapping_keys(self)
 
     def take(self, index: np.ndarray) -> Designs:

@@ -114,7 +114,8 @@ def initial_state(shape: tuple[int, ...], weight_slices: int, memory: str) -> tu
     return (C, M, R, S, P, 1 if memory_technology(memory).streams_weights else Q, G, int(weight_slices))
 
 
-def _index(grid: tuple[int, ...], values: np.ndarray, what: str) -> np.ndarray:
+def grid_index(grid: tuple[int, ...], values: np.ndarray, what: str) -> np.ndarray:
+    """Position of each of ``values`` in ``grid``; a value off the grid is a ValueError naming ``what``."""
     idx = positions(grid, values)
     bad = idx < 0
     if np.any(bad):
@@ -226,9 +227,9 @@ class MappingTables:
             macro_capacities: tuple[np.ndarray, np.ndarray, np.ndarray]) -> LayerMapping:
         """Map layers ``shape_ids`` (L,) onto designs given as arrays (n,) of crossbar rows, columns, weight slices
         and the three macro-level capacities (macros per tile, tiles per chip, router groups)."""
-        ri = _index(XBAR_SIZES, rows, "xbar_rows")[:, None]
-        ci = _index(XBAR_SIZES, cols, "xbar_cols")[:, None]
-        yi = _index(WEIGHT_SLICES, slices, "weight slices")[:, None]
+        ri = grid_index(XBAR_SIZES, rows, "xbar_rows")[:, None]
+        ci = grid_index(XBAR_SIZES, cols, "xbar_cols")[:, None]
+        yi = grid_index(WEIGHT_SLICES, slices, "weight slices")[:, None]
         sh = np.asarray(shape_ids)[None, :]
         # Gathers use flat indices and ``take`` (an order of magnitude faster than multi-axis fancy indexing).
         n_r, n_c, n_y = self._first.shape[1:]
@@ -246,7 +247,7 @@ class MappingTables:
         n_k = len(MACRO_CAPACITIES)
         levels = []  # spatial factors of each macro level, innermost (macros per tile) first
         for capacity in macro_capacities:
-            at = state * n_k + _index(MACRO_CAPACITIES, capacity, "macro-level capacity")[:, None]
+            at = state * n_k + grid_index(MACRO_CAPACITIES, capacity, "macro-level capacity")[:, None]
             nxt = self._next.reshape(-1).take(at)
             if (nxt < 0).any():
                 self._fill_next(at[nxt < 0])
@@ -290,3 +291,20 @@ def _factors(placed: dict[str, int]) -> list[int]:
 def mapping_tables(memory: str) -> MappingTables:
     """The process-wide memo tables for ``memory`` ("rram" or "sram")."""
     return MappingTables(memory)
+
+
+#: A design's mapping key (:func:`mapping_keys`, the index of the tabulated fast path): the axes that decide the
+#: mapping of every layer, each (name, grid of values); a design's key is its flat index in this grid.
+KEY_AXES = (("xbar_rows", XBAR_SIZES), ("xbar_cols", XBAR_SIZES), ("bits_per_cell", tuple(range(1, 9))),
+            ("macros_per_tile", MACRO_CAPACITIES), ("tiles_per_chip", MACRO_CAPACITIES),
+            ("router_group", MACRO_CAPACITIES))
+N_KEYS = int(np.prod([len(grid) for _, grid in KEY_AXES]))
+
+
+def mapping_keys(d) -> np.ndarray:
+    """Flat key index of every design of ``d`` (:class:`~imc_moo.model.cost.Designs`), (n,) int64; a value off
+    the grids raises, as the mapping tables do."""
+    key = np.zeros(d.n, dtype=np.int64)
+    for name, grid in KEY_AXES:
+        key = key * len(grid) + grid_index(grid, getattr(d, name), name)
+    return key

@@ -36,7 +36,7 @@ import numpy as np
 from imc_moo.files import write_atomic
 from imc_moo.model import tables
 from imc_moo.model.cost import Designs, layer_actions
-from imc_moo.model.mapping import MACRO_CAPACITIES, XBAR_SIZES, _index
+from imc_moo.model.mapping import KEY_AXES, N_KEYS, mapping_keys
 from imc_moo.paths import cache_dir
 from imc_moo.workloads import Network
 
@@ -47,23 +47,8 @@ ACTIVITY = ("1", "ain", "aw", "ain_aw")
 FEATURES = (*(f"{c}_{w}" for c in BILINEAR_COUNTS for w in ACTIVITY), "in_bits", "glb_in_bits", "out_bits",
             "obuf", "weight_bits_padded", "cycles", "unmappable")
 _F = {f: i for i, f in enumerate(FEATURES)}
-#: Bits per cell the key can hold (1..8).
-MAX_BITS_PER_CELL = 8
-#: The key's axes: (name, grid of values); a design's key is its flat index in this grid.
-KEY_AXES = (("xbar_rows", XBAR_SIZES), ("xbar_cols", XBAR_SIZES), ("bits_per_cell", tuple(range(1, 9))),
-            ("macros_per_tile", MACRO_CAPACITIES), ("tiles_per_chip", MACRO_CAPACITIES),
-            ("router_group", MACRO_CAPACITIES))
-N_KEYS = int(np.prod([len(grid) for _, grid in KEY_AXES]))
 #: Largest (designs x layers) block filled at once (bounds the memory of filling new keys).
 FILL_PAIRS = 1 << 20
-
-
-def mapping_keys(d: Designs) -> np.ndarray:
-    """Flat key index of every design, (n,) int64 (values off the grids raise, as the mapping tables do)."""
-    key = np.zeros(d.n, dtype=np.int64)
-    for name, grid in KEY_AXES:
-        key = key * len(grid) + _index(grid, getattr(d, name), name)
-    return key
 
 
 def _designs_of_keys(keys: np.ndarray, memory: str) -> Designs:
@@ -188,8 +173,9 @@ def _model_digest() -> str:
     """Hash of the code the sums come from (count formulas, greedy mapping, the memory technologies, this module)
     and the package version:
     a changed model never reads an older model's tables."""
-    from imc_moo import __version__, hardware
+    from imc_moo import hardware
     from imc_moo.model import cost, mapping
+    from imc_moo.version import __version__
 
     h = hashlib.sha256(__version__.encode())
     for module in (cost, mapping, hardware, sys.modules[__name__]):
@@ -266,4 +252,4 @@ def network_costs(d: Designs, network: Network, theta: dict[str, float],
     return {k: v[:, 0] for k, v in energy.items()}, cycles[:, 0], valid[:, 0]
 
 
-__all__ = ["FEATURES", "NetworkTable", "mapping_keys", "network_costs", "network_table", "set_costs"]
+__all__ = ["FEATURES", "NetworkTable", "network_costs", "network_table", "set_costs"]
