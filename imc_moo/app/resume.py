@@ -63,13 +63,22 @@ def task_config(cfg: DictConfig) -> dict:
     return comparable(OmegaConf.to_container(cfg, resolve=False))
 
 
-def saved_config(job_dir: Path) -> dict | None:
-    """The config a job directory's results were made with (its ``.hydra/config.yaml``); None if unreadable."""
+def read_record(run_dir: Path) -> DictConfig | None:
+    """The config a run directory's results were made with, as Hydra recorded it (``.hydra/config.yaml``,
+    interpolations unresolved); None if it is missing, truncated or not a YAML mapping. The one reader of the
+    record: resuming, the report and the yardstick all use it."""
     try:
-        saved = OmegaConf.load(Path(job_dir) / RECORD / "config.yaml")
+        saved = OmegaConf.load(Path(run_dir) / RECORD / "config.yaml")
     except Exception:  # noqa: BLE001 - missing, truncated or not YAML: the config cannot be told
         return None
-    return comparable(OmegaConf.to_container(saved, resolve=False)) if isinstance(saved, DictConfig) else None
+    return saved if isinstance(saved, DictConfig) else None
+
+
+def saved_config(job_dir: Path) -> dict | None:
+    """The config a job directory's results were made with (:func:`read_record`), as compared for resuming; None
+    if unreadable."""
+    saved = read_record(job_dir)
+    return comparable(OmegaConf.to_container(saved, resolve=False)) if saved is not None else None
 
 
 def differences(old: Any, new: Any, prefix: str = "") -> list[str]:

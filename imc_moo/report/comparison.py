@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from imc_moo.app.resume import read_record
 from imc_moo.files import write_atomic
 from imc_moo.problem.indicators import OBJECTIVES, hypervolume, nondominated, normalise
 
@@ -61,18 +62,10 @@ class Yardstick:
     wall_time_s: float
 
 
-def _run_config(run: Path):
-    from omegaconf import OmegaConf
-
-    return OmegaConf.load(run / ".hydra" / "config.yaml")
-
-
 def wants_yardstick(run: Path) -> bool:
     """Whether the run was made with ``exact_yardstick=true``."""
-    try:
-        return bool(_run_config(run).get("exact_yardstick", False))
-    except Exception:  # noqa: BLE001 - no or a damaged config: the run just is not judged
-        return False
+    record = read_record(run)  # no or a damaged config: the run just is not judged
+    return record is not None and bool(record.get("exact_yardstick", False))
 
 
 def yardstick(cfg, store: Path) -> tuple[Yardstick, object]:
@@ -223,7 +216,7 @@ def judge(sweep: Path, runs: list[Path], bests: dict[Path, dict], plots: bool = 
     exacts: dict[str, Yardstick] = {}
     for (problem_label, aggregation), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
         variant = problem_label if aggregation == "max" else f"{problem_label} · {aggregation}"
-        cfg = _run_config(members[0])
+        cfg = read_record(members[0])  # judged runs have a readable record (wants_yardstick)
         exact, problem = yardstick(cfg, sweep / "exact")
         exacts[variant] = exact
         ideal, reference = cfg.problem.hv.ideal, cfg.problem.hv.reference

@@ -34,16 +34,14 @@ def run_identity(run: Path) -> dict | None:
     """A run's workload set, memory, deployment (the memory's when null), inferences per switch (inf = never) and
     whether its config names a deployment or a mix (``named``), from its ``.hydra/config.yaml``; None if that is
     missing or unreadable."""
-    cfg = run / ".hydra" / "config.yaml"
-    if not cfg.is_file():
-        return None
     from omegaconf import OmegaConf
 
+    from imc_moo.app.resume import read_record
     from imc_moo.problem.deployment import default_deployment
     from imc_moo.workloads import workload_label
 
     try:
-        p = OmegaConf.to_container(OmegaConf.load(cfg).problem, resolve=False)
+        p = OmegaConf.to_container(read_record(run).problem, resolve=False)  # None (missing, damaged): excepted
         memory = str(p["memory"]).lower()
         mix = p.get("mix") or {}
         ips = mix.get("inferences_per_switch")

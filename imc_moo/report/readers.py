@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from imc_moo.app.resume import read_record
+
 SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "budget", "seed", "edap", "hypervolume",
                    "evaluations", "wall_time_s", "feasible", "status", "reason"]
 
@@ -32,15 +34,12 @@ def find_runs(sweep: Path) -> list[Path]:
 
 def run_identity(run: Path) -> dict:
     """Algorithm, problem and seed from the run's composed config (for runs that did not finish)."""
-    cfg = run / ".hydra" / "config.yaml"
-    if not cfg.is_file():
+    c = read_record(run)
+    if c is None:  # a missing or damaged config only costs the run its identity, not the report
         return {}
-    from omegaconf import OmegaConf
-
     try:
-        c = OmegaConf.load(cfg)
         name = c.get("algorithm", {}).get("name")
-    except Exception:  # noqa: BLE001 - a damaged config only costs the run its identity, not the report
+    except Exception:  # noqa: BLE001 - a config of the wrong shape, likewise
         return {}
     return {"algorithm": name, "label": name, "problem": c.get("problem", {}).get("name"),
             "aggregation": c.get("problem", {}).get("aggregation"), "seed": c.get("seed")}
