@@ -35,8 +35,8 @@ from imc_moo.model.api import designs_from_frame, evaluate_network, fidelity_war
 from imc_moo.model.cost import ENERGY_COMPONENTS
 from imc_moo.workloads import load_network
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parent / "model" / "data"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: imc_moo/model/calibrate.py
+DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
 #: The fidelity report written with the coefficients.
 REPORT = ROOT / "benchmarks" / "results" / "fidelity.md"
@@ -111,7 +111,8 @@ def fit_theta(parts: pd.DataFrame, target: np.ndarray, prior: dict[str, float]) 
 def fit(ref: pd.DataFrame, parts: pd.DataFrame, train: np.ndarray, per_network: bool = False) -> dict:
     """theta per memory (and, with ``per_network``, per memory x network, shrunk towards the memory's: the
     report's comparison), fitted on rows ``train``."""
-    theta, by_network = {}, {}
+    theta: dict[str, dict[str, float]] = {}
+    by_network: dict[str, dict[str, dict[str, float]]] = {}
     for memory in sorted(ref.memory.unique()):
         m = (ref.memory == memory).to_numpy() & train
         theta[memory] = fit_theta(parts[m], ref.energy_j.to_numpy()[m], {})

@@ -1,0 +1,49 @@
+"""The one writer (imc_moo.files.write_atomic): whole files or none, the umask's mode, nothing left behind."""
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from imc_moo.files import FILE_MODE, file_digest, write_atomic, write_text
+
+
+def test_a_written_file_has_the_umask_mode_not_mkstemps_private_one(tmp_path):
+    path = write_text(tmp_path / "best.json", "{}\n")
+    assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE
+    assert FILE_MODE == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_content_may_be_text_bytes_or_a_writer(tmp_path):
+    write_atomic(tmp_path / "a.txt", "é\n")
+    write_atomic(tmp_path / "b.bin", b"\x00\x01")
+    write_atomic(tmp_path / "c.npz", lambda fh: np.savez(fh, x=np.arange(3)), durable=True)
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "é\n"
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    with np.load(tmp_path / "c.npz") as z:
+        assert z["x"].tolist() == [0, 1, 2]
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = write_text(tmp_path / "summary.csv", "old\n")
+
+    def fail(fh):
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(path, fail)
+    assert path.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.csv"]
+
+
+def test_file_digest_is_the_sha256_of_the_bytes(tmp_path):
+    path = write_atomic(tmp_path / "x", b"abc")
+    assert file_digest(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
