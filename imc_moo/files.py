@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def write_csv(path: str | os.PathLike, table) -> Path:
     return write_atomic(path, table.to_csv(index=False, float_format="%.10g"))
 
 
-def markdown_table(table, number: Callable[[str, float], str] = lambda column, v: f"{v:.4g}") -> str:
+def markdown_table(table, number: Callable[[str, Any], str] = lambda column, v: f"{v:.4g}") -> str:
     """A DataFrame as a markdown table; float cells are formatted by ``number(column, value)``; ``_(no rows)_``
     for an empty one."""
     if table.empty:

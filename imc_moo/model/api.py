@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Literal, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -117,8 +118,20 @@ class NetworkResult:
     fidelity_flags: np.ndarray  # uint8, bits of FIDELITY_WARNINGS (0: no warning)
 
 
+@overload
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
-                     per_layer: bool = False) -> NetworkResult | tuple[NetworkResult, dict]:
+                     per_layer: Literal[False] = False) -> NetworkResult: ...
+@overload
+def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None,
+                     per_layer: Literal[True]) -> tuple[NetworkResult, dict[str, np.ndarray]]: ...
+@overload
+def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None, *,
+                     per_layer: Literal[True]) -> tuple[NetworkResult, dict[str, np.ndarray]]: ...
+@overload
+def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
+                     per_layer: bool = False) -> NetworkResult | tuple[NetworkResult, dict[str, np.ndarray]]: ...
+def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
+                     per_layer: bool = False) -> NetworkResult | tuple[NetworkResult, dict[str, np.ndarray]]:
     """Energy, latency, validity and weight fit of ``network`` on designs ``d``.
 
     By default from the network's tabulated sums over layers (:mod:`imc_moo.model.tabulated`: a gather and a dot
@@ -133,7 +146,7 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
     step = max(1, MAX_PAIRS_PER_CHUNK // max(L, 1))
     cycles = np.empty(n)
     valid = np.empty(n, dtype=bool)
-    energy_pj = {}
+    energy_pj: dict[str, np.ndarray] = {}
     layers = {k: np.empty((n, L)) for k in ("energy_j", "latency_s", "cycles")}
     layers["mappable"] = np.empty((n, L), dtype=bool)
     for start in range(0, n, step):
@@ -170,7 +183,7 @@ def _network_result(d: Designs, cells: np.ndarray, energy_pj: dict[str, np.ndarr
     fits = cells <= chip_cells(d)[at] if d.technology.weights_resident else np.ones(cells.shape, dtype=bool)
     comps = {k: v * 1e-12 for k, v in energy_pj.items()}
     return NetworkResult(
-        energy_j=sum(comps.values()),
+        energy_j=cast(np.ndarray, sum(comps.values())),  # never empty: not sum()'s Literal[0]
         latency_s=cycles * d.base_latency_s[at],
         cycles=cycles,
         valid=valid,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class Designs:
     @functools.cached_property
     def total_area_mm2(self) -> np.ndarray:
         """Chip area (n,) mm2: the sum of :attr:`area_mm2`."""
-        return sum(self.area_mm2.values())
+        return cast(np.ndarray, sum(self.area_mm2.values()))  # never empty: not sum()'s Literal[0]
 
     @functools.cached_property
     def mapping_keys(self) -> np.ndarray:
@@ -328,7 +329,8 @@ def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerC
         "obuf": a.obuf * lk.obuf_pj_per_bit[:, None],
         "router": (a.in_bits + a.out_bits) * lk.router_pj_per_bit[:, None],
     }
-    if a.written is not None:
+    if a.written is not None:  # streamed weights: the padded fetch and the write energies are set too
+        assert a.weight_bits_padded is not None and lk.cell_write is not None and lk.row_write is not None
         e["dram"] = a.weight_bits_padded * tables.DRAM_PJ_PER_BIT
         e["cell_write"] = a.written * _bilinear(lk.cell_write, ain, aw)
         e["weight_drivers"] = a.written / d.xbar_cols[:, None] * _bilinear(lk.row_write, ain, aw)

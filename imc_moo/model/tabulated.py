@@ -36,7 +36,7 @@ import numpy as np
 from imc_moo.files import write_atomic
 from imc_moo.model import tables
 from imc_moo.model.cost import Designs, layer_actions
-from imc_moo.model.mapping import KEY_AXES, N_KEYS, mapping_keys
+from imc_moo.model.mapping import KEY_AXES, N_KEYS
 from imc_moo.paths import cache_dir
 from imc_moo.workloads import Network
 
@@ -77,12 +77,12 @@ class NetworkTable:
         self.n_loaded = 0  # rows read from the persistent cache (the rest were computed by this process)
         self.path = _cache_file(network, memory)
         if self.path is not None:
-            self._load()
+            self._load(self.path)
 
     # -- the persistent cache: sums of keys met by earlier processes -------------------------------------------
-    def _load(self) -> None:
+    def _load(self, path: Path) -> None:
         try:
-            with np.load(self.path) as data:
+            with np.load(path) as data:
                 keys, sums = data["keys"], data["sums"]
             if sums.shape != (len(keys), len(FEATURES)) or keys.min(initial=0) < 0 or keys.max(initial=0) >= N_KEYS:
                 return
@@ -179,6 +179,7 @@ def _model_digest() -> str:
 
     h = hashlib.sha256(__version__.encode())
     for module in (cost, mapping, hardware, sys.modules[__name__]):
+        assert module.__file__ is not None  # plain modules, loaded from files
         h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()[:12]
 
@@ -238,6 +239,7 @@ def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str
         "router": (in_bits + out_bits) * per(lk.router_pj_per_bit),
     }
     if d.technology.streams_weights:
+        assert lk.cell_write is not None and lk.row_write is not None  # set for streamed weights
         e["dram"] = col("weight_bits_padded") * tables.DRAM_PJ_PER_BIT
         e["cell_write"] = _dot(lk.cell_write, s, "written")
         e["weight_drivers"] = _dot(lk.row_write, s, "written") / per(d.xbar_cols)

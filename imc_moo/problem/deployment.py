@@ -291,9 +291,9 @@ def _shares(value, workloads: list[str]) -> tuple[np.ndarray, bool]:
                 or v <= 0:
             raise DeploymentError(f"mix.shares.{name}={v!r} is not a positive number: give every network a share "
                                   "> 0 (drop a network the mix never runs from the workloads)")
-    raw = np.asarray(raw, dtype=float)
-    equal = bool(np.all(raw == raw[0]))
-    return (np.full(W, 1.0 / W) if equal else raw / raw.sum()), equal
+    shares = np.asarray(raw, dtype=float)
+    equal = bool(np.all(shares == shares[0]))
+    return (np.full(W, 1.0 / W) if equal else shares / shares.sum()), equal
 
 
 def _positive(key: str, value, default: float, fix: str, at_least: float = 0.0, finite: bool = False) -> float:

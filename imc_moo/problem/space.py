@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -288,7 +288,9 @@ def make_space(
     variant = variant or tech.space
     lists = space_lists(variant)
     if technology_nm is not None:
-        nodes = [technology_nm] if np.isscalar(technology_nm) else list(technology_nm)
+        # np.isscalar is a TypeGuard: it loses int in the true branch and does not narrow the false one
+        nodes = ([cast(int, technology_nm)] if np.isscalar(technology_nm)
+                 else list(cast(Sequence[int], technology_nm)))
         for node in nodes:
             if not float(node).is_integer() or int(node) not in TECHNOLOGIES_NM:
                 raise DesignError(f"technology_nm={node} is not supported: use one of {TECHNOLOGIES_NM}")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -117,7 +118,8 @@ class Evaluation:
 
     @property
     def feasible(self) -> np.ndarray:
-        return (self.G <= 0).all(axis=1)
+        # (n, n_ieq) -> (n,): numpy's stub cannot tell an axis reduction of a 2-D array from a 0-d result
+        return cast(np.ndarray, (self.G <= 0).all(axis=1))
 
     def take(self, index) -> Evaluation:
         """The rows ``index`` (an index array or slice) of every field."""
@@ -188,7 +190,8 @@ class WorkloadSetProblem(Problem):
         elif isinstance(space, Mapping):
             lists = dict(space)
             if technology_nm is not None:
-                lists["technology_nm"] = [technology_nm] if np.isscalar(technology_nm) else list(technology_nm)
+                lists["technology_nm"] = ([cast(int, technology_nm)] if np.isscalar(technology_nm)
+                                         else list(cast(Sequence[int], technology_nm)))
             if voltages is not None:
                 lists["voltage"] = list(voltages)
             space = space_from_lists(tech.name, lists)
