@@ -32,6 +32,8 @@ from pymoo.core.evaluator import Evaluator
 from pymoo.core.population import Population
 from pymoo.core.termination import Termination
 
+from imc_moo.problem.space import GenomeKeys
+
 #: A stop asked for by a signal (Ctrl-C, SIGTERM; see :func:`request_stop`), raised at the next batch.
 _requested_stop: type[BaseException] | None = None
 
@@ -61,25 +63,6 @@ def raise_requested_stop() -> None:
 
 class BudgetExceeded(RuntimeError):
     """More new designs were asked for than the ledger's cap leaves room for."""
-
-
-class GenomeKeys:
-    """Mixed-radix int64 identity of integer genomes within bounds ``xl..xu`` (inclusive).
-
-    Args:
-        xl, xu: (n_var,) integer bounds. The space must have fewer than 2**63 points.
-    """
-
-    def __init__(self, xl: np.ndarray, xu: np.ndarray):
-        self.xl = np.asarray(xl, dtype=np.int64)
-        cards = np.asarray(xu, dtype=np.int64) - self.xl + 1
-        if int(np.prod([int(c) for c in cards], dtype=object)) >= 2**63:
-            raise ValueError("the integer space is too large for int64 genome keys")
-        self.radix = np.cumprod(np.r_[1, cards[:-1]]).astype(np.int64)
-
-    def __call__(self, genomes: np.ndarray) -> np.ndarray:
-        """Keys of integer genomes (n, n_var) -> (n,) int64."""
-        return (np.asarray(genomes, dtype=np.int64) - self.xl) @ self.radix
 
 
 class _PlainProblem:

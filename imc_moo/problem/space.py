@@ -142,14 +142,20 @@ class DesignSpace:
         return int(np.prod(self.cardinalities, dtype=object))
 
     # -- genome <-> designs ----------------------------------------------------------------------------------
-    def decode(self, genomes: np.ndarray) -> pd.DataFrame:
-        """Genomes (n, n_var) of value indices -> design table with :data:`DESIGN_COLUMNS`."""
+    def decode_arrays(self, genomes: np.ndarray) -> dict[str, np.ndarray]:
+        """Genomes (n, n_var) of value indices -> one (n,) array per design parameter (genes and fixed values; not
+        the derived ``glb_mib``): the one decoding, for :meth:`decode` and the problem's design arrays."""
         genomes = self.check_genomes(genomes)
         columns: dict[str, np.ndarray] = {}
         for j, (key, vals) in enumerate(self.values.items()):
             columns[key] = np.asarray(vals)[genomes[:, j]]
         for key, val in self.fixed.items():
             columns[key] = np.full(len(genomes), val)
+        return columns
+
+    def decode(self, genomes: np.ndarray) -> pd.DataFrame:
+        """Genomes (n, n_var) of value indices -> design table with :data:`DESIGN_COLUMNS`."""
+        columns = self.decode_arrays(genomes)
         columns["glb_mib"] = np.asarray(columns["glb_depth"]) / GLB_WORDS_PER_MIB
         return _typed(pd.DataFrame({c: columns[c] for c in DESIGN_COLUMNS}))
 
@@ -214,9 +220,31 @@ class DesignSpace:
 
     def keys(self, genomes: np.ndarray) -> np.ndarray:
         """One int64 identity per genome (mixed-radix number), for hashing/de-duplication. Shape (n,)."""
-        genomes = self.check_genomes(genomes)
-        radix = np.cumprod(np.r_[1, self.cardinalities[:-1]])
-        return genomes @ radix
+        return self._keys(self.check_genomes(genomes))
+
+    @functools.cached_property
+    def _keys(self) -> GenomeKeys:
+        return GenomeKeys(self.xl, self.xu)
+
+
+class GenomeKeys:
+    """Mixed-radix int64 identity of integer genomes within bounds ``xl..xu`` (inclusive): the one way genomes
+    are keyed (a design space's, and a run's ledger for any pymoo problem with integer bounds).
+
+    Args:
+        xl, xu: (n_var,) integer bounds. The space must have fewer than 2**63 points.
+    """
+
+    def __init__(self, xl: np.ndarray, xu: np.ndarray):
+        self.xl = np.asarray(xl, dtype=np.int64)
+        cards = np.asarray(xu, dtype=np.int64) - self.xl + 1
+        if int(np.prod([int(c) for c in cards], dtype=object)) >= 2**63:
+            raise ValueError("the integer space is too large for int64 genome keys")
+        self.radix = np.cumprod(np.r_[1, cards[:-1]]).astype(np.int64)
+
+    def __call__(self, genomes: np.ndarray) -> np.ndarray:
+        """Keys of integer genomes (n, n_var) -> (n,) int64."""
+        return (np.asarray(genomes, dtype=np.int64) - self.xl) @ self.radix
 
 
 def space_from_lists(memory: str, lists: Mapping[str, Any], name: str = "") -> DesignSpace:

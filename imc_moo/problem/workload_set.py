@@ -259,12 +259,7 @@ class WorkloadSetProblem(Problem):
     # -- evaluation ------------------------------------------------------------------------------------------
     def designs(self, genomes: np.ndarray) -> Designs:
         """Design arrays for genomes (n, n_var), without building a DataFrame."""
-        genomes = self.space.check_genomes(genomes)
-        cols = {}
-        for j, (key, vals) in enumerate(self.space.values.items()):
-            cols[key] = np.asarray(vals)[genomes[:, j]]
-        for key, val in self.space.fixed.items():
-            cols[key] = np.full(len(genomes), val)
+        cols = self.space.decode_arrays(genomes)
         ints = {k: np.asarray(v).astype(np.int64) for k, v in cols.items() if k not in ("voltage", "base_latency_s")}
         return Designs(memory=self.memory, voltage=np.asarray(cols["voltage"], dtype=float),
                        base_latency_s=np.asarray(cols["base_latency_s"], dtype=float), **ints)
