@@ -37,8 +37,8 @@ def imc_moo_report() -> None:
 
 
 def imc_moo_import() -> None:
-    """``imc-moo-import`` (:func:`imc_moo.workloads.onnx_import.main`)."""
+    """``imc-moo-import`` (:func:`imc_moo.workloads.cli.main`)."""
     def load():
-        from imc_moo.workloads.onnx_import import main
+        from imc_moo.workloads.cli import main
         return main
     _run("imc-moo-import", load, "the network file is written whole or not at all")

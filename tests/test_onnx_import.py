@@ -1,5 +1,7 @@
-"""Tests of the network importers: ONNX models (imc_moo.workloads.onnx_import), CSV layer tables (imc_moo.workloads.layer_table), the
-activity-factor recipe (imc_moo.workloads.activity), .onnx/.csv workload entries and the imc-moo-import command."""
+"""Tests of the network importers: ONNX models (imc_moo.workloads.onnx_convert), CSV layer tables
+(imc_moo.workloads.layer_table), the activity-factor recipe (imc_moo.workloads.activity), the format dispatch
+(imc_moo.workloads.importing), .onnx/.csv workload entries, the written file (imc_moo.workloads.writer) and the
+imc-moo-import command (imc_moo.workloads.cli)."""
 
 from __future__ import annotations
 
@@ -28,8 +30,13 @@ from imc_moo.workloads.activity import (
     slice_weights,
     symmetric_histogram,
 )
+from imc_moo.workloads.cli import main
+from imc_moo.workloads.importing import IMPORT_SUFFIXES, import_file
 from imc_moo.workloads.layer_table import load_layer_table, read_layer_table
-from imc_moo.workloads.onnx_import import import_onnx, main, network_yaml, parse_input_shapes
+from imc_moo.workloads.onnx_convert import import_onnx
+from imc_moo.workloads.onnx_model import parse_input_shapes
+from imc_moo.workloads.result import ImportResult
+from imc_moo.workloads.writer import network_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -705,3 +712,34 @@ def test_written_yaml_quotes_odd_names(tmp_path):
     assert 'name: "1234"' in text
     (tmp_path / "1234.yaml").write_text(text)
     assert load_network(tmp_path / "1234.yaml").name == "1234"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The format dispatch and the former module's names
+
+
+def test_import_file_dispatches_by_suffix(tmp_path):
+    assert IMPORT_SUFFIXES == (".onnx", ".csv")
+    model = _save(_conv_model((1, 3, 8, 8), (4, 3, 3, 3)), tmp_path / "m.onnx")
+    onnx_result = import_file(model, name="net", attention="simulator")
+    assert isinstance(onnx_result, ImportResult) and onnx_result.source["format"] == "onnx"
+    assert onnx_result.name == "net" and onnx_result.source["attention"] == "simulator"
+    (tmp_path / "t.csv").write_text(TABLE)
+    table_result = import_file(tmp_path / "t.csv")
+    assert isinstance(table_result, ImportResult) and table_result.source["format"] == "csv layer table"
+    with pytest.raises(WorkloadError, match="t.csv: attention applies to ONNX models, not layer tables"):
+        import_file(tmp_path / "t.csv", attention="full")
+    with pytest.raises(WorkloadError, match=r"calib.npz: cannot import a \.npz file — give an \.onnx model"):
+        import_file(tmp_path / "calib.npz")
+
+
+def test_former_onnx_import_module_keeps_its_names():
+    """imc_moo.workloads.onnx_import re-exports, for one release, the names it offered before the split."""
+    from imc_moo.workloads import cli, importing, onnx_convert, onnx_import, onnx_model, result, writer
+
+    moved = {"import_onnx": onnx_convert, "parse_input_shapes": onnx_model, "import_file": importing,
+             "ImportResult": result, "default_name": result, "network_yaml": writer, "write_network": writer,
+             "summary": writer, "main": cli, "run": cli}
+    for name, module in moved.items():
+        assert getattr(onnx_import, name) is getattr(module, name), name
+    assert set(moved) <= set(onnx_import.__all__)

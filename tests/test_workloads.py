@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -314,3 +317,65 @@ def test_a_parsed_network_is_kept_for_later_processes(tmp_path, monkeypatch):
     assert workloads._parsed_before(path, path.read_bytes()) is None
     monkeypatch.setenv("IMC_MOO_CACHE", "off")
     assert workloads._parsed_file(path, path.read_bytes()) is None
+
+
+def _workloads_imports() -> dict[str, dict[str, set[str]]]:
+    """module -> {imported imc_moo module -> names}, for every module of imc_moo.workloads (imports inside
+    functions included)."""
+    package = REPO_ROOT / "imc_moo" / "workloads"
+    modules = {p.stem: p for p in package.glob("*.py")}
+    graph: dict[str, dict[str, set[str]]] = {}
+    for stem, path in modules.items():
+        edges: dict[str, set[str]] = {}
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("imc_moo"):
+                for alias in node.names:  # "from imc_moo.workloads import library" imports the module
+                    target = (f"{node.module}.{alias.name}" if node.module == "imc_moo.workloads"
+                              and alias.name in modules else node.module)
+                    edges.setdefault(target, set()).add(alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("imc_moo"):
+                        edges.setdefault(alias.name, set())
+        graph[stem] = edges
+    return graph
+
+
+def test_workloads_modules_import_one_way():
+    """The modules of imc_moo.workloads import one another without a circle (imports inside functions count too),
+    none imports the package itself or a private name of another module, and only the compatibility module
+    onnx_import is imported by nobody."""
+    graph = _workloads_imports()
+    prefix = "imc_moo.workloads."
+    for module, edges in graph.items():
+        assert "imc_moo.workloads" not in edges or module == "__init__", module
+        for target, names in edges.items():
+            private = [n for n in names if n.startswith("_") and n != "__version__"]
+            assert not private, f"{module} imports {private} from {target}"
+    deps = {m: {t.removeprefix(prefix) for t in edges if t.startswith(prefix)} for m, edges in graph.items()}
+
+    def in_circle(start: str) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            for dep in deps.get(stack.pop(), ()):
+                if dep == start:
+                    return True
+                if dep not in seen:
+                    seen.add(dep)
+                    stack.append(dep)
+        return False
+
+    circles = [m for m in deps if in_circle(m)]
+    assert not circles, f"import circles through {circles}"
+    assert deps["network"] == set() and deps["activity"] == set()
+    assert deps["importing"] >= {"onnx_convert", "layer_table"} and "importing" in deps["library"]
+    assert not any("onnx_import" in d for m, d in deps.items())
+
+
+def test_loading_the_library_loads_no_converter():
+    """A network by name needs neither onnx nor the importers (they load when an .onnx/.csv entry is used)."""
+    code = ("import sys, imc_moo.workloads as w; w.load_network('resnet18');"
+            " print(sorted(m for m in sys.modules if m == 'onnx' or m.startswith('imc_moo.workloads.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = [m.removeprefix("imc_moo.workloads.") for m in ast.literal_eval(out)]
+    assert loaded == ["importing", "library", "network", "result"]

@@ -1,6 +1,12 @@
-"""Workloads: the network type and its validation (:mod:`.network`), the library of network and set files with its
-search path (:mod:`.library`), the importers of ONNX models and CSV layer tables (:mod:`.onnx_import`,
-:mod:`.layer_table`), the activity factors (:mod:`.activity`) and ``imc-moo-import``.
+"""Workloads: the networks the accelerators are designed for, and how they get into the library.
+
+In the order data flows: :mod:`.network` (the Network type and its validation) and :mod:`.activity` (activity
+factors from value histograms); the importers of a user's own network, :mod:`.layer_table` (CSV) and the ONNX
+converter :mod:`.onnx_convert` (with :mod:`.onnx_model`, :mod:`.onnx_fold`, :mod:`.onnx_layers` and
+:mod:`.calibration`), which both return a :class:`.result.ImportResult`; :mod:`.importing`, the format dispatch by
+suffix; :mod:`.library` (search path, loading, caches; ``.onnx``/``.csv`` entries go through the dispatch);
+:mod:`.writer` (the YAML file) and :mod:`.cli` (``imc-moo-import``). :mod:`.onnx_import` only re-exports, for one
+release, the names the former single module offered.
 
 The importers load onnx only when a model is imported, so ``import imc_moo.workloads`` stays light.
 """

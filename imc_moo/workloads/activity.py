@@ -134,8 +134,3 @@ def symmetric_histogram(values: np.ndarray, n_bins: int = QUANT_BINS, *, max_abs
 def aw_from_weights(weights: np.ndarray, n_bins: int = QUANT_BINS) -> np.ndarray:
     """(8,) aw(bpc = 1..8) of one layer's weight values (any shape), quantised to ``n_bins`` symmetric bins."""
     return aw_from_histograms(symmetric_histogram(weights, n_bins)[None, :])[0]
-
-
-def ain_from_values(values: np.ndarray, n_bins: int = QUANT_BINS) -> float:
-    """ain of one layer's input values (any shape, e.g. calibration activations), ``n_bins`` symmetric bins."""
-    return float(ain_from_histograms(symmetric_histogram(values, n_bins)[None, :])[0])

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from imc_moo.files import file_digest
 from imc_moo.workloads.network import (
     DEFAULT_AIN,
     N_BITS_PER_CELL,
@@ -33,6 +34,7 @@ from imc_moo.workloads.network import (
     network_from_layers,
     parse_layer,
 )
+from imc_moo.workloads.result import ImportResult
 
 AW_COLUMNS = tuple(f"aw{b}" for b in range(1, N_BITS_PER_CELL + 1))
 COLUMNS = ("name", "op", "C", "M", "R", "S", "P", "Q", "G", "stride", "ain", *AW_COLUMNS, "depthwise", "einsum")
@@ -95,11 +97,8 @@ def read_layer_table(path: str | os.PathLike, name: str | None = None) -> Networ
     return load_layer_table(path, name).network
 
 
-def load_layer_table(path: str | os.PathLike, name: str | None = None):
-    """A CSV layer table as an :class:`imc_moo.workloads.onnx_import.ImportResult` (for the summary and the writer)."""
-    from imc_moo.files import file_digest
-    from imc_moo.workloads.onnx_import import ImportResult  # the result type the command line writes
-
+def load_layer_table(path: str | os.PathLike, name: str | None = None) -> ImportResult:
+    """A CSV layer table as an :class:`~imc_moo.workloads.result.ImportResult` (for the summary and the writer)."""
     path = Path(path).expanduser()
     file = display_path(path)
     try:

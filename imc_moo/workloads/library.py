@@ -12,9 +12,10 @@ installed as ``imc_moo/problems``), which is always there. The first directory h
 ``sets/<name>.yaml``) wins, so a user file shadows a packaged network or set of the same name. Functions taking
 ``problems_dir`` use that search path when it is None, only that directory when one is given, and exactly the
 listed directories for a list (e.g. ``search_path(extra_dirs)``). A workload entry ending in ``.yaml``/``.yml``
-is a path to a network file, one ending in ``.onnx`` an ONNX model converted by :mod:`imc_moo.workloads.onnx_import`, one
-ending in ``.csv`` a plain layer table (:mod:`imc_moo.workloads.layer_table`); the network is named by the file stem.
-Imported files are converted once per file content (sha256), so repeated loads are free.
+is a path to a network file, one ending in ``.onnx`` an ONNX model converted by
+:mod:`imc_moo.workloads.onnx_convert`, one ending in ``.csv`` a plain layer table
+(:mod:`imc_moo.workloads.layer_table`), both through :func:`imc_moo.workloads.importing.import_file`; the network
+is named by the file stem. Imported files are converted once per file content (sha256), so repeated loads are free.
 
 A network file may also carry ``source`` and ``activity`` mappings (written by ``imc-moo-import``: where the
 network and its ``ain``/``aw`` came from); the loader accepts them and does not use them.
@@ -39,6 +40,7 @@ import yaml
 # PROBLEMS_DIR, the packaged workload library: ``problems/`` in the repository, ``imc_moo/problems`` installed.
 from imc_moo.files import file_digest, write_atomic
 from imc_moo.paths import PROBLEMS_DIR, cache_dir
+from imc_moo.workloads.importing import IMPORT_SUFFIXES, import_file  # the converters load on first use
 from imc_moo.workloads.network import Network, WorkloadError, display_path, network_from_layers
 
 #: Environment variable with extra library directories (``os.pathsep``-separated), searched before PROBLEMS_DIR.
@@ -46,8 +48,6 @@ PROBLEMS_ENV = "IMC_MOO_PROBLEMS"
 SETS_SUBDIR = "sets"
 #: Endings of network files in the library format.
 YAML_SUFFIXES = (".yaml", ".yml")
-#: Endings of files converted on load: ONNX models and CSV layer tables.
-IMPORT_SUFFIXES = (".onnx", ".csv")
 #: A workload entry with one of these endings is a path to a network file rather than a name.
 PATH_SUFFIXES = YAML_SUFFIXES + IMPORT_SUFFIXES
 #: ``problems_dir`` arguments: None (the search path), one directory (just that one), or a list of directories.
@@ -176,10 +176,6 @@ def _load_imported(path: Path) -> Network:
     key = (_file_digest(path, stat.st_mtime_ns, stat.st_size), path.suffix.lower(), path.stem)
     net = _IMPORTED.get(key)
     if net is None:
-        from imc_moo.workloads.onnx_import import (
-            import_file,  # lazy: onnx is only imported when an .onnx/.csv entry is used
-        )
-
         net = import_file(path, name=path.stem).network
         while len(_IMPORTED) >= _IMPORTED_MAX:
             _IMPORTED.pop(next(iter(_IMPORTED)))
