@@ -38,7 +38,7 @@ from imc_moo.workloads.onnx_model import parse_input_shapes
 from imc_moo.workloads.result import ImportResult
 from imc_moo.workloads.writer import network_yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
 SQUEEZENET = SHARED / "models" / "squeezenet1_1.onnx"
 REFERENCE_DIR = SHARED / "reference"

@@ -144,7 +144,7 @@ def test_a_hand_computed_switch_energy_matches():
     """RRAM at 32 nm, 0.7 V, 128 x 128 crossbars, 2 bits per cell, 16 macros; two small networks. The NeuroSim
     entries (COST_MODEL.md §2.2, packaged neurosim.csv) at 128 x 128, 0.7 V: cell_write = 0.994211 - 0.807209 aw pJ
     per cell, row_write = 1.25781 pJ per row."""
-    table = pd.read_csv(Path(__file__).resolve().parents[1] / "imc_moo" / "model" / "data" / "neurosim.csv")
+    table = pd.read_csv(Path(__file__).resolve().parents[2] / "imc_moo" / "model" / "data" / "neurosim.csv")
     at = table[(table.memory == "rram") & (table.technology_nm == 32) & (table.xbar_rows == 128)
                & (table.xbar_cols == 128) & np.isclose(table.voltage, 0.7)].set_index("quantity")
     cell_c0, cell_aw, row_c0 = 0.994211, -0.807209, 1.25781

@@ -26,7 +26,7 @@ from imc_moo.workloads import (
     search_path,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
 
 #: Published per-network totals (reference README, "Network totals"): layers, GMACs, weights [M].

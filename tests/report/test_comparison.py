@@ -16,7 +16,7 @@ import pytest
 from imc_moo.problem.indicators import hypervolume
 from imc_moo.report.comparison import METRICS, Yardstick, a12, anytime, holm
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 IDEAL = {"energy_j": 1e-3, "latency_s": 1e-8, "area_mm2": 1.0}
 REFERENCE = {"energy_j": 1e-1, "latency_s": 1e-3, "area_mm2": 800.0}
 
