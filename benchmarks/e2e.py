@@ -70,7 +70,7 @@ def imc_moo_command() -> list[str]:
 def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
     """Wall time of one subprocess, start to exit (output captured, not shown)."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     return time.perf_counter() - start, done
 
 
@@ -150,8 +150,9 @@ def git_state() -> str:
 def package_origin() -> Path:
     """Where the timed ``imc-moo`` imports imc_moo from (this checkout, or another one on ``PYTHONPATH``)."""
     # -P: as the console script, without the current directory on sys.path
-    done = subprocess.run([sys.executable, "-P", "-c", "import importlib.util as u; print(u.find_spec('imc_moo').origin)"],
-                          capture_output=True, text=True, cwd=tempfile.gettempdir())
+    where = "import importlib.util as u; print(u.find_spec('imc_moo').origin)"
+    done = subprocess.run([sys.executable, "-P", "-c", where], capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
     return Path(done.stdout.strip()).resolve().parent if done.returncode == 0 else Path("unknown")
 
 
@@ -241,7 +242,8 @@ def main(argv=None) -> int:
         "",
     ]
     footer = ["", (f"{within} of {len(timed_rows)} runs within {TARGET_S:g} s end to end; slowest: "
-                   f"{worst['problem']} {worst['algorithm']} {worst['wall_s']:.2f} s." if worst else "no run completed.")]
+                   f"{worst['problem']} {worst['algorithm']} {worst['wall_s']:.2f} s."
+                   if worst else "no run completed.")]
     text = "\n".join(header) + "\n" + markdown(rows) + "\n" + "\n".join(footer) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

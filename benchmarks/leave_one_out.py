@@ -72,7 +72,8 @@ def main(argv=None) -> int:
         "# Leave-one-network-out fidelity (one theta per memory, fitted without the network)",
         "",
         "For each network N the per-memory theta is refitted on the calibration's fitting half of the other "
-        "networks of that memory and N's held-out designs are scored (`imc_moo.model.calibrate.leave_one_network_out`). "
+        "networks of that memory and N's held-out designs are scored "
+        "(`imc_moo.model.calibrate.leave_one_network_out`). "
         "Errors are |model / reference - 1| in %; 'packaged' = the packaged per-memory theta, which saw N.",
         "",
         f"Held-out rows: {int(test.sum())} of {len(ref)}.",

@@ -41,10 +41,10 @@ class ExactDuplicateElimination(DefaultDuplicateElimination):
             dup = np.ones(len(rows), dtype=bool)
             dup[first] = False  # np.unique's index is each value's first occurrence
         else:
-            O = np.asarray(self.func(other), dtype=float)
-            if not np.isfinite(O).all():
+            others = np.asarray(self.func(other), dtype=float)
+            if not np.isfinite(others).all():
                 return super()._do(pop, other, is_duplicate)
-            dup = np.isin(rows, _rows(O))
+            dup = np.isin(rows, _rows(others))
         is_duplicate[dup] = True
         return is_duplicate
 
@@ -54,9 +54,9 @@ class ExactDuplicateElimination(DefaultDuplicateElimination):
         rows = _rows(X)
         keep = np.zeros(len(rows), dtype=bool)
         keep[np.unique(rows, return_index=True)[1]] = True
-        for O in others:
-            if len(O):
-                keep &= ~np.isin(rows, _rows(O))
+        for other in others:
+            if len(other):
+                keep &= ~np.isin(rows, _rows(other))
         return keep
 
 

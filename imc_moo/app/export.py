@@ -31,7 +31,8 @@ from imc_moo.problem.workload_set import PENALTY
 from imc_moo.version import __version__
 
 
-def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame, hv: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame,
+                    hv: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     """Add the anytime hypervolume column to a per-generation history."""
     out = history.copy()
     out["hypervolume"] = anytime_hypervolume(archive, out["evaluations"].to_numpy(), hv["ideal"], hv["reference"])

@@ -24,8 +24,8 @@ MAX_PAIRS_PER_CHUNK = 1 << 20
 
 #: Fidelity warnings: designs the model is unsure of, as bits of :attr:`NetworkResult.fidelity_flags` and names
 #: in the ``fidelity_warning`` column. Only memories that stream weights (SRAM) get them: the rule was found on
-#: the reference archive (``python -m imc_moo.model.calibrate`` reports how the flagged and unflagged rows fare; RRAM has
-#: no design off by more than 20 %).
+#: the reference archive (``python -m imc_moo.model.calibrate`` reports how the flagged and unflagged rows fare;
+#: RRAM has no design off by more than 20 %).
 #: ``weight_refills``: a tiny chip (<= WARN_MAX_MACROS crossbars) whose network needs more than WARN_WEIGHT_REFILLS
 #: times its cells: the reference's random mapper then sometimes leaves the weight-stationary order the model
 #: assumes and spends up to 30x more energy (the model is low; ~15 % of the flagged archive rows are off by > 30 %).
@@ -77,7 +77,8 @@ def designs_from_frame(designs: pd.DataFrame, memory: str) -> Designs:
     for col in needed:
         if col not in ("voltage", "base_latency_s"):
             if not np.array_equal(arrays[col], np.rint(arrays[col])):
-                raise DesignError(f"{col} must hold integers, got {arrays[col][arrays[col] != np.rint(arrays[col])][0]}")
+                bad = arrays[col][arrays[col] != np.rint(arrays[col])][0]
+                raise DesignError(f"{col} must hold integers, got {bad}")
             arrays[col] = arrays[col].astype(np.int64)
     bpc = arrays["bits_per_cell"]
     if np.any((bpc < 1) | (bpc > 8)):

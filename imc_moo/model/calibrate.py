@@ -172,7 +172,8 @@ def spearman(a, b) -> float:
 def fidelity_table(rows: pd.DataFrame, energy_j, latency_s, area_mm2, by=("memory", "workload")) -> pd.DataFrame:
     """Per group: n, Spearman of EDAP / energy / latency, median and p95 |relative error| (%) of E, L, A."""
     df = rows[list(by)].copy()
-    df["e_ref"], df["l_ref"], df["a_ref"] = rows.energy_j.to_numpy(), rows.latency_s.to_numpy(), rows.area_mm2.to_numpy()
+    df["e_ref"], df["l_ref"] = rows.energy_j.to_numpy(), rows.latency_s.to_numpy()
+    df["a_ref"] = rows.area_mm2.to_numpy()
     df["e"], df["l"], df["a"] = np.asarray(energy_j), np.asarray(latency_s), np.asarray(area_mm2)
     out = []
     for key, g in df.groupby(list(by), sort=True):
@@ -220,7 +221,8 @@ def report(ref: pd.DataFrame, parts: pd.DataFrame, coefficients: dict, test: np.
     ]
     for memory, g in loo.groupby("memory", sort=True):
         worst = g.loc[g.energy_med_pct.idxmax()]
-        lines.append(f"- **{memory}** LOO: energy median |err| {g.energy_med_pct.min():.2f}-{g.energy_med_pct.max():.2f} % "
+        lines.append(f"- **{memory}** LOO: energy median |err| "
+                     f"{g.energy_med_pct.min():.2f}-{g.energy_med_pct.max():.2f} % "
                      f"(worst {worst.workload}), p95 up to {g.energy_p95_pct.max():.2f} %, "
                      f"rho(EDAP) >= {g.rho_edap.min():.4f}.")
     clean = test & (parts.fidelity_flags.to_numpy() == 0)

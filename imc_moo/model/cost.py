@@ -234,7 +234,8 @@ def _glb_input_bits(m: LayerMapping, Q: np.ndarray, q_temporal: bool) -> np.ndar
     (ceil splits padded), and temporal weight tiles re-stream the inputs. Where the memory pins Q temporal at the
     GLB (SRAM), Q_in = 1 and the overlap is counted along P instead: ``(P_in + R_in - 1) x S_in`` per Q step.
     Which dim overlaps was found by matching the archive: overlapping both leaves RRAM's GLB energy 40 % short,
-    neither (im2col) or only within a tile leaves it 10-50 % over on the CNNs (see ``python -m imc_moo.model.calibrate``).
+    neither (im2col) or only within a tile leaves it 10-50 % over on the CNNs (see
+    ``python -m imc_moo.model.calibrate``).
     """
     s, outer, t = m.spatial, m.spatial_router, m.temporal
 

@@ -173,7 +173,8 @@ class DesignSpace:
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != self.n_var:
-            raise DesignError(f"genomes must have shape (n, {self.n_var}) for {self.name or self.memory}, got {arr.shape}")
+            raise DesignError(f"genomes must have shape (n, {self.n_var}) for {self.name or self.memory}, "
+                              f"got {arr.shape}")
         rounded = np.rint(arr)
         if not np.array_equal(rounded, arr):
             raise DesignError("genomes must hold integer value indices; round or repair them first")

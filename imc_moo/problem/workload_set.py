@@ -26,7 +26,8 @@ Inequality constraints (feasible when <= 0), all normalised so their scales are 
   :data:`PENALTY` — never a good score (the original scored simulator failures 0, i.e. perfect).
 
 The problem is a pure function of genomes: it keeps no cache, count or archive. A run's evaluations (cache,
-distinct count, hard budget, evaluation order) live in its :class:`~imc_moo.algorithms.ledger.Ledger`, pymoo's evaluator.
+distinct count, hard budget, evaluation order) live in its :class:`~imc_moo.algorithms.ledger.Ledger`, pymoo's
+evaluator.
 """
 
 from __future__ import annotations
@@ -151,8 +152,8 @@ class WorkloadSetProblem(Problem):
         weights_on_chip: require every weight to fit on chip (default: the deployment's rule; without a
             deployment the memory's: RRAM keeps its weights resident, SRAM streams them from DRAM).
         name: a label for the problem (e.g. the config's name).
-        hv: hypervolume bounds ``{"ideal": {...}, "reference": {...}}`` per objective (:mod:`imc_moo.problem.indicators`),
-            or None.
+        hv: hypervolume bounds ``{"ideal": {...}, "reference": {...}}`` per objective
+            (:mod:`imc_moo.problem.indicators`), or None.
         library_dirs: directories of the user's own network and set files, searched before ``$IMC_MOO_PROBLEMS``
             and the packaged library (:func:`imc_moo.workloads.search_path`).
         deployment: how the chip holds its networks' weights (:mod:`imc_moo.problem.deployment`): ``"resident"`` (all at

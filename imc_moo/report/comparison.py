@@ -12,7 +12,8 @@ Metrics of a run after its first ``k`` distinct designs (``eval_order < k``), fr
 
 * ``edap_gap_pct``: best aggregated EDAP / exact optimum - 1, in % (0 = the optimum found);
 * ``hv_ratio``: hypervolume of their (energy, delay, area) front / hypervolume of the exact front, both on the
-  problem's fixed log-normalised box (``problem.hv``; :func:`imc_moo.problem.indicators.hypervolume`); 1 = the exact front;
+  problem's fixed log-normalised box (``problem.hv``; :func:`imc_moo.problem.indicators.hypervolume`); 1 = the
+  exact front;
 * ``igd_plus``: IGD+ (moocore) of their front to the exact front in the same normalised space; 0 = every exact
   point weakly dominated.
 

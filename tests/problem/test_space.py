@@ -1,4 +1,5 @@
-"""Tests of imc_moo.problem.space: value lists, sizes, genome <-> design round trips, validation errors, keys, hamming."""
+"""Tests of imc_moo.problem.space: value lists, sizes, genome <-> design round trips, validation errors, keys,
+hamming."""
 
 from __future__ import annotations
 
