@@ -2,23 +2,26 @@
 the persistent cache of parsed networks and model tables is (:func:`cache_dir`).
 
 In the repository they are the top-level ``conf/`` and ``problems/`` directories; ``pyproject.toml`` maps them
-into the package, so an editable install (``pip install -e .``) and a wheel both resolve them through
-:mod:`importlib.resources`. A bare source checkout on ``PYTHONPATH`` (no install) falls back to the top-level
-directories next to ``imc_moo/``.
+into the package, so an editable install (``pip install -e .``) and a wheel both resolve them through the import
+system (:func:`importlib.util.find_spec`, which locates a package without running it: ``imc_moo.conf`` registers
+the app's Hydra schemas when it is imported, which the cost model has no use for). A bare source checkout on
+``PYTHONPATH`` (no install) falls back to the top-level directories next to ``imc_moo/``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from importlib import resources
 from pathlib import Path
 
 
 def package_dir(package: str, checkout_dir: str) -> Path:
-    """Absolute filesystem directory of the data package ``package``, or the checkout's ``checkout_dir``."""
-    try:
-        path = Path(str(resources.files(package))).resolve()
-    except ModuleNotFoundError:  # not installed: running from a source checkout on PYTHONPATH
+    """Absolute filesystem directory of the data package ``package`` (located, not imported), or the checkout's
+    ``checkout_dir``."""
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]).resolve()
+    else:  # not installed: running from a source checkout on PYTHONPATH
         path = Path(__file__).resolve().parents[1] / checkout_dir
     if not path.is_dir():
         raise RuntimeError(f"imc-moo data directory {path} ({package}) not found — reinstall imc-moo unpacked"

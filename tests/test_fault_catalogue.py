@@ -60,9 +60,24 @@ CATALOGUE = [
     (["algorithm=simulated_annealing"], "Could not find 'algorithm/simulated_annealing'"),
     (["problem=rram_cnn5"], "Could not find 'problem/rram_cnn5'"),
     (["space=flash"], "Could not find 'space/flash'"),
-    (["algorithm=specialized", "algorithm.inner=sequential"], "inner='sequential' is a baseline"),
-    (["algorithm=specialized", "algorithm.inner=annealing"], "unknown algorithm 'annealing'"),
-    (["algorithm=specialized", "algorithm.inner_knobs={popsize:20}"], "unknown option(s) popsize"),
+    # a baseline's inner search: the node algorithm.inner, chosen by the group override algorithm@algorithm.inner
+    (["algorithm=specialized", "algorithm@algorithm.inner=sequential"],
+     "inner search 'sequential' is a baseline: a baseline's inner search must be a pymoo algorithm, e.g. phased_ga "
+     "(command line: algorithm@algorithm.inner=phased_ga)"),
+    (["algorithm=largest_workload", "algorithm@algorithm.inner=annealing"], "Could not find 'algorithm/annealing'"),
+    (["algorithm=specialized", "algorithm.inner.popsize=20"],
+     "unknown key 'algorithm.inner.popsize' (did you mean pop_size?): the valid keys of algorithm.inner are"),
+    (["algorithm=specialized", "+algorithm.inner.popsize=20"], "unknown key 'algorithm.inner.popsize'"),
+    (["algorithm=specialized", "algorithm.inner.pop_size=abc"], "algorithm.inner.pop_size: Value 'abc'"),
+    (["algorithm=nsga2", "algorithm@algorithm.inner=nsga2"],
+     "algorithm@algorithm.inner: this algorithm has no inner search; the baselines specialized and largest_workload"),
+    # the forms of 0.1.0 name the new ones
+    (["algorithm=specialized", "algorithm.inner=nsga2"],
+     "algorithm.inner=nsga2: the inner search is a config node: choose it with algorithm@algorithm.inner=nsga2, "
+     "set its options with algorithm.inner.<option>=..."),
+    (["algorithm=specialized", "algorithm.inner_knobs={pop_size:20}"],
+     "unknown key 'algorithm.inner_knobs': a baseline's inner search is the node algorithm.inner: set its options "
+     "with algorithm.inner.<option>=... (e.g. algorithm.inner.pop_size=20)"),
     # values out of range or unknown to the model
     (["budget=0"], "budget must be a positive number of designs"),
     (["budget=-5"], "budget must be a positive number of designs"),
@@ -282,6 +297,12 @@ API_CALLS = [
     ("negative seed", lambda p: run_algorithm("nsga2", p, budget=100, seed=-1), "seed must be an integer"),
     ("unknown knob", lambda p: run_algorithm("nsga2", p, budget=100, popsize=3), "unknown option(s) popsize"),
     ("knob type", lambda p: run_algorithm("nsga2", p, budget=100, pop_size="x"), "algorithm.pop_size: Value 'x'"),
+    ("baseline as inner search", lambda p: run_algorithm("specialized", p, budget=100, inner="sequential"),
+     "inner search 'sequential' is a baseline"),
+    ("unknown inner knob", lambda p: run_algorithm("largest_workload", p, budget=100, inner={"popsize": 3}),
+     "unknown option(s) popsize for the inner search 'phased_ga' of algorithm 'largest_workload'"),
+    ("inner knob type", lambda p: run_algorithm("specialized", p, budget=100, inner={"pop_size": "x"}),
+     "algorithm.inner.pop_size: Value 'x'"),
     ("design not a table", lambda p: evaluate(DESIGN, "cnn4"), "designs must be a pandas DataFrame"),
     ("design column missing", lambda p: evaluate(_designs().drop(columns="xbar_rows"), "cnn4"),
      "design table lacks columns ['xbar_rows']"),

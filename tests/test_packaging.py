@@ -143,6 +143,35 @@ def test_installed_package_runs_outside_the_checkout(site, tmp_path):
     assert json.loads((run_dir / "best.json").read_text())["problem"] == "rram_cnn4"
 
 
+def test_compose_api_and_instantiate_on_the_installed_package(site, tmp_path):
+    """README "Use from Python or a notebook": Hydra's Compose API on the installed package, nothing imported
+    first (the imc_moo.conf package registers its schemas); instantiate gives the problem and the algorithm, which
+    run as the algorithm's name does."""
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from hydra import compose, initialize_config_module
+        from hydra.utils import instantiate
+        initialize_config_module(version_base="1.3", config_module="imc_moo.conf")
+        cfg = compose("config")
+        assert Path(sys.modules["imc_moo.conf"].__file__).resolve().is_relative_to(Path({str(site)!r}).resolve())
+        cfg = compose("config", overrides=["algorithm=nsga2", "problem=sram_cnn4"])
+        assert (cfg.algorithm.name, cfg.problem.memory) == ("nsga2", "sram")
+        cfg = compose("config", overrides=["problem=sram_cnn4", "algorithm.n_candidates=100",
+                                           "algorithm.n_select=80"])
+        from imc_moo.algorithms import run_algorithm
+        from imc_moo.problem import WorkloadSetProblem
+        problem = instantiate(cfg.problem)
+        assert isinstance(problem, WorkloadSetProblem) and problem.memory == "sram"
+        result = run_algorithm(instantiate(cfg.algorithm), problem, budget=150, seed=0)
+        again = run_algorithm("phased_ga", problem, budget=150, seed=0, n_candidates=100, n_select=80)
+        assert result.algorithm == "phased_ga" and result.archive.equals(again.archive)
+        print("ok", result.evaluations)
+    """)
+    out = _run_installed(site, tmp_path, "-c", code)
+    assert out.returncode == 0 and out.stdout.strip() == "ok 150", out.stderr[-3000:]
+
+
 def test_user_configs_networks_and_paths_in_the_installed_app(site, tmp_path):
     """hydra.searchpath adds a config directory; $IMC_MOO_PROBLEMS adds a network; a workload may be a path."""
     conf, nets = tmp_path / "myconf", tmp_path / "my_nets"

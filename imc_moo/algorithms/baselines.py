@@ -5,12 +5,12 @@ algorithm (``run_algorithm("sequential", problem, budget=3300, seed=0)``; config
 returning a :class:`RunResult`:
 
 * ``specialized`` (METHOD.md "Separate", the normalisation reference of §5.2): for each workload w of the set, an
-  inner search (default ``phased_ga``) of the w-only problem (same memory, design space, constraints and
-  aggregation, objective EDAP_w) with ``budget_per_workload`` distinct evaluations; each workload's best design is
-  then evaluated on the whole set. ``extra["specialized"][w] = {"edap": best EDAP_w of the w-only search
-  [mJ*ms*mm2], "design": {...}, "feasible": ...}``. The run's best is the specialized design of least aggregated
-  set EDAP (feasible first). ``budget_per_workload`` defaults to the full ``budget`` so the reference is as good
-  as a joint search of the same budget: **the run spends up to W x budget + W evaluations**.
+  inner search (``inner``, default the method's ``phased_ga``) of the w-only problem (same memory, design space,
+  constraints and aggregation, objective EDAP_w) with ``budget_per_workload`` distinct evaluations; each workload's
+  best design is then evaluated on the whole set. ``extra["specialized"][w] = {"edap": best EDAP_w of the w-only
+  search [mJ*ms*mm2], "design": {...}, "feasible": ...}``. The run's best is the specialized design of least
+  aggregated set EDAP (feasible first). ``budget_per_workload`` defaults to the run's budget shared evenly,
+  (budget - W) // W, so the run spends at most its budget (W x budget_per_workload + W evaluations).
 * ``largest_workload`` (METHOD.md "Max"): an inner search of only the set's largest network (most weights: vgg16
   in cnn4, gpt2_medium in mixed9) with ``budget - top_k`` evaluations, then its ``top_k`` best designs (by that
   network's EDAP, feasible on the single-workload problem first) are evaluated on the set (``top_k = 1`` is the
@@ -44,7 +44,7 @@ The same seed gives the same run.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +56,8 @@ from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.operators.repair.rounding import RoundingRepair
 
-from imc_moo.algorithms.driver import resolve_algorithm, run_algorithm, runner, search
+from imc_moo.algorithms import configured
+from imc_moo.algorithms.driver import check_inner, run_algorithm, runner, search
 from imc_moo.algorithms.duplicates import ExactDuplicateElimination
 from imc_moo.algorithms.hamming import capacity_ratio
 from imc_moo.algorithms.ledger import Ledger
@@ -112,24 +113,17 @@ def _positive_int(value, what: str) -> int:
     return int(value)
 
 
-def _inner_factory(inner: str, knobs: Mapping | None, who: str):
-    """The factory of the inner algorithm ``inner`` with ``knobs`` (resolved once per baseline run)."""
-    try:
-        return resolve_algorithm(inner, **dict(knobs or {}))[1]
-    except ValueError as err:
-        raise ValueError(f"{who}: inner {inner}: {err}") from err
-
-
-def _inner_search(factory, inner: str, single: WorkloadSetProblem, ledger: Ledger, budget: int, seed: int,
+def _inner_search(factory: Callable, single: WorkloadSetProblem, ledger: Ledger, budget: int, seed: int,
                   history: RunHistory, who: str) -> RunResult:
-    """Run the inner algorithm on the single-workload problem on a child ledger capped at ``budget``; errors name
-    the baseline."""
-    name = single.workloads[0]
+    """Run the inner algorithm ``factory`` on the single-workload problem on a child ledger capped at ``budget``
+    distinct designs; errors name the baseline."""
+    inner = check_inner(factory)
+    workload = single.workloads[0]
     try:
-        return run_algorithm(factory, single, budget, seed, ledger=ledger.child(budget, label=f"{who} {name}"),
-                             history=history, phase=name)
+        return run_algorithm(factory, single, budget, seed, ledger=ledger.child(budget, label=f"{who} {workload}"),
+                             history=history, phase=workload)
     except ValueError as err:
-        raise ValueError(f"{who}: inner {inner} search of {name} with budget {budget}: {err}") from err
+        raise ValueError(f"{who}: inner {inner} search of {workload} with budget {budget}: {err}") from err
 
 
 def _evaluate_on_set(problem: WorkloadSetProblem, ledger: Ledger, history: RunHistory, genomes: np.ndarray,
@@ -143,7 +137,7 @@ def _evaluate_on_set(problem: WorkloadSetProblem, ledger: Ledger, history: RunHi
 # -- specialized ---------------------------------------------------------------------------------------------
 @runner
 def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, history: RunHistory, *,
-                    inner: str = "phased_ga", inner_knobs: Mapping | None = None,
+                    name: str = "specialized", inner: Callable = configured.phased_ga,
                     budget_per_workload: int | None = None) -> tuple[str, dict]:
     """Workload-specific designs (METHOD.md §5.1 "Separate"), the normalisation reference.
 
@@ -151,7 +145,9 @@ def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, hist
         problem: the workload set; its archive receives the W specialized designs.
         ledger: the run's ledger; its cap (the run's budget) bounds W x budget_per_workload + W.
         seed: seed of every inner search.
-        inner, inner_knobs: the inner pymoo algorithm (a name of a ``conf/algorithm`` config) and its knobs.
+        name: the run's algorithm name (read by :func:`~imc_moo.algorithms.driver.resolve_algorithm`).
+        inner: the inner search, a pymoo algorithm factory (what :func:`hydra.utils.instantiate` makes of the
+            config's nested ``inner`` node); default the method's phased GA.
         budget_per_workload: distinct evaluations of each single-workload search; default the run's budget
             shared evenly: (budget - W) // W.
     """
@@ -163,11 +159,10 @@ def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, hist
         raise ValueError(f"specialized: {W} searches of budget_per_workload={per} plus {W} set evaluations need "
                          f"{W * per + W:,} designs, more than the budget of {budget:,}: raise budget or lower "
                          "algorithm.budget_per_workload")
-    factory = _inner_factory(inner, inner_knobs, "specialized")
     specialized = {}
     for w in problem.workloads:
         single = single_workload_problem(problem, w)
-        res = _inner_search(factory, inner, single, ledger, per, seed, history, "specialized")
+        res = _inner_search(inner, single, ledger, per, seed, history, "specialized")
         best = res.best
         _evaluate_on_set(problem, ledger, history, res.best_genome()[None, :], w)
         specialized[w] = {"edap": float(best["edap"]), "feasible": bool(best["feasible"]), "design": _design(best)}
@@ -177,7 +172,7 @@ def run_specialized(problem: WorkloadSetProblem, ledger: Ledger, seed: int, hist
 # -- largest workload ----------------------------------------------------------------------------------------
 @runner
 def run_largest_workload(problem: WorkloadSetProblem, ledger: Ledger, seed: int, history: RunHistory, *,
-                         inner: str = "phased_ga", inner_knobs: Mapping | None = None,
+                         name: str = "largest_workload", inner: Callable = configured.phased_ga,
                          top_k: int = 1) -> tuple[str, dict]:
     """Optimise for the largest network only (METHOD.md §5.1 "Max"), then evaluate its best designs on the set.
 
@@ -185,7 +180,9 @@ def run_largest_workload(problem: WorkloadSetProblem, ledger: Ledger, seed: int,
         problem: the workload set; its archive receives the ``top_k`` designs.
         ledger: the run's ledger: ``room - top_k`` designs for the single-workload search, ``top_k`` on the set.
         seed: seed of the inner search.
-        inner, inner_knobs: the inner pymoo algorithm (a name of a ``conf/algorithm`` config) and its knobs.
+        name: the run's algorithm name (read by :func:`~imc_moo.algorithms.driver.resolve_algorithm`).
+        inner: the inner search, a pymoo algorithm factory (what :func:`hydra.utils.instantiate` makes of the
+            config's nested ``inner`` node); default the method's phased GA.
         top_k: designs of the single-workload search evaluated on the set, best EDAP first among its feasible
             designs (infeasible ones only if fewer are feasible; 1 = the method's single pick).
     """
@@ -193,18 +190,17 @@ def run_largest_workload(problem: WorkloadSetProblem, ledger: Ledger, seed: int,
     budget = ledger.room
     if budget is not None and budget <= top_k:
         raise ValueError(f"largest_workload: budget ({budget}) must exceed top_k ({top_k})")
-    name = largest_network(problem)
-    single = single_workload_problem(problem, name)
-    factory = _inner_factory(inner, inner_knobs, "largest_workload")
-    res = _inner_search(factory, inner, single, ledger, budget - top_k, seed, history, "largest_workload")
+    largest = largest_network(problem)
+    single = single_workload_problem(problem, largest)
+    res = _inner_search(inner, single, ledger, budget - top_k, seed, history, "largest_workload")
     arch = res.archive
     feasible = arch["feasible"].astype(bool)
     ranked = pd.concat([arch[feasible].sort_values("edap", kind="stable"),
                         arch[~feasible].sort_values("cv", kind="stable")])
     picks = res.ledger.store.genomes[ranked.index[:top_k].to_numpy()]
     _evaluate_on_set(problem, ledger, history, picks, "set")
-    return (f"{name} search done ({res.stop_reason}); its best {top_k} evaluated on the set",
-            {"largest_workload": name})
+    return (f"{largest} search done ({res.stop_reason}); its best {top_k} evaluated on the set",
+            {"largest_workload": largest})
 
 
 # -- sequential ----------------------------------------------------------------------------------------------
@@ -363,7 +359,8 @@ def _best_in_subspace(ledger: Ledger, genes: np.ndarray, base: np.ndarray) -> in
 
 @runner
 def run_sequential(problem: WorkloadSetProblem, ledger: Ledger, seed: int, history: RunHistory, *,
-                   start: str | Mapping = "middle", passes: int = 1, patience: int = 10) -> tuple[str, dict]:
+                   name: str = "sequential", start: str | Mapping = "middle", passes: int = 1,
+                   patience: int = 10) -> tuple[str, dict]:
     """Stage-by-stage search (METHOD.md §5.3): device -> circuit -> architecture -> system.
 
     The start design is evaluated first. The remaining budget is split over the stages (x ``passes``) in
@@ -380,6 +377,7 @@ def run_sequential(problem: WorkloadSetProblem, ledger: Ledger, seed: int, histo
         problem: the workload set (objective: its aggregated EDAP, feasibility first, whatever its objectives).
         ledger: the run's ledger (its cap is the total budget on the set, never exceeded).
         seed: seeds the run's generator (initial populations, per-stage pymoo seeds).
+        name: the run's algorithm name (read by :func:`~imc_moo.algorithms.driver.resolve_algorithm`).
         start: ``"middle"`` (default) or ``"max"`` (:data:`START_POINTS`), or a mapping gene -> value.
         passes: times the stage sequence is repeated.
         patience: generations without a new design that end a GA stage.

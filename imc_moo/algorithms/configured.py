@@ -5,7 +5,9 @@ A builder is called as ``builder(problem, budget, **knobs)`` with the
 a pymoo ``Algorithm`` (run on ``problem``) or a pair ``(algorithm, pymoo_problem)`` when the algorithm must see
 another view of the problem (e.g. the EDAP view ``problem.with_objectives("edap")``; a view evaluates the same
 designs, so the run's ledger caches them once). Its knobs are its keyword-only parameters; their values and types
-come from ``conf/algorithm/*.yaml`` and the schemas of :mod:`imc_moo.app.config`.
+come from ``conf/algorithm/*.yaml`` and the schemas of :mod:`imc_moo.algorithms.schemas`. Every builder takes the
+config's ``name`` too (``hydra.utils.instantiate(cfg.algorithm)`` binds it): the run's algorithm name, which
+:func:`~imc_moo.algorithms.driver.resolve_algorithm` reads from the partial; the builder itself ignores it.
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ def _phases(phases: Sequence[Phase | Mapping]) -> tuple[Phase, ...]:
     return tuple(p if isinstance(p, Phase) else Phase(**p) for p in phases)
 
 
-def phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, n_candidates: int = 1000,
-              n_select: int = 500, phases: Sequence[Phase | Mapping] = METHOD_PHASES, hamming_init: bool = True,
-              mutation_prob_var: float | None = None, avoid_revisits: bool = True,
+def phased_ga(problem: WorkloadSetProblem, budget: int, *, name: str = "phased_ga", pop_size: int = 70,
+              n_candidates: int = 1000, n_select: int = 500, phases: Sequence[Phase | Mapping] = METHOD_PHASES,
+              hamming_init: bool = True, mutation_prob_var: float | None = None, avoid_revisits: bool = True,
               mating_attempts: int = 20, objectives: str | None = None):
     """The method's 4-phase GA with Hamming-diverse initialisation (:class:`PhasedGA`).
 
@@ -76,8 +78,8 @@ def phased_ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, n
     return algorithm if objectives in (None, problem.objectives) else (algorithm, problem.with_objectives(objectives))
 
 
-def nsga2(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
-          crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20,
+def nsga2(problem: WorkloadSetProblem, budget: int, *, name: str = "nsga2", pop_size: int = 70,
+          crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20,
           avoid_revisits: bool = True, mating_attempts: int = 100) -> NSGA2:
     """NSGA-II with integer SBX/PM (pymoo's defaults), random initial population."""
     algorithm = NSGA2(pop_size=pop_size, selection=TournamentSelection(func_comp=binary_tournament),
@@ -97,8 +99,8 @@ def cv_then_random(pop, P, random_state=None, **kwargs) -> np.ndarray:
     return winner[:, None].astype(int)
 
 
-def nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = None, n_partitions: int = 11,
-          crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9,
+def nsga3(problem: WorkloadSetProblem, budget: int, *, name: str = "nsga3", pop_size: int | None = None,
+          n_partitions: int = 11, crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9,
           mutation_eta: float = 20, avoid_revisits: bool = True, mating_attempts: int = 100) -> NSGA3:
     """NSGA-III on Das-Dennis reference directions (3 objectives, 11 partitions: 78 directions).
 
@@ -118,9 +120,9 @@ def nsga3(problem: WorkloadSetProblem, budget: int, *, pop_size: int | None = No
     return _array_mating(algorithm, mating_attempts)
 
 
-def ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossover_prob: float = 0.9,
-       crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20, avoid_revisits: bool = True,
-       mating_attempts: int = 100):
+def ga(problem: WorkloadSetProblem, budget: int, *, name: str = "ga", pop_size: int = 70,
+       crossover_prob: float = 0.9, crossover_eta: float = 15, mutation_prob: float = 0.9, mutation_eta: float = 20,
+       avoid_revisits: bool = True, mating_attempts: int = 100):
     """pymoo's single-objective GA with integer SBX/PM; on a 3-objective problem it minimises the aggregated
     EDAP (the problem's ``with_objectives("edap")`` view)."""
     algorithm = GA(pop_size=pop_size, selection=TournamentSelection(func_comp=comp_by_cv_and_fitness),
@@ -129,6 +131,7 @@ def ga(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70, crossove
     return algorithm if problem.n_obj == 1 else (algorithm, problem.with_objectives("edap"))
 
 
-def random_search(problem: WorkloadSetProblem, budget: int, *, pop_size: int = 70) -> RandomSearch:
+def random_search(problem: WorkloadSetProblem, budget: int, *, name: str = "random",
+                  pop_size: int = 70) -> RandomSearch:
     """Uniform random search in batches of ``pop_size``."""
     return RandomSearch(pop_size=pop_size)

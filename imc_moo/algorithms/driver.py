@@ -1,6 +1,7 @@
-"""The driver: resolving an algorithm (a name of the packaged configs or a factory), pymoo's ask-and-tell loop
-with the run's :class:`~imc_moo.algorithms.ledger.Ledger` as its evaluator (:func:`search`), and
-:func:`run_algorithm`, which runs one algorithm on one problem within a budget of distinct designs."""
+"""The driver: resolving an algorithm (a name of the packaged configs, :mod:`imc_moo.algorithms.catalog`, or a
+factory), pymoo's ask-and-tell loop with the run's :class:`~imc_moo.algorithms.ledger.Ledger` as its evaluator
+(:func:`search`), and :func:`run_algorithm`, which runs one algorithm on one problem within a budget of distinct
+designs."""
 
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pymoo.core.result import Result
 from pymoo.core.termination import Termination
 from pymoo.termination.collection import TerminationCollection
 
+from imc_moo.algorithms.catalog import algorithm_config, build_algorithm
 from imc_moo.algorithms.duplicates import RunDuplicateElimination
 from imc_moo.algorithms.ledger import Ledger, LedgerFull
 from imc_moo.algorithms.result import HistoryCallback, RunHistory, RunResult
@@ -32,32 +34,42 @@ def is_runner(factory: Callable) -> bool:
     return bool(getattr(getattr(factory, "func", factory), "is_runner", False))
 
 
-def available_algorithms() -> list[str]:
-    """Every algorithm name :func:`run_algorithm` accepts: the packaged configs ``conf/algorithm/*.yaml``."""
-    from imc_moo.app.config import available_algorithms as names
+def algorithm_name(factory: Callable) -> str:
+    """The run's algorithm name of a factory: its ``name`` keyword (an instantiated config node binds it), else
+    the function's name."""
+    name = (getattr(factory, "keywords", None) or {}).get("name")
+    return str(name) if name else getattr(getattr(factory, "func", factory), "__name__", repr(factory))
 
-    return names()
+
+def check_inner(factory: Callable) -> str:
+    """The name of a baseline's inner search ``factory`` (its ``inner`` keyword, a pymoo algorithm builder as
+    :func:`hydra.utils.instantiate` makes of the nested ``inner`` config node); a one-line ValueError if it is a
+    baseline or not a factory."""
+    if not callable(factory):
+        raise ValueError(f"inner must be an algorithm factory, got {factory!r}: by name, "
+                         "run_algorithm('specialized', problem, inner='nsga2')")
+    name = algorithm_name(factory)
+    if is_runner(factory):
+        raise ValueError(f"inner search {name!r} is a baseline: a baseline's inner search must be a pymoo algorithm, "
+                         "e.g. phased_ga (command line: algorithm@algorithm.inner=phased_ga)")
+    return name
 
 
 def resolve_algorithm(algorithm: str | Callable, **knobs) -> tuple[str, Callable]:
     """``(name, factory)`` of an algorithm given by name (its packaged config, ``knobs`` merged in and
-    type-checked) or as a factory (``knobs`` bound to it)."""
+    type-checked, built by :func:`hydra.utils.instantiate`) or as a factory (``knobs`` bound to it; what
+    ``instantiate(cfg.algorithm)`` gives). The name is the factory's ``name`` keyword (every config has one),
+    else its function's name. A baseline's inner search is checked here, so a bad one fails before any run."""
     if isinstance(algorithm, str):
-        from imc_moo.app.config import algorithm_config, algorithm_factory  # the config layer composes conf/ with Hydra
-
-        name, factory = algorithm_factory(algorithm_config(algorithm, **knobs))
+        factory = build_algorithm(algorithm_config(algorithm, **knobs))
     elif callable(algorithm):
-        name = getattr(algorithm, "func", algorithm).__name__
         factory = functools.partial(algorithm, **knobs) if knobs else algorithm
     else:
         raise ValueError(f"an algorithm is a name or a factory, got {algorithm!r}")
     inner = getattr(factory, "keywords", {}).get("inner") if is_runner(factory) else None
-    if inner is not None:  # a baseline's inner search is resolved with it, so a bad one fails before any run
-        inner_name, inner_factory = resolve_algorithm(inner, **dict(factory.keywords.get("inner_knobs") or {}))
-        if is_runner(inner_factory):
-            raise ValueError(f"inner={inner_name!r} is a baseline: a baseline's inner search must be a pymoo "
-                             "algorithm, e.g. inner=phased_ga")
-    return name, factory
+    if inner is not None:
+        check_inner(inner)
+    return algorithm_name(factory), factory
 
 
 def search(problem, algorithm, ledger: Ledger, seed: int, callback=None,
@@ -113,7 +125,8 @@ def run_algorithm(algorithm: str | Callable, problem: WorkloadSetProblem, budget
     """Run an algorithm on ``problem`` with a hard cap of ``budget`` distinct designs.
 
     Args:
-        algorithm: a name of :func:`available_algorithms` or a factory (see the module docstring).
+        algorithm: a name of :func:`~imc_moo.algorithms.catalog.available_algorithms`, or a factory (e.g.
+            ``hydra.utils.instantiate(cfg.algorithm)``; see :func:`resolve_algorithm`).
         problem: the workload-set problem (pure; the run's state lives in its ledger).
         budget: distinct designs the run may evaluate; never exceeded (the last batch is clipped).
         seed: seeds pymoo's generator, the run's only source of randomness.
@@ -122,7 +135,8 @@ def run_algorithm(algorithm: str | Callable, problem: WorkloadSetProblem, budget
             becomes ``budget`` unless it has one already.
         history: the history to record into (a baseline's run-wide history); default a new one.
         phase: fixed phase label of the history rows (sub-searches).
-        **knobs: the algorithm's options (the keys of its config).
+        **knobs: the algorithm's options (the keys of its config; a baseline's ``inner``: a mapping of its inner
+            search's knobs, or the name of another algorithm config).
 
     Raises:
         ValueError: unknown algorithm or knob (the message lists the valid ones), a knob of the wrong type, or a

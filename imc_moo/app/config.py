@@ -1,261 +1,53 @@
-"""Configuration as typed data: the schemas of the Hydra app, registered in Hydra's ``ConfigStore``.
+"""The app's configuration: composing it, building its problem and algorithm, naming its runs, and its errors as
+one line.
 
-OmegaConf checks every value against these dataclasses when the config is composed, so a wrong type
-(``plots=maybe``, ``algorithm.pop_size=abc``, ``problem.area_limit_mm2=abc``) fails before anything runs, naming
-the key. The YAML files in ``conf/`` hold the values and extend each other through their defaults lists:
-
-* ``conf/config.yaml``: the app (:class:`AppConfig`): ``budget``, ``seed``, ``plots``, ``progress``, and the
-  ``space``, ``problem`` and ``algorithm`` groups;
-* ``conf/space/*.yaml`` (:class:`SpaceConfig`): one value list per design parameter (a problem picks its default
-  list file; ``space.xbar_rows=[64,128]`` narrows a gene from the command line);
-* ``conf/problem/*.yaml`` (:class:`ProblemConfig`): ``_target_`` :class:`~imc_moo.problem.WorkloadSetProblem`;
-* ``conf/algorithm/*.yaml`` (one schema per algorithm family, e.g. :class:`PhasedGAConfig`): ``_target_`` the
-  builder in :mod:`imc_moo.algorithms.configured` or the baseline runner in :mod:`imc_moo.algorithms.baselines`,
-  with ``_partial_: true``.
-
-Problems and algorithms are built from their nodes with :func:`hydra.utils.instantiate`
-(:func:`build_problem`, :func:`algorithm_factory`); :func:`algorithm_config` gives the packaged config of an
-algorithm by name (what :func:`imc_moo.algorithms.run_algorithm` runs for a name).
+The schemas are typed data (:mod:`imc_moo.app.schemas`: the app, its space and problem;
+:mod:`imc_moo.algorithms.schemas`: one per algorithm family), registered in Hydra's ConfigStore with the resolvers
+the configs use (:func:`register`) when this module or the ``imc_moo.conf`` package is imported. Problems and
+algorithms are built from their nodes with :func:`hydra.utils.instantiate` (:func:`build_problem`,
+:func:`algorithm_factory`); a baseline's ``inner`` node is built with it. :func:`compose_config` composes the app
+config; :func:`run_label` and :func:`problem_label` name a run by what its command line changed; :func:`one_line`
+and :func:`check_keys` turn a bad config into one line naming the key and the fix.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from hydra import compose, initialize_config_dir
-from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
 from hydra.utils import instantiate
-from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from imc_moo.algorithms.catalog import INNER_CHOICE, ConfigError, build_algorithm
+from imc_moo.algorithms.catalog import algorithm_config as algorithm_config  # re-exported: here in 0.1.0
+from imc_moo.algorithms.catalog import available_algorithms as available_algorithms  # re-exported: here in 0.1.0
+from imc_moo.algorithms.schemas import schema_of
+from imc_moo.app.schemas import AppConfig, MixConfig, ProblemConfig, SpaceConfig, register_schemas
 from imc_moo.paths import CONF_DIR
 
+#: The app's primary config (``conf/config.yaml``).
 PRIMARY = "config"
 
+__all__ = ["PRIMARY", "ConfigError", "algorithm_config", "algorithm_factory", "available_algorithms",
+           "build_problem", "check_keys", "compose_config", "one_line", "problem_label", "register", "run_label",
+           "unknown_key_message"]
 
-class ConfigError(ValueError):
-    """A configuration value that cannot work; the message names the key and the fix."""
-
-
-# -- schemas -------------------------------------------------------------------------------------------------
-@dataclass
-class SpaceConfig:
-    """One value list per design parameter (SI units; ``glb_mib`` in MiB). One value fixes a parameter."""
-
-    name: str = MISSING
-    memory: str = MISSING
-    voltage: list[float] = MISSING
-    bits_per_cell: list[int] = MISSING
-    base_latency_s: list[float] = MISSING
-    xbar_rows: list[int] = MISSING
-    xbar_cols: list[int] = MISSING
-    router_group: list[int] = MISSING
-    tiles_per_chip: list[int] = MISSING
-    macros_per_tile: list[int] = MISSING
-    glb_mib: list[float] = MISSING
-    technology_nm: list[int] = MISSING
-
-
-@dataclass
-class HVPoint:
-    energy_j: float = MISSING
-    latency_s: float = MISSING
-    area_mm2: float = MISSING
-
-
-@dataclass
-class HVBounds:
-    """Hypervolume box: objectives are log10-scaled onto [0, 1] between ``ideal`` and ``reference``."""
-
-    ideal: HVPoint = field(default_factory=HVPoint)
-    reference: HVPoint = field(default_factory=HVPoint)
-
-
-@dataclass
-class MixConfig:
-    """The workload mix a chip serves (:mod:`imc_moo.problem.deployment`)."""
-
-    #: network -> share of the inferences (positive numbers, normalised to sum 1); null: equal shares
-    shares: Any = None
-    #: mean inferences between switches to another network (>= 1; 1: every inference); null: never
-    inferences_per_switch: float | None = None
-    #: inferences over the chip's lifetime: the writes that wear the cells (endurance constraint)
-    lifetime_inferences: float = 1e9
-
-
-@dataclass
-class ProblemConfig:
-    """A workload set as a pymoo problem (:class:`~imc_moo.problem.WorkloadSetProblem`)."""
-
-    _target_: str = "imc_moo.problem.WorkloadSetProblem"
-    name: str = MISSING
-    memory: str = MISSING
-    #: a set name, a network, a path to a network file, or a list of them
-    workloads: Any = MISSING
-    #: directories of the user's own networks and sets, searched before $IMC_MOO_PROBLEMS and the packaged library
-    library_dirs: list[str] = field(default_factory=list)
-    objectives: str = MISSING
-    aggregation: str = MISSING
-    area_limit_mm2: float = MISSING
-    weights_on_chip: bool | None = None
-    #: resident, reprogram or stream (imc_moo/deployment.py); null: the memory's (RRAM reprogram, SRAM stream)
-    deployment: str | None = None
-    mix: MixConfig = field(default_factory=MixConfig)
-    #: writes a cell survives; null: the memory's (RRAM 1e6, SRAM unlimited)
-    endurance_cycles: float | None = None
-    #: the app's design space (the top-level ``space`` node)
-    space: Any = "${space}"
-    hv: HVBounds = field(default_factory=HVBounds)
-
-
-@dataclass
-class AlgorithmConfig:
-    """What every algorithm config has: a name (for outputs) and a ``_target_`` built as a partial."""
-
-    name: str = MISSING
-    _target_: str = MISSING
-    _partial_: bool = True
-
-
-@dataclass
-class VariationConfig(AlgorithmConfig):
-    """Population-based pymoo algorithms with integer SBX crossover and polynomial mutation."""
-
-    pop_size: int = MISSING
-    crossover_prob: float = MISSING
-    crossover_eta: float = MISSING
-    mutation_prob: float = MISSING
-    mutation_eta: float = MISSING
-    avoid_revisits: bool = True
-    mating_attempts: int = 100
-
-
-@dataclass
-class NSGA2Config(VariationConfig):
-    _target_: str = "imc_moo.algorithms.configured.nsga2"
-
-
-@dataclass
-class GAConfig(VariationConfig):
-    _target_: str = "imc_moo.algorithms.configured.ga"
-
-
-@dataclass
-class NSGA3Config(VariationConfig):
-    _target_: str = "imc_moo.algorithms.configured.nsga3"
-    #: None: the number of reference directions rounded up to a multiple of 4
-    pop_size: int | None = None
-    n_partitions: int = MISSING
-
-
-@dataclass
-class RandomConfig(AlgorithmConfig):
-    _target_: str = "imc_moo.algorithms.configured.random_search"
-    pop_size: int = MISSING
-
-
-@dataclass
-class PhaseConfig:
-    """One phase of the phased GA (:class:`~imc_moo.algorithms.phased_ga.Phase`)."""
-
-    name: str = MISSING
-    crossover_prob: float = MISSING
-    crossover_eta: float = MISSING
-    mutation_prob: float = MISSING
-    mutation_eta: float = MISSING
-    generations: int | None = None
-
-
-@dataclass
-class PhasedGAConfig(AlgorithmConfig):
-    _target_: str = "imc_moo.algorithms.configured.phased_ga"
-    pop_size: int = MISSING
-    n_candidates: int = MISSING
-    n_select: int = MISSING
-    hamming_init: bool = MISSING
-    phases: list[PhaseConfig] = MISSING
-    mutation_prob_var: float | None = None
-    avoid_revisits: bool = MISSING
-    mating_attempts: int = MISSING
-    #: the objectives the search ranks by (a view of the problem: ``edap`` for the method's scalar form, ``eda``
-    #: for its multi-objective form); null: the problem's
-    objectives: str | None = None
-
-
-@dataclass
-class InnerSearchConfig(AlgorithmConfig):
-    """Baselines made of single-workload searches by another algorithm (given by name, with its knobs)."""
-
-    inner: str = MISSING
-    inner_knobs: Any = None
-
-
-@dataclass
-class SpecializedConfig(InnerSearchConfig):
-    _target_: str = "imc_moo.algorithms.baselines.run_specialized"
-    budget_per_workload: int | None = None
-
-
-@dataclass
-class LargestWorkloadConfig(InnerSearchConfig):
-    _target_: str = "imc_moo.algorithms.baselines.run_largest_workload"
-    top_k: int = MISSING
-
-
-@dataclass
-class SequentialConfig(AlgorithmConfig):
-    _target_: str = "imc_moo.algorithms.baselines.run_sequential"
-    start: str = MISSING
-    passes: int = MISSING
-    patience: int = MISSING
-
-
-@dataclass
-class AppConfig:
-    """One search: ``budget`` distinct designs at most, one ``seed``, outputs in Hydra's run directory."""
-
-    budget: int = MISSING
-    seed: int = MISSING
-    plots: bool = MISSING
-    progress: bool = MISSING
-    #: replace the results of an earlier run in the run directory (otherwise such a run is refused)
-    overwrite: bool = False
-    #: imc-moo-report judges the run against its problem's exact optimum and Pareto front (an exhaustive search
-    #: of the space, computed once per problem by the report: seconds for the packaged spaces)
-    exact_yardstick: bool = False
-    space: SpaceConfig = MISSING
-    problem: ProblemConfig = MISSING
-    algorithm: Any = MISSING
-
-
-#: group -> schema name -> dataclass; the YAML files name their schema in their defaults list (an algorithm
-#: config: ``- /schema/algorithm@_here_: nsga2``).
-SCHEMAS: dict[str | None, dict[str, type]] = {
-    None: {"imc_moo_schema": AppConfig},
-    "schema/algorithm": {"phased_ga": PhasedGAConfig, "nsga2": NSGA2Config, "nsga3": NSGA3Config, "ga": GAConfig,
-                         "random": RandomConfig, "specialized": SpecializedConfig,
-                         "largest_workload": LargestWorkloadConfig, "sequential": SequentialConfig},
-}
-
-
-def register_schemas() -> None:
-    """Store the schemas in Hydra's ConfigStore (idempotent)."""
-    store = ConfigStore.instance()
-    for group, schemas in SCHEMAS.items():
-        for name, node in schemas.items():
-            store.store(group=group, name=name, node=node)
-
-
-register_schemas()
+def register() -> None:
+    """Register what the packaged configs need in Hydra's ConfigStore and OmegaConf (idempotent): the schemas they
+    extend (:func:`imc_moo.app.schemas.register_schemas`) and the resolvers they use, ``${imc_moo_library:}``
+    (``imc-moo --help``), ``${imc_moo_problem:}`` (``hydra.run.dir``, ``hydra.sweep.subdir``) and
+    ``${imc_moo_record:}`` (``hydra.output_subdir``). Called when this module is imported (the app composes from
+    conf/ by its directory) and by the ``imc_moo.conf`` package (the Compose API composes from the package)."""
+    register_schemas()
+    for name, resolver in (("imc_moo_library", _library_text), ("imc_moo_problem", _problem_dir_name),
+                           ("imc_moo_record", _record_subdir)):
+        OmegaConf.register_new_resolver(name, resolver, replace=True)
 
 
 def _library_text() -> str:
@@ -263,9 +55,6 @@ def _library_text() -> str:
     from imc_moo.workloads import available_networks, available_sets
 
     return f"networks {', '.join(available_networks())}; sets {', '.join(available_sets())}"
-
-
-OmegaConf.register_new_resolver("imc_moo_library", _library_text, replace=True)
 
 
 # -- run identity ------------------------------------------------------------------------------------------------
@@ -289,7 +78,9 @@ def _overridden(cfg: DictConfig, prefixes: tuple[str, ...], strip: str = "", ski
     the keys ``extra``, but ``skip``, ``strip`` removed from the keys; a group choice (``space=sram``) shows the
     chosen config's name."""
     task = _task_overrides(cfg)
-    keys = {o.lstrip("+~").split("=", 1)[0] for o in task if o.lstrip("+~").startswith(prefixes)}
+    # a group option placed by its package (algorithm@algorithm.inner=nsga2) is shown at that package
+    keys = {o.lstrip("+~").split("=", 1)[0].rpartition("@")[2] for o in task}
+    keys = {key for key in keys if key.startswith(prefixes)}
     keys = sorted((keys | set(extra)) - set(skip))
     parts = []
     for key in keys:
@@ -348,9 +139,6 @@ def _problem_dir_name(*, _root_: DictConfig) -> str:
     return name
 
 
-OmegaConf.register_new_resolver("imc_moo_problem", _problem_dir_name, replace=True)
-
-
 def _record_subdir(*, _root_: DictConfig) -> str | None:
     """``${imc_moo_record:}``, ``hydra.output_subdir``: where Hydra writes a job's record, None for a sweep job
     whose directory resuming leaves untouched (:func:`imc_moo.app.resume.record_subdir`)."""
@@ -359,7 +147,7 @@ def _record_subdir(*, _root_: DictConfig) -> str | None:
     return record_subdir(_root_)
 
 
-OmegaConf.register_new_resolver("imc_moo_record", _record_subdir, replace=True)
+register()
 
 
 # -- composing and building ----------------------------------------------------------------------------------
@@ -391,6 +179,9 @@ def one_line(err: BaseException | str) -> str:
     text = " ".join(text.replace("\t", " ").split())
     if text.startswith("Could not override '"):
         key = text.split("'")[1]
+        if key == INNER_CHOICE:
+            return (f"{key}: this algorithm has no inner search; the baselines specialized and largest_workload have "
+                    f"one (e.g. algorithm=specialized {INNER_CHOICE}=nsga2)")
         text = f"unknown key {key!r}: check its spelling (imc-moo --cfg job prints every key)"
     return text
 
@@ -399,10 +190,18 @@ def _fields(schema: type) -> list[str]:
     return [f.name for f in dataclasses.fields(schema) if not f.name.startswith("_")]
 
 
+#: Keys of earlier releases -> what replaced them (said instead of the valid keys).
+REPLACED_KEYS = {"inner_knobs": "a baseline's inner search is the node algorithm.inner: set its options with "
+                                "algorithm.inner.<option>=... (e.g. algorithm.inner.pop_size=20), choose another with "
+                                f"{INNER_CHOICE}=nsga2"}
+
+
 def unknown_key_message(full_key: str, valid: list[str]) -> str:
     """``unknown key 'problem.aggregaton' (did you mean aggregation?): valid keys of problem are ...``, the closest
-    matches first."""
+    matches first (a key of an earlier release: what replaced it, :data:`REPLACED_KEYS`)."""
     parent, _, key = full_key.rpartition(".")
+    if key in REPLACED_KEYS:
+        return f"unknown key {full_key!r}: {REPLACED_KEYS[key]}"
     close = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
     hint = f" (did you mean {' or '.join(close)}?)" if close else ""
     ordered = close + [k for k in valid if k not in close]
@@ -412,13 +211,19 @@ def unknown_key_message(full_key: str, valid: list[str]) -> str:
 
 def check_keys(cfg: DictConfig) -> None:
     """Refuse keys the schemas do not know (Hydra's ``+key=value`` appends them past the type checks, and the run
-    would silently ignore them)."""
-    targets = {schema._target_: schema for schema in SCHEMAS["schema/algorithm"].values()}
+    would silently ignore them), a baseline's inner search included."""
     nodes = [("", cfg, _fields(AppConfig)), ("space", cfg.space, _fields(SpaceConfig)),
              ("problem", cfg.problem, _fields(ProblemConfig))]
-    schema = targets.get(cfg.algorithm.get("_target_"))
-    if schema is not None:
-        nodes.append(("algorithm", cfg.algorithm, _fields(schema)))
+    path, algorithm = "algorithm", cfg.algorithm
+    while isinstance(algorithm, DictConfig):
+        schema = schema_of(algorithm.get("_target_"))
+        if schema is not None:
+            nodes.append((path, algorithm, _fields(schema)))
+        path, algorithm = f"{path}.inner", algorithm.get("inner")
+    if algorithm is not None:  # algorithm.inner=nsga2, the form of 0.1.0, replaced the node by a string
+        raise ConfigError(f"{path}={algorithm}: the inner search is a config node: choose it with "
+                          f"{INNER_CHOICE}={algorithm}, set its options with {path}.<option>=... (e.g. "
+                          f"{path}.pop_size=20)")
     if isinstance(cfg.problem.get("mix"), DictConfig):
         nodes.append(("problem.mix", cfg.problem.mix, _fields(MixConfig)))
     for path, node, valid in nodes:
@@ -436,53 +241,13 @@ def compose_config(overrides: list[str] = (), return_hydra_config: bool = False)
         return compose(config_name=PRIMARY, overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
-def available_algorithms() -> list[str]:
-    """Names of the packaged algorithm configs (``conf/algorithm/*.yaml``)."""
-    return sorted(p.stem for p in (Path(CONF_DIR) / "algorithm").glob("*.yaml"))
-
-
-def _algorithm_node(name: str) -> DictConfig:
-    """The composed config of algorithm ``name`` (:func:`compose_config`'s search path)."""
-    try:
-        return compose_config([f"algorithm={name}"]).algorithm
-    except HydraException:
-        raise ConfigError(f"unknown algorithm {name!r}: use one of {', '.join(available_algorithms())}") from None
-
-
-#: Outside a Hydra app the search path is the packaged conf/ only, so a name always composes the same node.
-_packaged_algorithm = functools.lru_cache(maxsize=None)(_algorithm_node)
-
-
-def algorithm_config(name: str, **knobs) -> DictConfig:
-    """The config of algorithm ``name`` (``conf/algorithm/<name>.yaml``, with the search path of a running Hydra
-    app) with ``knobs`` merged in, type-checked by its schema.
-
-    Raises:
-        ConfigError: unknown algorithm, unknown knob (the message lists the valid ones) or a value of the wrong type.
-    """
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"an algorithm is named by a string, got {name!r}: use one of "
-                          f"{', '.join(available_algorithms())}")
-    node = _algorithm_node(name) if GlobalHydra.instance().is_initialized() else _packaged_algorithm(name)
-    valid = [k for k in node if k not in ("name", "_target_", "_partial_")]
-    unknown = sorted(set(knobs) - set(valid))
-    if unknown:
-        raise ConfigError(f"unknown option(s) {', '.join(unknown)} for algorithm {name!r}: "
-                          f"valid options are {', '.join(valid) or '(none)'}")
-    try:
-        merged = OmegaConf.merge(node, {})
-        with open_dict(merged):  # free-form nodes (inner_knobs) take new keys; typed ones keep their schema
-            return OmegaConf.merge(merged, knobs)
-    except OmegaConfBaseException as err:
-        raise ConfigError(f"algorithm {name!r}: {one_line(err)}") from None
-
-
 def algorithm_factory(node: DictConfig | dict) -> tuple[str, Callable]:
-    """``(name, factory)`` of an algorithm config node: ``factory`` is its ``_target_`` with the node's knobs
-    bound (a pymoo algorithm builder ``factory(problem, budget)`` or a baseline runner)."""
-    data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
-    name = data.pop("name")
-    return name, instantiate(data, _convert_="all")
+    """``(name, factory)`` of an algorithm config node: ``factory`` is what :func:`hydra.utils.instantiate` makes of
+    it, its ``_target_`` with the node's knobs bound (a pymoo algorithm builder ``factory(problem, budget)`` or a
+    baseline runner, whose inner search is built from its ``inner`` node and checked here)."""
+    from imc_moo.algorithms.driver import resolve_algorithm  # pymoo and the problem load with the driver
+
+    return resolve_algorithm(build_algorithm(node))
 
 
 def build_problem(node: DictConfig):

@@ -427,19 +427,44 @@ def job_dirs(sweep_dir: Path) -> set[Path]:
     return {d for d in found if d != sweep_dir and ".submitit" not in d.relative_to(sweep_dir).parts}
 
 
+#: ``hydra.sweeper._target_`` of Hydra's basic sweeper (``hydra/sweeper/basic.yaml``), whose job order
+#: :func:`sweep_combinations` follows.
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+
+
+def sweep_combinations(overrides: list[str]) -> list[list[str]] | None:
+    """Every job's overrides of a sweep, in the order Hydra's basic sweeper launches them, from its parameters
+    (``hydra.sweeper.params`` as ``key=value`` lines first, then the command line's overrides): one list per key,
+    a later override of a key replacing the earlier one in its place, and their product, the last key varying
+    fastest. None for a sweep that cannot be told before it runs (a ``glob`` of group options, a ``shuffle``, an
+    interval)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Glob
+
+    choices: dict[str, list[str]] = {}
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.get_key_element()
+        value = override.value()
+        if not override.is_sweep_override():
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+        elif override.is_discrete_sweep() and not isinstance(value, Glob) and not getattr(value, "shuffle", False):
+            choices[key] = [f"{key}={v}" for v in override.sweep_string_iterator()]
+        else:
+            return None
+    return [list(combo) for combo in itertools.product(*choices.values())]
+
+
 def sweep_jobs(overrides: list[str], limit: int | None = None) -> list[tuple[Path, DictConfig]] | None:
     """Every job of a sweep as Hydra's basic sweeper will launch it, in order: (job directory, composed config),
     from the command line's overrides and the config's ``hydra.sweeper.params``. None when that cannot be told
-    before the sweep runs (another sweeper, directories named by the launcher's job id, more than ``limit`` jobs,
-    default :data:`MAX_RESUME_CHECKED_JOBS`)."""
+    before the sweep runs (another sweeper, directories named by the launcher's job id, a glob, shuffle or interval
+    sweep, more than ``limit`` jobs, default :data:`MAX_RESUME_CHECKED_JOBS`)."""
     from hydra import initialize_config_dir
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import open_dict
 
-    parser = OverridesParser.create()
-    parsed = parser.parse_overrides(overrides)
+    parsed = OverridesParser.create().parse_overrides(overrides)
     hydra_lines = [o.input_line for o in parsed if o.is_hydra_override()]
     task = [o for o in parsed if not o.is_hydra_override()]
     with (contextlib.nullcontext() if GlobalHydra.instance().is_initialized() else
@@ -448,11 +473,11 @@ def sweep_jobs(overrides: list[str], limit: int | None = None) -> list[tuple[Pat
                                 return_hydra_config=True)
         sweeper = OmegaConf.to_container(master.hydra.sweeper, resolve=False)
         subdir = OmegaConf.to_container(master.hydra.sweep, resolve=False).get("subdir") or ""
-        if sweeper.get("_target_") != f"{BasicSweeper.__module__}.BasicSweeper" or "hydra.job.id" in str(subdir):
+        if sweeper.get("_target_") != BASIC_SWEEPER or "hydra.job.id" in str(subdir):
             return None
         params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
-        (combos,) = BasicSweeper.split_arguments(parser.parse_overrides(params + [o.input_line for o in task]), None)
-        if len(combos) > (MAX_RESUME_CHECKED_JOBS if limit is None else limit):
+        combos = sweep_combinations(params + [o.input_line for o in task])
+        if combos is None or len(combos) > (MAX_RESUME_CHECKED_JOBS if limit is None else limit):
             return None
         jobs = []
         for num, combo in enumerate(combos):
@@ -544,35 +569,12 @@ def cli() -> None:
             sys.exit(2)
         # Hydra would resolve ${now:...} again, a few microseconds later: give it the directory just claimed
         sys.argv = [sys.argv[0], *args, f"{key}={_quoted(directory)}"]
-        with _mode_known(cfg):
-            if not sweep:
-                main()
-            else:
-                _sweep(directory)
+        if not sweep:
+            main()
+        else:
+            _sweep(directory)
     if SweepSummary.failed:
         sys.exit(1)
-
-
-@contextlib.contextmanager
-def _mode_known(cfg: DictConfig):
-    """Hydra composes the whole config once only to read ``hydra.mode`` (``Hydra.get_mode``, 0.1-0.4 s) before it
-    composes it again to run; the pre-check has composed it with the same overrides already, so answer from that.
-    Hydra's private hook: where it is missing (another Hydra version) nothing is patched."""
-    try:
-        from hydra._internal.hydra import Hydra
-    except ImportError:
-        yield
-        return
-    original = getattr(Hydra, "get_mode", None)
-    if original is None:
-        yield
-        return
-    mode = OmegaConf.select(cfg, "hydra.mode", default=None)
-    Hydra.get_mode = lambda self, config_name, overrides: mode
-    try:
-        yield
-    finally:
-        Hydra.get_mode = original
 
 
 def _sweep(directory: Path) -> None:

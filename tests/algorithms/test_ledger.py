@@ -67,7 +67,7 @@ def test_children_report_to_their_parent(rram, sram):
 @pytest.mark.parametrize("name", ["specialized", "largest_workload", "sequential"])
 @pytest.mark.parametrize("budget", [60, 333])
 def test_baselines_never_exceed_the_budget_and_one_ledger_counts_all(name, budget, rram):
-    knobs = {"inner_knobs": {"n_candidates": 100, "n_select": 30, "pop_size": 10}} if name != "sequential" else {}
+    knobs = {"inner": {"n_candidates": 100, "n_select": 30, "pop_size": 10}} if name != "sequential" else {}
     ledger = Ledger(cap=budget)
     r = run_algorithm(name, rram, budget, seed=0, ledger=ledger, **knobs)
     assert r.ledger is ledger and r.evaluations == ledger.spent <= budget

@@ -1,21 +1,26 @@
-"""Tests of the method's baselines (imc_moo.algorithms.baselines): the runner registry, specialized designs,
-the largest-workload pick, the sequential stage chain, budgets, run files and reproducibility."""
+"""Tests of the method's baselines (imc_moo.algorithms.baselines): runners built from their configs, the inner
+search as a nested config node, specialized designs, the largest-workload pick, the sequential stage chain,
+budgets, run files and reproducibility."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hydra.utils import instantiate
 
-from imc_moo.algorithms import HISTORY_COLUMNS, RunResult, is_runner, resolve_algorithm, run_algorithm
+from imc_moo.algorithms import HISTORY_COLUMNS, RunResult, configured, is_runner, resolve_algorithm, run_algorithm
 from imc_moo.algorithms.baselines import (
     SEQUENTIAL_STAGES,
     largest_network,
+    run_largest_workload,
     single_workload_problem,
     start_genome,
 )
+from imc_moo.algorithms.catalog import algorithm_config
 from imc_moo.app.export import best_row, best_summary
 from imc_moo.problem import WorkloadSetProblem
 from imc_moo.problem.space import DESIGN_COLUMNS
@@ -30,7 +35,7 @@ STAGE_GENES = {s.name: set(s.genes) for s in SEQUENTIAL_STAGES}
 
 def run(name, problem, budget=None, seed=0, **knobs) -> RunResult:
     if name in ("specialized", "largest_workload"):
-        knobs.setdefault("inner_knobs", INNER)
+        knobs.setdefault("inner", INNER)
     budget = budget or (SPECIALIZED_BUDGET if name == "specialized" else BUDGET)
     return run_algorithm(name, problem, budget, seed, **knobs)
 
@@ -76,19 +81,28 @@ def check_run_shape(r: RunResult, problem: WorkloadSetProblem) -> None:
     json.dumps(r.extra, allow_nan=False)  # plain, finite values: goes into best.json as is
 
 
-# -- registry ------------------------------------------------------------------------------------------------
+# -- built from their configs --------------------------------------------------------------------------------
 def test_baselines_are_runners_built_from_their_configs(rram):
     for name in ("specialized", "largest_workload", "sequential"):
         assert is_runner(resolve_algorithm(name)[1])
     assert not is_runner(resolve_algorithm("phased_ga")[1])
-    assert set(resolve_algorithm("sequential")[1].keywords) == {"start", "passes", "patience"}
-    assert set(resolve_algorithm("specialized")[1].keywords) == {"inner", "inner_knobs", "budget_per_workload"}
+    assert set(resolve_algorithm("sequential")[1].keywords) == {"name", "start", "passes", "patience"}
+    assert set(resolve_algorithm("specialized")[1].keywords) == {"name", "inner", "budget_per_workload"}
     with pytest.raises(ValueError, match="unknown algorithm 'nope'.*largest_workload.*nsga2.*sequential"):
         run_algorithm("nope", rram)
-    with pytest.raises(ValueError, match="unknown option.*top_n.*valid options are inner, inner_knobs, top_k"):
+    with pytest.raises(ValueError, match="unknown option.*top_n.*valid options are inner, top_k"):
         run_algorithm("largest_workload", rram, 100, top_n=2)
-    with pytest.raises(ValueError, match="inner='sequential' is a baseline"):
+    with pytest.raises(ValueError, match="inner search 'sequential' is a baseline.*algorithm@algorithm.inner="):
         run_algorithm("specialized", rram, 100, inner="sequential")
+    with pytest.raises(ValueError, match="unknown inner algorithm 'annealing': use one of ga, "):
+        run_algorithm("specialized", rram, 100, inner="annealing")
+    with pytest.raises(ValueError, match=r"unknown option\(s\) popsize for the inner search 'phased_ga' of "
+                                         r"algorithm 'specialized': valid options are pop_size"):
+        run_algorithm("specialized", rram, 100, inner={"popsize": 20})
+    with pytest.raises(ValueError, match="algorithm 'nsga2' has no inner search"):
+        run_algorithm("nsga2", rram, 100, inner="phased_ga")
+    with pytest.raises(ValueError, match="inner must be an algorithm factory, got 'nsga2'"):
+        run_algorithm(functools.partial(run_largest_workload, inner="nsga2"), rram, 100)
     with pytest.raises(ValueError, match="unknown start 'low'"):
         run_algorithm("sequential", rram, 100, start="low")
     with pytest.raises(ValueError, match="budget must be a positive"):
@@ -130,7 +144,7 @@ def test_specialized_beats_the_joint_design_on_its_workload(rram, specialized):
 
 
 def test_specialized_budget_per_workload_and_report(rram, specialized):
-    r = run("specialized", rram, budget=BUDGET, budget_per_workload=70, inner_knobs={**INNER, "n_select": 60})
+    r = run("specialized", rram, budget=BUDGET, budget_per_workload=70, inner={**INNER, "n_select": 60})
     assert r.evaluations <= 4 * 70 + 4 and r.budget == BUDGET
     with pytest.raises(ValueError, match="need 604 designs, more than the budget of 300"):
         run("specialized", rram, budget=BUDGET, budget_per_workload=150)
@@ -227,3 +241,40 @@ def test_reproducible(rram, name, request):
     pd.testing.assert_frame_equal(first.archive, again.archive)
     pd.testing.assert_frame_equal(first.history, again.history)
     assert first.extra == again.extra and first.evaluations == again.evaluations
+
+
+# -- the inner search: a nested config node ------------------------------------------------------------------
+def test_the_inner_search_is_a_nested_node_built_with_the_baseline(rram):
+    """The config's ``inner`` is an algorithm node of the algorithm group; instantiating the baseline builds it."""
+    node = algorithm_config("largest_workload", inner=INNER)
+    assert node.inner.name == "phased_ga" and node.inner.pop_size == 20 and node.inner._partial_
+    factory = instantiate(node)
+    assert factory.func is run_largest_workload and factory.keywords["name"] == "largest_workload"
+    inner = factory.keywords["inner"]
+    assert inner.func is configured.phased_ga and inner.keywords["name"] == "phased_ga"
+    assert inner.keywords["pop_size"] == 20
+    # another inner search, chosen as on the command line (algorithm@algorithm.inner=nsga2)
+    other = algorithm_config("largest_workload", inner="nsga2")
+    assert other.inner.name == "nsga2" and "n_select" not in other.inner
+    assert resolve_algorithm("largest_workload", inner="nsga2")[1].keywords["inner"].func is configured.nsga2
+
+
+def test_an_instantiated_baseline_runs_as_its_name(rram):
+    by_name = run("largest_workload", rram, budget=120)
+    by_node = run_algorithm(instantiate(algorithm_config("largest_workload", inner=INNER)), rram, 120, 0)
+    assert by_node.algorithm == by_name.algorithm == "largest_workload"
+    pd.testing.assert_frame_equal(by_name.archive, by_node.archive)
+    assert by_name.stop_reason == by_node.stop_reason
+    # a factory as the inner search, from Python
+    inner = functools.partial(configured.phased_ga, **INNER)
+    by_factory = run_algorithm(functools.partial(run_largest_workload, inner=inner), rram, 120, 0)
+    pd.testing.assert_frame_equal(by_name.archive, by_factory.archive)
+    # another inner algorithm runs under the baseline's name
+    nsga2 = run_algorithm("largest_workload", rram, 120, 0, inner="nsga2")
+    assert nsga2.algorithm == "largest_workload" and nsga2.evaluations <= 120
+
+
+def test_inner_knobs_still_work_for_one_release(rram):
+    with pytest.warns(DeprecationWarning, match="inner_knobs=.*is now inner="):
+        old = resolve_algorithm("largest_workload", inner_knobs=INNER)[1]
+    assert old.keywords["inner"].keywords["pop_size"] == 20

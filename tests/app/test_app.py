@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,12 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from imc_moo.app.config import build_problem
+from imc_moo.app.config import build_problem, run_label
 from imc_moo.app.experiment import CONF_DIR, run
 from imc_moo.problem.indicators import OBJECTIVES, nondominated
 from imc_moo.report import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["budget=300", "algorithm.n_candidates=200", "algorithm.n_select=100", "algorithm.pop_size=30"]
 BEST_KEYS = {"algorithm", "problem", "seed", "budget", "evaluations", "edap", "design", "per_workload",
              "wall_time_s", "version", "stop_reason"}
@@ -228,14 +229,52 @@ def test_overwrite_replaces_every_file_of_the_earlier_run(tmp_path):
     assert not (out / "pareto.png").exists()  # no figure of the earlier run beside the new tables
 
 
-def test_inner_knobs_in_the_documented_form(tmp_path):
-    """The form conf/algorithm/specialized.yaml documents used to crash after the search (run_label)."""
+def test_inner_search_in_the_documented_form(tmp_path):
+    """A baseline's inner search is the node algorithm.inner: its knobs are keys of it, another algorithm is chosen
+    with the group override algorithm@algorithm.inner=..., and both show in the run's label."""
+    cfg = cfg_for(["algorithm=specialized", "algorithm@algorithm.inner=nsga2", "algorithm.inner.pop_size=20"])
+    assert (cfg.algorithm.inner.name, cfg.algorithm.inner.pop_size) == ("nsga2", 20)
+    assert cfg.hydra.runtime.choices["algorithm@algorithm.inner"] == "nsga2"
+    assert run_label(cfg) == "specialized[inner=nsga2][inner.pop_size=20]"
     out = tmp_path / "spec"
-    res = imc_moo("algorithm=specialized", "algorithm.inner_knobs={n_candidates:100,n_select:40,pop_size:20}",
-                  "budget=300", "plots=false", "progress=false", f"hydra.run.dir={out}")
+    res = imc_moo("algorithm=specialized", "algorithm.inner.n_candidates=100", "algorithm.inner.n_select=40",
+                  "algorithm.inner.pop_size=20", "budget=300", "plots=false", "progress=false",
+                  f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     best = json.loads((out / "best.json").read_text())
-    assert best["label"] == 'specialized[inner_knobs={"n_candidates": 100, "n_select": 40, "pop_size": 20}]'
+    assert best["label"] == "specialized[inner.n_candidates=100][inner.n_select=40][inner.pop_size=20]"
+    sweep = tmp_path / "sweep"
+    res = imc_moo("-m", "algorithm=largest_workload", "algorithm@algorithm.inner=random,nsga2", "budget=100",
+                  "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
+    assert res.returncode == 0, res.stderr
+    labels = {json.loads(p.read_text())["label"] for p in sweep.glob("*/best.json")}
+    assert labels == {"largest_workload[inner=random]", "largest_workload[inner=nsga2]"}
+
+
+def test_compose_api_in_a_fresh_interpreter(tmp_path):
+    """Hydra's Compose API on the package, nothing of imc_moo imported first: the conf package registers the
+    schemas and resolvers it needs; instantiate gives the problem and the algorithm (a baseline with its inner
+    search)."""
+    code = textwrap.dedent("""
+        import sys
+        from hydra import compose, initialize_config_module
+        from hydra.utils import instantiate
+        assert not any(m.startswith("imc_moo") for m in sys.modules)
+        initialize_config_module(version_base="1.3", config_module="imc_moo.conf")
+        cfg = compose("config")
+        assert (cfg.algorithm.name, cfg.problem.name) == ("phased_ga", "rram_cnn4")
+        cfg = compose("config", overrides=["algorithm=nsga2", "problem=sram_cnn4"], return_hydra_config=True)
+        assert cfg.hydra.run.dir.endswith("_sram_cnn4_nsga2"), cfg.hydra.run.dir
+        cfg = compose("config", overrides=["algorithm=specialized", "algorithm@algorithm.inner=ga"])
+        factory = instantiate(cfg.algorithm)
+        assert factory.keywords["name"] == "specialized" and factory.keywords["inner"].keywords["name"] == "ga"
+        problem = instantiate(cfg.problem)
+        assert problem.workloads == ["resnet18", "vgg16", "alexnet", "mobilenet_v3"]
+        assert "imc_moo.app.experiment" not in sys.modules
+        print("ok")
+    """)
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
 
 
 def test_overridden_problems_are_reported_apart(tmp_path):

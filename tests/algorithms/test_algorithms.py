@@ -1,13 +1,21 @@
-"""Tests of the algorithm registry and run_algorithm: budgets, archives, histories, reproducibility, feasibility
-of the reported best, Pareto fronts, and the phased GA against random search."""
+"""Tests of the algorithm catalog (the packaged configs by name, typed by the algorithm schemas) and
+run_algorithm: budgets, archives, histories, reproducibility, feasibility of the reported best, Pareto fronts, and
+the phased GA against random search."""
 
 from __future__ import annotations
 
+import ast
 import functools
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hydra import compose, initialize_config_module
+from hydra.utils import instantiate
 
 from imc_moo.algorithms import (
     HISTORY_COLUMNS,
@@ -17,8 +25,9 @@ from imc_moo.algorithms import (
     configured,
     run_algorithm,
 )
+from imc_moo.algorithms.catalog import ConfigError, algorithm_config
+from imc_moo.algorithms.driver import resolve_algorithm
 from imc_moo.algorithms.ledger import Ledger
-from imc_moo.app.config import ConfigError, algorithm_config
 from imc_moo.problem import PENALTY, WorkloadSetProblem
 
 CORE = ("phased_ga", "nsga2", "nsga3", "ga", "random")
@@ -62,6 +71,55 @@ def test_a_factory_runs_like_its_config(rram):
                                                  mutation_prob=0.9, mutation_eta=20), rram, budget=200, seed=1)
     assert by_factory.algorithm == "nsga2"
     pd.testing.assert_frame_equal(by_name.archive, by_factory.archive)
+
+
+def test_an_instantiated_config_runs_as_its_name(rram):
+    """``instantiate(cfg.algorithm)`` of a composed app config is a factory named by the config's ``name``; it runs
+    the same search as the name (the Compose API's way, README "Use from Python or a notebook")."""
+    with initialize_config_module(version_base="1.3", config_module="imc_moo.conf"):
+        cfg = compose("config", overrides=["algorithm=phased_ga_1phase", "algorithm.n_candidates=200",
+                                           "algorithm.n_select=100"])
+    factory = instantiate(cfg.algorithm)
+    assert factory.keywords["name"] == "phased_ga_1phase" and factory.func is configured.phased_ga
+    assert resolve_algorithm(factory)[0] == "phased_ga_1phase"
+    by_node = run_algorithm(factory, rram, budget=200, seed=2)
+    by_name = run_algorithm("phased_ga_1phase", rram, budget=200, seed=2, n_candidates=200, n_select=100)
+    assert by_node.algorithm == by_name.algorithm == "phased_ga_1phase"
+    pd.testing.assert_frame_equal(by_name.archive, by_node.archive)
+    pd.testing.assert_frame_equal(by_name.history, by_node.history)
+    # the builder takes the name it is bound with (calling the partial directly works)
+    assert factory(rram, 200).pop_size == 70
+
+
+ALGORITHMS_DIR = Path(configured.__file__).parent
+
+
+def test_the_algorithms_never_import_the_app_or_the_report():
+    """The layers run one way: nothing in imc_moo/algorithms imports imc_moo.app or imc_moo.report, not even
+    inside a function (the catalog composes the packaged configs itself)."""
+    for path in sorted(ALGORITHMS_DIR.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert not name.startswith(("imc_moo.app", "imc_moo.report")), (path.name, name)
+
+
+def test_an_algorithm_by_name_loads_nothing_of_the_app():
+    """Composing a packaged algorithm config by name (a baseline with another inner search included) needs the
+    algorithm schemas only: no module of the app or the report is loaded, nor the configs' package (which
+    registers the app's schemas for the Compose API)."""
+    code = textwrap.dedent("""
+        import sys
+        from imc_moo.algorithms import resolve_algorithm
+        name, factory = resolve_algorithm("specialized", inner="nsga2")
+        assert name == "specialized" and factory.keywords["inner"].keywords["name"] == "nsga2"
+        loaded = [m for m in sys.modules if m.startswith(("imc_moo.app", "imc_moo.report", "imc_moo.conf"))]
+        assert not loaded, loaded
+        print("ok")
+    """)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
 
 
 @pytest.mark.parametrize("name", CORE)
@@ -196,8 +254,8 @@ def test_exact_duplicate_elimination_decides_as_pymoo_default():
     for trial in range(20):
         X = rng.integers(0, 3, size=(60, 4)).astype(float)
         X[rng.random(X.shape) < 0.05] *= -0.0  # signed zeros
-        O = rng.integers(0, 3, size=(25, 4)).astype(float)
-        pop, other = Population.new(X=X), Population.new(X=O)
+        X_other = rng.integers(0, 3, size=(25, 4)).astype(float)
+        pop, other = Population.new(X=X), Population.new(X=X_other)
         ours = ExactDuplicateElimination().do(pop, other, return_indices=True)[1]
         theirs = DefaultDuplicateElimination().do(pop, other, return_indices=True)[1]
         assert ours == theirs, trial

@@ -1,0 +1,132 @@
+"""The schemas of the Hydra app: the app, its design space and its problem, as typed data for Hydra's ConfigStore.
+
+OmegaConf checks every value against these dataclasses when the config is composed, so a wrong type
+(``plots=maybe``, ``problem.area_limit_mm2=abc``) fails before anything runs, naming the key. The YAML files in
+``conf/`` hold the values and extend each other through their defaults lists:
+
+* ``conf/config.yaml``: the app (:class:`AppConfig`): ``budget``, ``seed``, ``plots``, ``progress``, and the
+  ``space``, ``problem`` and ``algorithm`` groups;
+* ``conf/space/*.yaml`` (:class:`SpaceConfig`): one value list per design parameter (a problem picks its default
+  list file; ``space.xbar_rows=[64,128]`` narrows a gene from the command line);
+* ``conf/problem/*.yaml`` (:class:`ProblemConfig`): ``_target_`` :class:`~imc_moo.problem.WorkloadSetProblem`;
+* ``conf/algorithm/*.yaml``: the algorithm schemas of :mod:`imc_moo.algorithms.schemas`.
+
+:func:`register_schemas` stores them all (through :func:`imc_moo.app.config.register`, which the app and the
+``imc_moo.conf`` package call, so Hydra's Compose API works on the installed package without importing anything
+first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from imc_moo.algorithms.schemas import register_algorithm_schemas
+
+#: The name of the app's schema in the ConfigStore (``conf/config.yaml`` extends it in its defaults list).
+APP_SCHEMA = "imc_moo_schema"
+
+
+@dataclass
+class SpaceConfig:
+    """One value list per design parameter (SI units; ``glb_mib`` in MiB). One value fixes a parameter."""
+
+    name: str = MISSING
+    memory: str = MISSING
+    #: supply voltage [V]
+    voltage: list[float] = MISSING
+    bits_per_cell: list[int] = MISSING
+    #: clock period [s]
+    base_latency_s: list[float] = MISSING
+    xbar_rows: list[int] = MISSING
+    xbar_cols: list[int] = MISSING
+    router_group: list[int] = MISSING
+    tiles_per_chip: list[int] = MISSING
+    macros_per_tile: list[int] = MISSING
+    #: global buffer [MiB]
+    glb_mib: list[float] = MISSING
+    #: technology node [nm]
+    technology_nm: list[int] = MISSING
+
+
+@dataclass
+class HVPoint:
+    #: energy [J], latency [s] and area [mm2] of a corner of the hypervolume box
+    energy_j: float = MISSING
+    latency_s: float = MISSING
+    area_mm2: float = MISSING
+
+
+@dataclass
+class HVBounds:
+    """Hypervolume box: objectives are log10-scaled onto [0, 1] between ``ideal`` and ``reference``."""
+
+    ideal: HVPoint = field(default_factory=HVPoint)
+    reference: HVPoint = field(default_factory=HVPoint)
+
+
+@dataclass
+class MixConfig:
+    """The workload mix a chip serves (:mod:`imc_moo.problem.deployment`)."""
+
+    #: network -> share of the inferences (positive numbers, normalised to sum 1); null: equal shares
+    shares: Any = None
+    #: mean inferences between switches to another network (>= 1; 1: every inference); null: never
+    inferences_per_switch: float | None = None
+    #: inferences over the chip's lifetime: the writes that wear the cells (endurance constraint)
+    lifetime_inferences: float = 1e9
+
+
+@dataclass
+class ProblemConfig:
+    """A workload set as a pymoo problem (:class:`~imc_moo.problem.WorkloadSetProblem`)."""
+
+    _target_: str = "imc_moo.problem.WorkloadSetProblem"
+    name: str = MISSING
+    memory: str = MISSING
+    #: a set name, a network, a path to a network file, or a list of them
+    workloads: Any = MISSING
+    #: directories of the user's own networks and sets, searched before $IMC_MOO_PROBLEMS and the packaged library
+    library_dirs: list[str] = field(default_factory=list)
+    objectives: str = MISSING
+    aggregation: str = MISSING
+    #: chip area limit [mm2]
+    area_limit_mm2: float = MISSING
+    weights_on_chip: bool | None = None
+    #: resident, reprogram or stream (imc_moo/problem/deployment.py); null: the memory's (RRAM reprogram, SRAM
+    #: stream)
+    deployment: str | None = None
+    mix: MixConfig = field(default_factory=MixConfig)
+    #: writes a cell survives; null: the memory's (RRAM 1e6, SRAM unlimited)
+    endurance_cycles: float | None = None
+    #: the app's design space (the top-level ``space`` node)
+    space: Any = "${space}"
+    hv: HVBounds = field(default_factory=HVBounds)
+
+
+@dataclass
+class AppConfig:
+    """One search: ``budget`` distinct designs at most, one ``seed``, outputs in Hydra's run directory."""
+
+    budget: int = MISSING
+    seed: int = MISSING
+    plots: bool = MISSING
+    progress: bool = MISSING
+    #: replace the results of an earlier run in the run directory (otherwise such a run is refused)
+    overwrite: bool = False
+    #: imc-moo-report judges the run against its problem's exact optimum and Pareto front (an exhaustive search
+    #: of the space, computed once per problem by the report: seconds for the packaged spaces)
+    exact_yardstick: bool = False
+    space: SpaceConfig = MISSING
+    problem: ProblemConfig = MISSING
+    algorithm: Any = MISSING
+
+
+def register_schemas() -> None:
+    """Store the app's schema and the algorithm schemas in Hydra's ConfigStore (idempotent: storing a name again
+    replaces it)."""
+    ConfigStore.instance().store(name=APP_SCHEMA, node=AppConfig)
+    register_algorithm_schemas()

@@ -1,0 +1,30 @@
+"""README examples run as written: the Python blocks of the sections named here are executed in a fresh interpreter
+outside the checkout, and every ``print`` whose line ends in a ``# expected`` comment must print exactly that."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+SECTIONS = ["### Use from Python or a notebook"]
+
+
+def python_block(heading: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(heading + "\n")
+    block = re.search(r"```python\n(.*?)```", text[start:], re.S)
+    assert block, f"no python block under {heading!r}"
+    return block.group(1)
+
+
+@pytest.mark.parametrize("heading", SECTIONS)
+def test_a_readme_example_runs_and_prints_what_it_says(heading, tmp_path):
+    code = python_block(heading)
+    expected = [m.group(1).strip() for m in re.finditer(r"^print\(.*\)\s+# (.+)$", code, re.M)]
+    assert expected, "the example states what it prints"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == expected
