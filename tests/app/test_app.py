@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -30,12 +29,6 @@ BEST_KEYS = {"algorithm", "problem", "seed", "budget", "evaluations", "edap", "d
 def cfg_for(overrides):
     with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR, job_name="test"):
         return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
-
-
-def imc_moo(*args, cwd=ROOT):
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    return subprocess.run([sys.executable, "-m", "imc_moo", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=300)
 
 
 def test_defaults_and_overrides_compose():
@@ -79,14 +72,14 @@ def test_same_seed_byte_identical_outputs(tmp_path, algorithm):
     assert {**a, "wall_time_s": 0} == {**b, "wall_time_s": 0}  # the wall time is the one measured value
 
 
-def test_gene_value_lists_from_the_command_line_change_the_space(tmp_path):
+def test_gene_value_lists_from_the_command_line_change_the_space(cli, tmp_path):
     cfg = cfg_for(["space.xbar_rows=[128,256]", "space.glb_mib=[1]", "space.technology_nm=[14,32]"])
     space = build_problem(cfg.problem).space
     assert space.values["xbar_rows"] == (128, 256) and space.fixed["glb_depth"] == 4096
     assert space.values["technology_nm"] == (14, 32) and "glb_depth" not in space.names
     assert space.size == 12_096_000 // 5 * 2 // 7 * 2
     out = tmp_path / "run"
-    res = imc_moo(*SMALL, "space.xbar_rows=[128,256]", "space.glb_mib=[1]", "plots=false", f"hydra.run.dir={out}")
+    res = cli.process(*SMALL, "space.xbar_rows=[128,256]", "space.glb_mib=[1]", "plots=false", f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     archive = pd.read_csv(out / "archive.csv")
     assert set(archive.xbar_rows) == {128, 256} and set(archive.glb_mib) == {1.0}
@@ -103,9 +96,9 @@ def test_budget_is_never_exceeded_and_the_stop_is_explained(tmp_path):
         assert best["stop_reason"]
 
 
-def test_cli_default_style_run(tmp_path):
+def test_cli_default_style_run(cli, tmp_path):
     out = tmp_path / "run"
-    res = imc_moo(*SMALL, "plots=false", f"hydra.run.dir={out}")
+    res = cli.process(*SMALL, "plots=false", f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     assert str(out) in res.stdout and "best EDAP" in res.stdout
     # the line says what the numbers are: aggregated over the networks, latency of one batch-1 inference
@@ -115,9 +108,9 @@ def test_cli_default_style_run(tmp_path):
     assert json.loads((out / "best.json").read_text())["problem"] == "rram_cnn4"
 
 
-def test_multirun_and_report(tmp_path):
+def test_multirun_and_report(cli, tmp_path):
     sweep = tmp_path / "sweep"
-    res = imc_moo("-m", "algorithm=phased_ga,random", "seed=0,1", "budget=600", "plots=false", "progress=false",
+    res = cli.process("-m", "algorithm=phased_ga,random", "seed=0,1", "budget=600", "plots=false", "progress=false",
                   f"hydra.sweep.dir={sweep}")
     assert res.returncode == 0, res.stderr
     runs = sorted(p for p in sweep.iterdir() if p.is_dir())
@@ -146,7 +139,7 @@ def file_stamps(directory: Path) -> dict[str, tuple[bytes, int]]:
 
 
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
-def test_parallel_launchers(tmp_path, launcher):
+def test_parallel_launchers(cli, tmp_path, launcher):
     """A sweep through the launcher, then the same sweep resumed through it after one job lost its results: the
     job runs again, the complete one is left as it was (resuming is decided in each job's own process)."""
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher" if launcher == "joblib"
@@ -155,7 +148,7 @@ def test_parallel_launchers(tmp_path, launcher):
     extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=5"]
     args = ("-m", f"hydra/launcher={launcher}", *extra, "algorithm=random", "seed=0,1", "budget=140",
             "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
-    res = imc_moo(*args)
+    res = cli.process(*args)
     assert res.returncode == 0, res.stderr[-2000:]
     bests = sorted(sweep.glob("*/best.json"))
     assert len(bests) == 2
@@ -163,7 +156,7 @@ def test_parallel_launchers(tmp_path, launcher):
     kept, lost = (b.parent for b in bests)
     (lost / "best.json").rename(lost / "interrupted.json")  # as a job stopped by a time limit leaves it
     before, logs = file_stamps(kept), {p: p.read_bytes() for p in kept.glob("*.log")}
-    res = imc_moo(*args)
+    res = cli.process(*args)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "1 of 2 jobs complete (skipped), 1 to run" in res.stdout
     assert file_stamps(kept) == before and all(p.read_bytes().startswith(b) for p, b in logs.items())
@@ -191,10 +184,10 @@ SQUEEZENET = ROOT.parent / "shared" / "models" / "squeezenet1_1.onnx"
 
 
 @pytest.mark.skipif(not SQUEEZENET.is_file(), reason="the shared ONNX model is not present")
-def test_an_onnx_model_as_a_workload_names_the_run(tmp_path):
+def test_an_onnx_model_as_a_workload_names_the_run(cli, tmp_path):
     """README's worked example: an ONNX model beside a library network, imported on the fly; the run, its
     directory and its report are named by the networks, not by the rram_cnn4 problem the run started from."""
-    res = imc_moo(f"problem.workloads=[{SQUEEZENET},resnet18]", "budget=150", "algorithm=random", "plots=false",
+    res = cli.process(f"problem.workloads=[{SQUEEZENET},resnet18]", "budget=150", "algorithm=random", "plots=false",
                   "progress=false", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     (best_path,) = (tmp_path / "runs").rglob("best.json")
@@ -204,9 +197,9 @@ def test_an_onnx_model_as_a_workload_names_the_run(tmp_path):
     assert best_path.parent.name.endswith("_rram_squeezenet1_1+resnet18_random")
 
 
-def test_a_run_with_no_feasible_design_is_a_result(tmp_path):
+def test_a_run_with_no_feasible_design_is_a_result(cli, tmp_path):
     out = tmp_path / "none"
-    res = imc_moo(*SMALL, "problem.area_limit_mm2=1", "progress=false", f"hydra.run.dir={out}")
+    res = cli.process(*SMALL, "problem.area_limit_mm2=1", "progress=false", f"hydra.run.dir={out}")
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     assert "NO feasible design; the least violating one exceeds" in res.stdout and "area +" in res.stdout
     best = json.loads((out / "best.json").read_text())
@@ -216,20 +209,20 @@ def test_a_run_with_no_feasible_design_is_a_result(tmp_path):
         assert (out / name).is_file(), name
 
 
-def test_overwrite_replaces_every_file_of_the_earlier_run(tmp_path):
+def test_overwrite_replaces_every_file_of_the_earlier_run(cli, tmp_path):
     out = tmp_path / "run"
-    assert imc_moo(*SMALL, "progress=false", f"hydra.run.dir={out}").returncode == 0
+    assert cli.process(*SMALL, "progress=false", f"hydra.run.dir={out}").returncode == 0
     assert (out / "pareto.png").is_file()
-    res = imc_moo(*SMALL, "seed=1", "plots=false", "progress=false", f"hydra.run.dir={out}")
+    res = cli.process(*SMALL, "seed=1", "plots=false", "progress=false", f"hydra.run.dir={out}")
     assert res.returncode == 2 and "already holds the results" in res.stderr
     assert json.loads((out / "best.json").read_text())["seed"] == 0
-    res = imc_moo(*SMALL, "seed=1", "plots=false", "progress=false", "overwrite=true", f"hydra.run.dir={out}")
+    res = cli.process(*SMALL, "seed=1", "plots=false", "progress=false", "overwrite=true", f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     assert json.loads((out / "best.json").read_text())["seed"] == 1
     assert not (out / "pareto.png").exists()  # no figure of the earlier run beside the new tables
 
 
-def test_inner_search_in_the_documented_form(tmp_path):
+def test_inner_search_in_the_documented_form(cli, tmp_path):
     """A baseline's inner search is the node algorithm.inner: its knobs are keys of it, another algorithm is chosen
     with the group override algorithm@algorithm.inner=..., and both show in the run's label."""
     cfg = cfg_for(["algorithm=specialized", "algorithm@algorithm.inner=nsga2", "algorithm.inner.pop_size=20"])
@@ -237,14 +230,14 @@ def test_inner_search_in_the_documented_form(tmp_path):
     assert cfg.hydra.runtime.choices["algorithm@algorithm.inner"] == "nsga2"
     assert run_label(cfg) == "specialized[inner=nsga2][inner.pop_size=20]"
     out = tmp_path / "spec"
-    res = imc_moo("algorithm=specialized", "algorithm.inner.n_candidates=100", "algorithm.inner.n_select=40",
+    res = cli.process("algorithm=specialized", "algorithm.inner.n_candidates=100", "algorithm.inner.n_select=40",
                   "algorithm.inner.pop_size=20", "budget=300", "plots=false", "progress=false",
                   f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     best = json.loads((out / "best.json").read_text())
     assert best["label"] == "specialized[inner.n_candidates=100][inner.n_select=40][inner.pop_size=20]"
     sweep = tmp_path / "sweep"
-    res = imc_moo("-m", "algorithm=largest_workload", "algorithm@algorithm.inner=random,nsga2", "budget=100",
+    res = cli.process("-m", "algorithm=largest_workload", "algorithm@algorithm.inner=random,nsga2", "budget=100",
                   "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
     assert res.returncode == 0, res.stderr
     labels = {json.loads(p.read_text())["label"] for p in sweep.glob("*/best.json")}
@@ -277,9 +270,9 @@ def test_compose_api_in_a_fresh_interpreter(tmp_path):
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
 
 
-def test_overridden_problems_are_reported_apart(tmp_path):
+def test_overridden_problems_are_reported_apart(cli, tmp_path):
     sweep = tmp_path / "sweep"
-    res = imc_moo("-m", "problem.workloads=[resnet18],[vgg16]", "space.xbar_rows=[128,256]", "algorithm=random",
+    res = cli.process("-m", "problem.workloads=[resnet18],[vgg16]", "space.xbar_rows=[128,256]", "algorithm=random",
                   "budget=140", "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
     assert res.returncode == 0, res.stderr
     summary = report(sweep, plots=False)
@@ -291,14 +284,14 @@ def test_overridden_problems_are_reported_apart(tmp_path):
     comp = pd.read_csv(sweep / "comparison.csv")
     assert len(comp) == 2 and (comp.runs == 1).all()
     # a value wrong for one job only (memory without its value lists) fails that job alone, in one line
-    res = imc_moo("-m", "problem.memory=rram,sram", "algorithm=random", "budget=140", "plots=false",
+    res = cli.process("-m", "problem.memory=rram,sram", "algorithm=random", "budget=140", "plots=false",
                   "progress=false", f"hydra.sweep.dir={tmp_path / 'mixed'}")
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert "1 of 2 jobs failed" in res.stderr and "design space 'rram' is for rram, not sram" in res.stderr
 
 
-def test_help_lists_the_library_studies_and_outputs(tmp_path):
-    res = imc_moo("--help", cwd=tmp_path)
+def test_help_lists_the_library_studies_and_outputs(cli, tmp_path):
+    res = cli.process("--help", cwd=tmp_path)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     for text in ("resnet18", "sets cnn4, mixed9", "+experiment=", "imc-moo-report", "batch 1", "$IMC_MOO_PROBLEMS"):
         assert text in res.stdout, text

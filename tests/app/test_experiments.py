@@ -4,9 +4,6 @@ the sweep's jobs, as imc-moo enumerates them before a sweep starts (resuming), a
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,13 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
 
 
-def sweep(name: str, directory: Path, *overrides: str) -> Path:
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    res = subprocess.run([sys.executable, "-m", "imc_moo", "-m", f"+experiment={name}", "seed=0", "budget=150",
-                          *overrides, f"hydra.sweep.dir={directory}"], cwd=ROOT, capture_output=True, text=True,
-                         env=env, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return directory
+def study(finished_sweep_of, name: str, *overrides: str) -> Path:
+    """The study ``name`` run at a tiny budget (seed 0, 150 designs per job)."""
+    return finished_sweep_of(f"+experiment={name}", "seed=0", "budget=150", *overrides)
 
 
 def test_every_study_has_a_config():
@@ -41,8 +34,8 @@ NARROWED = {"optimizers": ("problem=rram_cnn4,sram_cnn4",),
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
-def test_study_runs_and_report_matches_runs(tmp_path, name):
-    directory = sweep(name, tmp_path / name, *NARROWED.get(name, ()))
+def test_study_runs_and_report_matches_runs(finished_sweep_of, name):
+    directory = study(finished_sweep_of, name, *NARROWED.get(name, ()))
     summary = report(directory, plots=False)
     assert len(summary) > 0 and (summary.status == "ok").all()
     text = (directory / "report.md").read_text()
@@ -75,8 +68,8 @@ def test_study_runs_and_report_matches_runs(tmp_path, name):
         assert all(b["objectives"] == "edap_cost" for b in bests.values())
 
 
-def test_joint_vs_baselines_numbers_follow_from_best_json(tmp_path):
-    directory = sweep("joint_vs_baselines", tmp_path / "jvb", "problem=sram_cnn4")
+def test_joint_vs_baselines_numbers_follow_from_best_json(finished_sweep_of):
+    directory = study(finished_sweep_of, "joint_vs_baselines", "problem=sram_cnn4")
     report(directory, plots=False)
     bests = {p.parent.name: json.loads(p.read_text()) for p in directory.glob("*/best.json")}
     by_alg = {b["algorithm"]: b for b in bests.values()}

@@ -4,9 +4,6 @@ known fronts, and a small optimizers sweep whose report must agree with the runs
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,21 +56,12 @@ def test_anytime_metrics_on_known_fronts():
     assert last["hv_ratio"] == pytest.approx(1.0) and last["igd_plus"] == pytest.approx(0.0, abs=1e-12)
 
 
-def _sweep(directory: Path, *overrides: str) -> Path:
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    res = subprocess.run([sys.executable, "-m", "imc_moo", "-m", "+experiment=optimizers", "hydra/launcher=basic",
-                          *overrides, f"hydra.sweep.dir={directory}"], cwd=ROOT, capture_output=True, text=True,
-                         env=env, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return directory
-
-
 @pytest.fixture(scope="module")
-def judged(tmp_path_factory):
+def judged(finished_sweep_of):
     from imc_moo.report import report
 
-    directory = _sweep(tmp_path_factory.mktemp("optimizers") / "sweep", "problem=rram_cnn4",
-                       "algorithm=phased_ga_edap,nsga2,random", "budget=200", "seed=0,1,2")
+    directory = finished_sweep_of("+experiment=optimizers", "hydra/launcher=basic", "problem=rram_cnn4",
+                                  "algorithm=phased_ga_edap,nsga2,random", "budget=200", "seed=0,1,2")
     report(directory, plots=True)
     return directory
 

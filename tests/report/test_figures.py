@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 from pathlib import Path
 
 import matplotlib.colors
@@ -14,7 +13,7 @@ import matplotlib.text
 import pandas as pd
 import pytest
 
-from imc_moo.app import experiment, plots
+from imc_moo.app import plots
 from imc_moo.report import label_palette, report
 
 #: Column and config names that must never reach a reader as they are.
@@ -31,18 +30,9 @@ def _capture(figures: dict):
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory) -> Path:
-    sweep_dir = tmp_path_factory.mktemp("figures") / "sweep"
-    saved, sys.argv = sys.argv, ["imc-moo", "-m", f"algorithm={','.join(ALGORITHMS)}", "seed=0,1",
-                                 "problem.area_limit_mm2=1,800", "budget=400", "plots=false", "progress=false",
-                                 f"hydra.sweep.dir={sweep_dir}"]
-    try:
-        experiment.cli()
-    except SystemExit as stop:
-        assert stop.code in (None, 0), stop.code
-    finally:
-        sys.argv = saved
-    return sweep_dir
+def sweep(finished_sweep_of) -> Path:
+    return finished_sweep_of(f"algorithm={','.join(ALGORITHMS)}", "seed=0,1", "problem.area_limit_mm2=1,800",
+                             "budget=400", "plots=false", "progress=false")
 
 
 @pytest.fixture(scope="module")
