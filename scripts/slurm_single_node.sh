@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A single-node Slurm cluster on this machine, from Debian's packages, for tests/test_slurm.py and for trying
+# A single-node Slurm cluster on this machine, from Debian's packages, for tests/app/test_slurm.py and for trying
 # `imc-moo -m hydra/launcher=submitit_slurm hydra.launcher.partition=cpu ...` (README, "Run on a cluster").
 #
 #   bash scripts/slurm_single_node.sh        # as root; .ci/run calls it before the tests

@@ -25,8 +25,8 @@ Two exact shortcuts, each giving bitwise the results of evaluating every genome 
   constraints need no layer mapping; designs violating them are infeasible whatever the rest, so only the others
   go through the cost model. On the RRAM cnn4 space this skips ~99.7 % of the designs.
 
-``tests/test_exhaustive.py`` checks both against brute force, and every chunk audits a few of its designs (spread
-over the chunk and over its feasible designs) against ``problem.evaluate_genomes``, raising
+``tests/algorithms/test_exhaustive.py`` checks both against brute force, and every chunk audits a few of its designs
+(spread over the chunk and over its feasible designs) against ``problem.evaluate_genomes``, raising
 :class:`ExhaustiveError` on any difference, so a change of the problem's formulas cannot silently skew the yardstick.
 """
 

@@ -12,7 +12,7 @@ pymoo calls it (indices), the crossover's and mutation's own ``_do`` produce the
 per-child probability draws and built-in ``vtype``/repair follow :meth:`pymoo.core.crossover.Crossover.do`,
 :meth:`pymoo.core.mutation.Mutation.do` and :meth:`pymoo.core.operator.Operator.__call__`, and duplicates are
 eliminated by the algorithm's eliminator (offspring vs. each other, the population and the offspring so far).
-``tests/test_algorithms.py`` checks that a seeded NSGA-II run gives the same designs with either mating.
+``tests/algorithms/test_algorithms.py`` checks that a seeded NSGA-II run gives the same designs with either mating.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ pymoo's NSGA-II :func:`~pymoo.algorithms.moo.nsga2.binary_tournament` and GA
 :class:`~pymoo.core.individual.Individual`, one tournament at a time (~10 µs each; a converged NSGA-II on mixed9
 runs ~10⁵ of them per run). These compare whole columns at once; a tie is still broken by
 ``random_state.choice([a, b])``, one call per tie in tournament order, exactly as pymoo draws them, so a seeded run
-selects the same parents (``tests/test_algorithms.py`` checks whole runs against pymoo's functions).
+selects the same parents (``tests/algorithms/test_algorithms.py`` checks whole runs against pymoo's functions).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ code, so the next run starts warm. The sums of a key do not depend on which batc
 byte-identical with or without the cache.
 
 Exactness: the sums are the per-layer path's products, reassociated (summed over layers before the per-design
-coefficient multiplies), so the two agree to ~1e-15 relative; ``tests/test_tabulated.py`` checks <= 1e-9 on random
+coefficient multiplies), so the two agree to ~1e-15 relative; ``tests/model/test_tabulated.py`` checks <= 1e-9 on random
 designs of every memory and workload set. The per-layer path stays the one for breakdowns (``evaluate_layers``).
 """
 

@@ -28,7 +28,7 @@ def test_every_study_has_a_config():
                                 "deployment"}
 
 
-#: Narrower sweeps where the whole study would make the suite slow (tests/test_comparison.py covers the rest).
+#: Narrower sweeps where the whole study would make the suite slow (tests/report/test_comparison.py covers the rest).
 NARROWED = {"optimizers": ("problem=rram_cnn4,sram_cnn4",),
             "deployment": ("problem.workloads=[resnet18,mobilenet_v3]", "problem.mix.inferences_per_switch=100,null")}
 

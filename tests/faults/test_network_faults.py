@@ -28,7 +28,7 @@ NETWORK_FILES = [
     ("huge.yaml", "name: huge\nlayers:\n  - {name: big, C: 1000000, M: 1000000, R: 1, S: 1, P: 1000000, "
      "Q: 1000000}\n", "huge.yaml: layer 0 ('big'): 1e+24 multiply-accumulates"),
     ("binary.yaml", b"\x00\xff\xfe garbage \x89PNG", "binary.yaml"),
-    # models and layer tables, imported on the fly (imc-moo-import's own cases: tests/test_onnx_import.py)
+    # models and layer tables, imported on the fly (imc-moo-import's own cases: tests/workloads/test_onnx_import.py)
     ("notonnx.onnx", "name: not a model\n", "notonnx.onnx"),
     ("truncated.onnx", b"\x08\x07\x12\x07pytorch\x1a\x05", "truncated.onnx"),
     ("table.csv", "name,op,C,M,R,S,P,Q,G,stride\nconv,Conv,3,-8,3,3,4,4,1,1\n", "table.csv"),

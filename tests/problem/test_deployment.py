@@ -229,7 +229,7 @@ def test_shares_weight_mean_and_geomean_and_max_ignores_them():
 # ----------------------------------------------------------------------------------------------------------------
 # bad values: one line naming the key and the fix (command line, in the fault catalogue's style)
 
-# The bad command-line values of the deployment keys are cases of tests/test_fault_catalogue.py.
+# The bad command-line values of the deployment keys are cases of tests/faults/.
 
 
 def test_bad_values_from_python_raise_problem_errors():
