@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from imc_moo.algorithms.phased_ga import METHOD_PHASES, Phase, PhasedGA
     from imc_moo.algorithms.random_search import RandomSearch
     from imc_moo.algorithms.result import HISTORY_COLUMNS, HistoryCallback, RunHistory, RunResult
-    from imc_moo.algorithms.termination import DistinctEvaluations
+    from imc_moo.algorithms.termination import DistinctEvaluations, check_budget
 
 #: public name -> the module of this package that defines it
 _EXPORTS = {
@@ -53,7 +53,7 @@ _EXPORTS = {
     **dict.fromkeys(["METHOD_PHASES", "Phase", "PhasedGA"], "phased_ga"),
     "RandomSearch": "random_search",
     **dict.fromkeys(["HISTORY_COLUMNS", "HistoryCallback", "RunHistory", "RunResult"], "result"),
-    "DistinctEvaluations": "termination",
+    **dict.fromkeys(["DistinctEvaluations", "check_budget"], "termination"),
 }
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "RunHistory",
     "RunResult",
     "available_algorithms",
+    "check_budget",
     "check_seed",
     "is_runner",
     "resolve_algorithm",

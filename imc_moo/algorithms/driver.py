@@ -19,6 +19,7 @@ from imc_moo.algorithms.catalog import algorithm_config, build_algorithm
 from imc_moo.algorithms.duplicates import RunDuplicateElimination
 from imc_moo.algorithms.ledger import Ledger, LedgerFull
 from imc_moo.algorithms.result import HistoryCallback, RunHistory, RunResult
+from imc_moo.algorithms.termination import check_budget
 from imc_moo.problem.workload_set import WorkloadSetProblem
 
 
@@ -142,9 +143,7 @@ def run_algorithm(algorithm: str | Callable, problem: WorkloadSetProblem, budget
         ValueError: unknown algorithm or knob (the message lists the valid ones), a knob of the wrong type, or a
             bad budget.
     """
-    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or int(budget) != budget or budget < 1:
-        raise ValueError(f"budget must be a positive number of distinct designs, got {budget!r}")
-    budget = int(budget)
+    budget = check_budget(budget)
     check_seed(seed)
     name, factory = resolve_algorithm(algorithm, **knobs)
     ledger = Ledger(cap=budget) if ledger is None else ledger

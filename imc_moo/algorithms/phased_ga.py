@@ -54,6 +54,7 @@ from imc_moo.algorithms.duplicates import ExactDuplicateElimination, RunDuplicat
 from imc_moo.algorithms.hamming import HammingDiverseSampling
 from imc_moo.algorithms.ledger import Ledger
 from imc_moo.algorithms.mating import ArrayMating
+from imc_moo.algorithms.termination import check_budget
 from imc_moo.algorithms.tournaments import binary_tournament, comp_by_cv_and_fitness
 
 
@@ -144,8 +145,7 @@ class PhasedGA(GeneticAlgorithm):
             raise ValueError("phases must be a non-empty sequence of Phase")
         if hamming_init and n_select < pop_size:
             raise ValueError(f"n_select ({n_select}) must be >= pop_size ({pop_size}) to fill the population")
-        if budget < 1:
-            raise ValueError(f"budget must be >= 1, got {budget}")
+        check_budget(budget)
         if mutation_prob_var is not None and not 0.0 < mutation_prob_var <= 1.0:
             raise ValueError(f"mutation_prob_var must lie in (0, 1], got {mutation_prob_var}")
         sampling = HammingDiverseSampling(n_candidates, n_select) if hamming_init else IntegerRandomSampling()

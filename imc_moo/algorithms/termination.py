@@ -12,6 +12,16 @@ def distinct_evaluations(algorithm) -> int:
     return int(getattr(evaluator, "spent", evaluator.n_eval))
 
 
+def check_budget(budget) -> int:
+    """``budget`` (distinct designs a run may evaluate) as an int if it is a positive whole number; else a one-line
+    ValueError with the fix. The one check of a budget: the app, :func:`~imc_moo.algorithms.run_algorithm`, the
+    phased GA and :class:`DistinctEvaluations` all call it."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or int(budget) != budget or budget < 1:
+        raise ValueError(f"budget must be a positive number of designs (distinct designs evaluated), got {budget!r}:"
+                         " e.g. budget=3300")
+    return int(budget)
+
+
 class DistinctEvaluations(Termination):
     """Stop once ``budget`` distinct designs have been evaluated; progress = evaluations / budget.
 
@@ -22,9 +32,7 @@ class DistinctEvaluations(Termination):
 
     def __init__(self, budget: int):
         super().__init__()
-        if budget < 1:
-            raise ValueError(f"budget must be a positive number of evaluations, got {budget}")
-        self.budget = int(budget)
+        self.budget = check_budget(budget)
 
     def _update(self, algorithm) -> float:
         return distinct_evaluations(algorithm) / self.budget

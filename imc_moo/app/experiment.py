@@ -70,11 +70,10 @@ def build(cfg: DictConfig, keep: bool = False) -> tuple[WorkloadSetProblem, str,
     wrong fails here, before a run directory exists. ``keep``: hand the result to the next build of the same
     problem, algorithm and budget (the pre-check's to its run)."""
     global _prebuilt
-    from imc_moo.algorithms import check_seed, is_runner, resolve_algorithm
+    from imc_moo.algorithms import check_budget, check_seed, is_runner, resolve_algorithm
 
     check_keys(cfg)
-    if cfg.budget <= 0:
-        raise ConfigError(f"budget must be a positive number of designs, got {cfg.budget}: e.g. budget=3300")
+    check_budget(cfg.budget)
     check_seed(cfg.seed)
     try:
         key = _build_key(cfg)
@@ -391,13 +390,12 @@ def check_sweep(overrides: list[str]) -> tuple[DictConfig, Path]:
     job's config and the sweep directory."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    choices = []
-    for override in OverridesParser.create().parse_overrides(overrides):
-        key = override.input_line.split("=", 1)[0]
-        values = list(override.sweep_string_iterator()) if override.is_sweep_override() else None
-        choices.append([f"{key}={v}" for v in values] if values else [override.input_line])
+    combos = sweep_combinations(overrides)
+    if combos is None:  # a glob, shuffle or interval: the sweeper draws those values; check everything else
+        combos = [[o.input_line for o in OverridesParser.create().parse_overrides(overrides)
+                   if not o.is_sweep_override()]]
     first = None
-    for combo in itertools.islice(itertools.product(*choices), MAX_CHECKED_JOBS):
+    for combo in combos[:MAX_CHECKED_JOBS]:
         cfg = compose_config(list(combo), return_hydra_config=True)
         check_keys(cfg)
         first = first or cfg
