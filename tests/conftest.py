@@ -80,6 +80,13 @@ class Cli:
         return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
                 for p in sorted(directory.rglob("*")) if p.is_file()}
 
+    @staticmethod
+    def stamps(directory: Path, logs: bool = True) -> dict[str, tuple[str, int]]:
+        """Every file under ``directory``: relative path -> (content hash, modification time in ns); without the
+        ``.log`` files if not ``logs`` (submitit appends each attempt's lines to a job's log)."""
+        return {str(p.relative_to(directory)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+                for p in sorted(directory.rglob("*")) if p.is_file() and (logs or p.suffix != ".log")}
+
     def earlier_run(self, directory: Path) -> dict[str, str]:
         """An earlier run's files in ``directory`` (created), and their snapshot."""
         directory.mkdir(parents=True)

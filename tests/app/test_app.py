@@ -131,13 +131,6 @@ def test_multirun_and_report(cli, tmp_path):
     assert summary.loc[summary.status == "failed", "run"].iloc[0] == runs[0].name
 
 
-def file_stamps(directory: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under ``directory`` but the job's log: relative path -> (content, modification time in ns).
-    (The log is opened for appending by each attempt: submitit adds its "Job completed" lines to it.)"""
-    return {str(p.relative_to(directory)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(directory.rglob("*")) if p.is_file() and p.suffix != ".log"}
-
-
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
 def test_parallel_launchers(cli, tmp_path, launcher):
     """A sweep through the launcher, then the same sweep resumed through it after one job lost its results: the
@@ -155,11 +148,11 @@ def test_parallel_launchers(cli, tmp_path, launcher):
     assert {json.loads(b.read_text())["seed"] for b in bests} == {0, 1}
     kept, lost = (b.parent for b in bests)
     (lost / "best.json").rename(lost / "interrupted.json")  # as a job stopped by a time limit leaves it
-    before, logs = file_stamps(kept), {p: p.read_bytes() for p in kept.glob("*.log")}
+    before, logs = cli.stamps(kept, logs=False), {p: p.read_bytes() for p in kept.glob("*.log")}
     res = cli.process(*args)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "1 of 2 jobs complete (skipped), 1 to run" in res.stdout
-    assert file_stamps(kept) == before and all(p.read_bytes().startswith(b) for p, b in logs.items())
+    assert cli.stamps(kept, logs=False) == before and all(p.read_bytes().startswith(b) for p, b in logs.items())
     assert (lost / "best.json").is_file() and not (lost / "interrupted.json").exists()
 
 

@@ -13,11 +13,13 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
-from test_app import ROOT, file_stamps, imc_moo
 
 from imc_moo import report
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PARTITION = os.environ.get("SLURM_PARTITION", "cpu")
 
@@ -51,14 +53,14 @@ def cluster():
     return {"accounting": accounting}
 
 
-def test_a_sweep_on_slurm_completes_reports_its_failed_job_and_resumes(tmp_path, cluster):
+def test_a_sweep_on_slurm_completes_reports_its_failed_job_and_resumes(cli, tmp_path, cluster):
     """Three jobs as a Slurm job array, one with a bad value: the other two complete, the bad one is recorded as
     failed (failed.json, exit status 1, the report names it); the same command again skips the complete jobs."""
     sweep = tmp_path / "sweep"
     args = ("-m", "hydra/launcher=submitit_slurm", f"hydra.launcher.partition={PARTITION}",
             "hydra.launcher.timeout_min=5", "hydra.launcher.mem_gb=1", "algorithm=random", "budget=60,80,-1",
             "plots=false", "progress=false", f"hydra.sweep.dir={sweep}")
-    res = imc_moo(*args)
+    res = cli.process(*args)
     assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr[-3000:]
     assert "imc-moo: 1 of 3 jobs failed: 2_rram_cnn4_random_seed0: budget must be a positive" in res.stderr
     if cluster["accounting"]:  # submitit polls sacct: with job accounting, not one warning
@@ -92,15 +94,16 @@ def test_a_sweep_on_slurm_completes_reports_its_failed_job_and_resumes(tmp_path,
     assert "2 of 3 runs finished; failed: 2_rram_cnn4_random_seed0" in (sweep / "report.md").read_text()
 
     # resumed on the cluster: the complete jobs are skipped in their own Slurm jobs, the failing one runs again
-    before = {name: file_stamps(jobs[name]) for name in ("0_rram_cnn4_random_seed0", "1_rram_cnn4_random_seed0")}
-    res = imc_moo(*args)
+    before = {name: cli.stamps(jobs[name], logs=False)
+              for name in ("0_rram_cnn4_random_seed0", "1_rram_cnn4_random_seed0")}
+    res = cli.process(*args)
     assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr[-3000:]
     assert "2 of 3 jobs complete (skipped), 1 to run" in res.stdout
     assert "1 of 3 jobs failed: 2_rram_cnn4_random_seed0" in res.stderr
-    assert {name: file_stamps(jobs[name]) for name in before} == before
+    assert {name: cli.stamps(jobs[name], logs=False) for name in before} == before
 
 
-def test_a_cancelled_slurm_job_ends_the_sweep_in_one_line_and_the_sweep_resumes(tmp_path, cluster):
+def test_a_cancelled_slurm_job_ends_the_sweep_in_one_line_and_the_sweep_resumes(cli, tmp_path, cluster):
     """``scancel`` (like the out-of-memory killer or a lost node) ends a job without a result, which stops
     submitit's launcher: one line says which job and where its log is, exit status 1, no traceback. The job that
     had finished keeps its results, and the same command runs only the other.
@@ -128,8 +131,8 @@ def test_a_cancelled_slurm_job_ends_the_sweep_in_one_line_and_the_sweep_resumes(
     assert len(lines) == 1 and lines[0].startswith(f"imc-moo: error: Slurm job {array}_"), lines
     assert "ended without a result (state: CANCELLED" in lines[0] and "_log.err" in lines[0], lines[0]
     assert "the same command again resumes the sweep" in lines[0]
-    before = file_stamps(next(sweep.glob("0_*")))
-    res = imc_moo(*(a for a in args if "array_parallelism" not in a))  # launcher keys may change on resuming
+    before = cli.stamps(next(sweep.glob("0_*")), logs=False)
+    res = cli.process(*(a for a in args if "array_parallelism" not in a))  # launcher keys may change on resuming
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr[-3000:]
     assert "1 of 2 jobs complete (skipped), 1 to run" in res.stdout
-    assert file_stamps(next(sweep.glob("0_*"))) == before and len(list(sweep.glob("*/best.json"))) == 2
+    assert cli.stamps(next(sweep.glob("0_*")), logs=False) == before and len(list(sweep.glob("*/best.json"))) == 2

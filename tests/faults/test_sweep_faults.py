@@ -3,7 +3,6 @@ resumed sweeps (the same command into the same ``hydra.sweep.dir``) and the conf
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -87,12 +86,6 @@ def test_a_failing_job_is_recorded_and_the_others_run(cli, tmp_path, launcher):
 
 # Resumed sweeps: the same command into the same hydra.sweep.dir skips the complete jobs and runs the others
 
-def stamps(directory: Path) -> dict[str, tuple[str, int]]:
-    """Every file under ``directory``: relative path -> (content hash, modification time in ns)."""
-    return {str(p.relative_to(directory)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
 RESUMABLE = ("-m", "algorithm=nsga2", "seed=0,1,2,3", "budget=3000", "plots=false", "progress=false")
 
 
@@ -110,7 +103,7 @@ def test_a_killed_sweep_resumes_with_only_the_missing_jobs(cli, tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode in (143, -signal.SIGTERM) and "Traceback" not in stderr, stderr
-    done = {d.name: stamps(d) for d in sweep.iterdir() if (d / "best.json").is_file()}
+    done = {d.name: cli.stamps(d) for d in sweep.iterdir() if (d / "best.json").is_file()}
     assert sorted(done) == ["0_rram_cnn4_nsga2_seed0", "1_rram_cnn4_nsga2_seed1"]
 
     res = cli.process(*RESUMABLE, f"hydra.sweep.dir={sweep}")
@@ -118,7 +111,7 @@ def test_a_killed_sweep_resumes_with_only_the_missing_jobs(cli, tmp_path):
     assert f"resuming the sweep in {sweep}: 2 of 4 jobs complete (skipped), 2 to run" in res.stdout
     assert res.stdout.count("skipped (complete)") == 2 and res.stdout.count("after 3,000 designs") == 2, res.stdout
     for name, before in done.items():
-        assert stamps(sweep / name) == before, name
+        assert cli.stamps(sweep / name) == before, name
     bests = sorted(sweep.glob("*/best.json"))
     assert [b.parent.name[0] for b in bests] == ["0", "1", "2", "3"] and not list(sweep.glob("*/interrupted.json"))
     for b in bests:  # each job's files are its own run's
@@ -138,13 +131,13 @@ def test_a_failed_job_reruns_once_its_input_is_fixed(cli, tmp_path):
     assert res.returncode == 1 and "1 of 2 jobs failed: 0_rram_mine_random_seed0" in res.stderr, res.stderr
     failed, ok = sweep / "0_rram_mine_random_seed0", sweep / "1_rram_resnet18_random_seed0"
     assert (failed / "failed.json").is_file() and not (failed / "best.json").exists()
-    before = stamps(ok)
+    before = cli.stamps(ok)
     net.write_text(f"name: mine\nlayers:\n  - {GOOD_LAYER}\n")
     res = cli.process(*args)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     assert "1 of 2 jobs complete (skipped), 1 to run" in res.stdout and res.stdout.count("skipped (complete)") == 1
     assert (failed / "best.json").is_file() and not (failed / "failed.json").exists()
-    assert stamps(ok) == before
+    assert cli.stamps(ok) == before
     assert (report.report(sweep, plots=False).status == "ok").all()
 
 
@@ -182,11 +175,11 @@ def test_a_sweep_cannot_resume_over_another_configs_results(cli, tmp_path, finis
     shutil.copytree(finished_sweep, sweep)
     if damage:
         damage(sweep)
-    before = stamps(sweep)
+    before = cli.stamps(sweep)
     code, lines = cli.run(["-m", "algorithm=random", *args, "plots=false", f"hydra.sweep.dir={sweep}"])
     assert code == 2 and len(lines) == 1 and lines[0].startswith("imc-moo: error: "), lines
     assert needle in lines[0] and "hydra.sweep.dir=..." in lines[0] and "overwrite=true" in lines[0], lines[0]
-    assert stamps(sweep) == before
+    assert cli.stamps(sweep) == before
 
 
 def test_a_job_refuses_another_configs_results_when_the_sweep_could_not_check_them(cli, tmp_path):
@@ -196,13 +189,13 @@ def test_a_job_refuses_another_configs_results_when_the_sweep_could_not_check_th
     args = ("-m", "algorithm=random", "seed=0,1", "plots=false", "progress=false", f"hydra.sweep.dir={sweep}",
             "hydra.sweep.subdir=${hydra.job.num}_${hydra.job.id}")
     assert cli.process(*args, "budget=60").returncode == 0
-    before = stamps(sweep)
+    before = cli.stamps(sweep)
     res = cli.process(*args, "budget=70")
     assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
     assert "each job skips itself if its results are complete" in res.stdout
     last = res.stderr.strip().splitlines()[-1]
     assert last.startswith("imc-moo: error: ") and "holds the results of a different config (budget: 60 -> 70)" in last
-    after = stamps(sweep)
+    after = cli.stamps(sweep)
     after.pop("multirun.yaml"), before.pop("multirun.yaml")  # Hydra's record of the sweep, rewritten as it starts
     assert after == before  # not a byte of any job changed
 
