@@ -36,6 +36,7 @@ from imc_moo.app.config import (
     problem_label,
     run_label,
 )
+from imc_moo.app.hydra_internals import mode_known
 from imc_moo.app.lock import claim
 from imc_moo.app.progress import Progress
 from imc_moo.app.resume import (
@@ -567,10 +568,11 @@ def cli() -> None:
             sys.exit(2)
         # Hydra would resolve ${now:...} again, a few microseconds later: give it the directory just claimed
         sys.argv = [sys.argv[0], *args, f"{key}={_quoted(directory)}"]
-        if not sweep:
-            main()
-        else:
-            _sweep(directory)
+        with mode_known(cfg):  # Hydra need not compose the config once more to learn its mode
+            if not sweep:
+                main()
+            else:
+                _sweep(directory)
     if SweepSummary.failed:
         sys.exit(1)
 
