@@ -1,5 +1,5 @@
 """README examples run as written: the Python blocks of the sections named here are executed in a fresh interpreter
-outside the checkout, and every ``print`` whose line ends in a ``# expected`` comment must print exactly that."""
+outside the checkout; where a block's ``print`` lines end in a ``# expected`` comment, they must print exactly that."""
 
 import re
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SECTIONS = ["### Use from Python or a notebook"]
+SECTIONS = ["## Evaluate designs from Python", "### Use from Python or a notebook"]
 
 
 def python_block(heading: str) -> str:
@@ -24,7 +24,7 @@ def python_block(heading: str) -> str:
 def test_a_readme_example_runs_and_prints_what_it_says(heading, tmp_path):
     code = python_block(heading)
     expected = [m.group(1).strip() for m in re.finditer(r"^print\(.*\)\s+# (.+)$", code, re.M)]
-    assert expected, "the example states what it prints"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines() == expected
+    if expected:
+        assert done.stdout.splitlines() == expected
