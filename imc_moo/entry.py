@@ -5,6 +5,7 @@ itself (the designs so far are kept)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 #: The shell's exit status for a command ended by SIGINT.
@@ -14,9 +15,15 @@ INTERRUPTED = 130
 def _run(program: str, load, kept: str) -> None:
     try:
         status = load()()
+        sys.stdout.flush()  # here, where a closed pipe can still be told apart from a real error
     except KeyboardInterrupt:
         print(f"{program}: interrupted (Ctrl-C); {kept}", file=sys.stderr)
         sys.exit(INTERRUPTED)
+    except BrokenPipeError:
+        # the reader of our output went away (imc-moo --help | head -1): stop quietly, as other tools do; point
+        # stdout at /dev/null so the interpreter's own flush at exit does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     sys.exit(status)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 from collections.abc import Callable
 
 from hydra import compose, initialize_config_dir
@@ -31,6 +32,9 @@ from imc_moo.algorithms.schemas import schema_of
 from imc_moo.app.schemas import AppConfig, MixConfig, ProblemConfig, SpaceConfig, register_schemas
 from imc_moo.paths import CONF_DIR
 
+#: Hydra plugins the docs use -> what installs them (the extras of pyproject.toml, else the plugin's package).
+PLUGINS = {"joblib": "'imc-moo[joblib]'", "submitit_local": "'imc-moo[slurm]'", "submitit_slurm": "'imc-moo[slurm]'",
+           "optuna": "hydra-optuna-sweeper"}
 #: The app's primary config (``conf/config.yaml``).
 PRIMARY = "config"
 
@@ -183,6 +187,11 @@ def one_line(err: BaseException | str) -> str:
             return (f"{key}: this algorithm has no inner search; the baselines specialized and largest_workload have "
                     f"one (e.g. algorithm=specialized {INNER_CHOICE}=nsga2)")
         text = f"unknown key {key!r}: check its spelling (imc-moo --cfg job prints every key)"
+    plugin = re.search(r"Could not find 'hydra/(launcher|sweeper)/([^']+)'", text)
+    if plugin:
+        kind, name = plugin.groups()
+        package = PLUGINS.get(name, f"the Hydra {kind} plugin that provides {name!r}")
+        text = f"hydra/{kind}={name}: the {kind} is not installed: pip install {package}"
     return text
 
 

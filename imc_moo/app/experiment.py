@@ -548,7 +548,13 @@ def cli() -> None:
     args = sys.argv[1:]
     flags = [a for a in args if a.startswith("-")]
     if flags and not set(flags) <= {"-m", "--multirun"}:  # other flags (--help, --cfg, ...) go straight to Hydra
-        main()
+        try:
+            main()
+        except BrokenPipeError:
+            raise  # the reader went away (imc-moo --help | head -1): the entry point ends quietly
+        except Exception as err:  # noqa: BLE001 - Hydra refuses a combination of flags with a ValueError
+            print(f"imc-moo: error: {one_line(err)}", file=sys.stderr)
+            sys.exit(2)
         return
     sweep = bool(flags)
     key = "hydra.sweep.dir" if sweep else "hydra.run.dir"

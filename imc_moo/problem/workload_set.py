@@ -368,7 +368,17 @@ class WorkloadSetProblem(Problem):
                 df[f"switch_latency_s_{name}"] = ev.switch_latency_s[:, w]
         return df
 
+    def __repr__(self) -> str:
+        """``WorkloadSetProblem(rram_cnn4: RRAM resnet18+vgg16+... | objectives edap (max) | ...)``: what the problem
+        is (pymoo's own ``__str__`` calls ``self.name()``, which is this problem's name string)."""
+        derived = f"{self.memory}_{'+'.join(self.workloads)}"  # the name given when none was
+        named = f"{self.name}: " if self.name and self.name != derived else ""
+        return f"WorkloadSetProblem({named}{self.describe()})"
+
+    __str__ = __repr__
+
     def describe(self) -> str:
+        """One line: memory, networks, objectives and aggregation, area limit, space and its size, deployment."""
         dep = self.deployment
         default = dep.mode == default_deployment(self.memory) and dep.equal_shares and not dep.switching
         return (f"{self.memory.upper()} {'+'.join(self.workloads)} | objectives {self.objectives} "

@@ -4,6 +4,9 @@ status 2, nothing written and no earlier result touched (``cli.error``)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +145,48 @@ def test_an_unwritable_output_directory_is_one_line(cli, tmp_path):
     assert code == 2 and len(lines) == 1 and "cannot create the output directory /proc/imc_moo_run" in lines[0]
 
 
+
+
+def test_a_hydra_flag_combination_hydra_refuses_is_one_line(cli, tmp_path):
+    """``-m`` with ``--cfg`` goes straight to Hydra, which refuses it: one line, status 2, not a traceback."""
+    res = cli.process("-m", "+experiment=deployment", "--cfg", "job", cwd=tmp_path)
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert res.returncode == 2 and len(lines) == 1, res.stderr
+    assert lines[0] == "imc-moo: error: Only one of --run, --multirun, --cfg, --info and --shell_completion can be " \
+                       "specified"
+
+
+@pytest.mark.parametrize("kind, name, needle", [
+    ("launcher", "no_such_launcher", "pip install the Hydra launcher plugin that provides 'no_such_launcher'"),
+    ("sweeper", "no_such_sweeper", "pip install the Hydra sweeper plugin that provides 'no_such_sweeper'"),
+])
+def test_a_missing_hydra_plugin_is_one_line_naming_what_to_install(cli, tmp_path, kind, name, needle):
+    code, lines = cli.run(["-m", f"hydra/{kind}={name}", "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    assert code == 2 and len(lines) == 1 and needle in lines[0], lines
+    assert not (tmp_path / "sweep").exists()
+
+
+@pytest.mark.parametrize("name, package", [("joblib", "'imc-moo[joblib]'"), ("submitit_slurm", "'imc-moo[slurm]'"),
+                                           ("optuna", "hydra-optuna-sweeper")])
+def test_the_plugins_the_docs_use_name_their_extra(name, package):
+    """On a plain install (no extras) Hydra says only that it cannot find the plugin's config."""
+    from hydra.errors import MissingConfigException
+
+    from imc_moo.app.config import one_line
+
+    kind = "sweeper" if name == "optuna" else "launcher"
+    err = MissingConfigException(f"In 'hydra/config': Could not find 'hydra/{kind}/{name}'\n\nAvailable options "
+                                 "in 'hydra/launcher':\n\tbasic\nConfig search path:\n\tprovider=hydra", None)
+    assert one_line(err) == f"hydra/{kind}={name}: the {kind} is not installed: pip install {package}"
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """``imc-moo --help | head -1``: the reader goes away; no BrokenPipeError traceback, status 1 (as other tools)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first write: every write fails, deterministically
+    try:
+        res = subprocess.run([sys.executable, "-m", "imc_moo", "--help"], stdout=write, stderr=subprocess.PIPE,
+                             text=True, cwd=tmp_path, timeout=120)
+    finally:
+        os.close(write)
+    assert res.returncode == 1 and res.stderr == "", res.stderr
