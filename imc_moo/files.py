@@ -32,7 +32,7 @@ def write_atomic(path: str | os.PathLike, content: str | bytes | Callable[[IO[by
     Args:
         path: the file to write (its directory must exist).
         content: text (written as UTF-8), bytes, or a callable that writes into the binary file handle it is given
-            (``numpy.savez``, ``pickle.dump``, ``Figure.savefig``).
+            (``numpy.savez``, ``Figure.savefig``).
         durable: flush the data to the disk before the rename (``os.fsync``), for files a crash must not empty.
 
     Raises:

@@ -50,3 +50,15 @@ def test_a_moved_module_imports_under_its_old_name_with_a_warning(old):
         sys.modules.pop(old, None)
         assert importlib.import_module(old) is new
     assert any(issubclass(w.category, DeprecationWarning) and MOVED[old] in str(w.message) for w in caught)
+
+
+def test_nothing_the_tool_reads_back_can_run_code():
+    """No module imports pickle (or marshal, shelve, dill): cache entries and results are plain data."""
+    unsafe = {"pickle", "marshal", "shelve", "dill", "cloudpickle"}
+    found = []
+    for module, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{module} imports {n}" for n in names if n.split(".")[0] in unsafe]
+    assert not found, found

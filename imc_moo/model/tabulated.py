@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imc_moo.files import write_atomic
+from imc_moo.cache import load_entry, save_entry, warn
 from imc_moo.model import tables
 from imc_moo.model.cost import Designs, layer_actions
 from imc_moo.model.mapping import KEY_AXES, N_KEYS
@@ -75,19 +75,29 @@ class NetworkTable:
         self.sums = np.zeros((0, len(FEATURES)))
         self.n_filled = 0
         self.n_loaded = 0  # rows read from the persistent cache (the rest were computed by this process)
-        self.path = _cache_file(network, memory)
-        if self.path is not None:
-            self._load(self.path)
+        self.path, self.key = _cache_entry(network, memory)
+        self._load()
 
     # -- the persistent cache: sums of keys met by earlier processes -------------------------------------------
-    def _load(self, path: Path) -> None:
-        try:
-            with np.load(path) as data:
-                keys, sums = data["keys"], data["sums"]
-            if sums.shape != (len(keys), len(FEATURES)) or keys.min(initial=0) < 0 or keys.max(initial=0) >= N_KEYS:
-                return
-        except (OSError, ValueError, KeyError, EOFError):  # missing or damaged: computed again, then rewritten
+    def _stored(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (keys, sums) of the persistent entry if it is there and sound (:func:`imc_moo.cache.load_entry`,
+        then: one row per distinct key of the grid, finite non-negative sums), else None."""
+        arrays = load_entry(self.path, self.key, {"keys": ("i", 1), "sums": ("f", 2)})
+        if arrays is None:
+            return None
+        keys, sums = arrays["keys"].astype(np.int64), arrays["sums"]
+        if (sums.shape != (len(keys), len(FEATURES)) or keys.min(initial=0) < 0 or keys.max(initial=0) >= N_KEYS
+                or len(np.unique(keys)) != len(keys) or not np.isfinite(sums).all() or (sums < 0).any()):
+            assert self.path is not None  # load_entry found it
+            warn(self.path, "sums of the wrong shape, keys off the grid or counts that are not finite and >= 0")
+            return None
+        return keys, sums
+
+    def _load(self) -> None:
+        stored = self._stored()  # missing or damaged: computed again, then rewritten
+        if stored is None:
             return
+        keys, sums = stored
         self.sums = np.array(sums, dtype=float)
         self.index[keys] = np.arange(len(keys))
         self.n_filled = self.n_loaded = len(keys)
@@ -98,19 +108,13 @@ class NetworkTable:
             return
         keys = np.flatnonzero(self.index >= 0)
         sums = self.sums[self.index[keys]]
-        try:
-            with np.load(self.path) as data:
-                theirs = ~np.isin(data["keys"], keys)
-                keys = np.concatenate([keys, data["keys"][theirs]])
-                sums = np.concatenate([sums, data["sums"][theirs]])
-        except (OSError, ValueError, KeyError, EOFError):
-            pass
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, lambda fh: np.savez(fh, keys=keys, sums=sums))
-            self.n_loaded = self.n_filled
-        except OSError:  # a read-only or full disk only costs the next process its head start
-            pass
+        stored = self._stored()  # what other processes wrote meanwhile
+        if stored is not None:
+            theirs = ~np.isin(stored[0], keys)
+            keys = np.concatenate([keys, stored[0][theirs]])
+            sums = np.concatenate([sums, stored[1][theirs]])
+        save_entry(self.path, self.key, {"keys": keys, "sums": sums})
+        self.n_loaded = self.n_filled
 
     def rows(self, keys: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The sums of designs with mapping ``keys`` (n,), (n, len(FEATURES)) (written into ``out`` if given)."""
@@ -184,16 +188,17 @@ def _model_digest() -> str:
     return h.hexdigest()[:12]
 
 
-def _cache_file(network: Network, memory: str) -> Path | None:
-    """``<cache>/tables/<memory>-<network content hash>-<model hash>.npz``: keyed by what the sums depend on (the
-    layer shapes and activity factors, not the name or the file)."""
-    root = cache_dir()
-    if root is None:
-        return None
+def _cache_entry(network: Network, memory: str) -> tuple[Path | None, str]:
+    """``(<cache>/tables/<memory>-<network content hash>-<model hash>.npz, key)``, the path None without a cache:
+    keyed by what the sums depend on (the layer shapes and activity factors, not the name or the file, and the
+    model's code); the key is stored in the entry and checked when it is read back."""
     h = hashlib.sha256()
     for array in (network.shape_array(), network.ain, network.aw):
         h.update(np.ascontiguousarray(array).tobytes())
-    return root / "tables" / f"{memory}-{h.hexdigest()[:16]}-{_model_digest()}.npz"
+    key = f"tables|{memory}|{h.hexdigest()}|{_model_digest()}"
+    root = cache_dir()
+    path = None if root is None else root / "tables" / f"{memory}-{h.hexdigest()[:16]}-{_model_digest()}.npz"
+    return path, key
 
 
 @atexit.register

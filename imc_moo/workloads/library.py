@@ -30,18 +30,19 @@ import dataclasses
 import functools
 import hashlib
 import os
-import pickle
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 # PROBLEMS_DIR, the packaged workload library: ``problems/`` in the repository, ``imc_moo/problems`` installed.
-from imc_moo.files import file_digest, write_atomic
+from imc_moo.cache import load_entry, save_entry, warn
+from imc_moo.files import file_digest
 from imc_moo.paths import PROBLEMS_DIR, cache_dir
 from imc_moo.workloads.importing import IMPORT_SUFFIXES, import_file  # the converters load on first use
-from imc_moo.workloads.network import Network, WorkloadError, display_path, network_from_layers
+from imc_moo.workloads.network import SHAPE_FIELDS, Network, WorkloadError, display_path, network_from_layers
 
 #: Environment variable with extra library directories (``os.pathsep``-separated), searched before PROBLEMS_DIR.
 PROBLEMS_ENV = "IMC_MOO_PROBLEMS"
@@ -107,41 +108,50 @@ def _load_file(path: Path, mtime_ns: int) -> Network:
     return network
 
 
-#: Parsed networks persist beside the model's tables (``$IMC_MOO_CACHE``): parsing mixed9's YAML takes ~0.2 s.
-_PARSED_VERSION = 1
+#: Parsed networks persist beside the model's tables (``$IMC_MOO_CACHE``): parsing mixed9's YAML takes ~0.2 s. Each is
+#: an entry of :mod:`imc_moo.cache` (plain arrays, verified when read back); the version is part of its key.
+_PARSED_VERSION = 2
+#: The arrays of a parsed-network entry: the Network's fields, each (dtype kinds, rank).
+_NETWORK_ARRAYS = {**dict.fromkeys(SHAPE_FIELDS, ("i", 1)), "ain": ("f", 1), "aw": ("f", 2), "depthwise": ("b", 1),
+                   "einsum": ("b", 1), "layer_names": ("U", 1), "name": ("U", 0)}
 
 
-def _parsed_file(path: Path, content: bytes | None) -> Path | None:
-    """``<cache>/networks/<stem>-<sha256 of the file's bytes>.pkl``, None without a cache or a readable file."""
+def _parsed_entry(path: Path, content: bytes | None) -> tuple[Path | None, str]:
+    """``(<cache>/networks/<stem>-<sha256 of the file's bytes>.npz, key)``; the path None without a cache or a
+    readable file."""
+    digest = hashlib.sha256(content + b"\0" + str(_PARSED_VERSION).encode()).hexdigest() if content else ""
     root = cache_dir()
     if root is None or content is None:
-        return None
-    digest = hashlib.sha256(content + b"\0" + str(_PARSED_VERSION).encode()).hexdigest()[:32]
-    return root / "networks" / f"{path.stem}-{digest}.pkl"
+        return None, ""
+    return root / "networks" / f"{path.stem}-{digest[:32]}.npz", f"network|{path.stem}|{digest}"
 
 
 def _parsed_before(path: Path, content: bytes | None) -> Network | None:
-    """The network an earlier process parsed from these exact bytes, if any (a damaged entry is ignored)."""
-    cached = _parsed_file(path, content)
-    try:
-        with open(cached, "rb") as fh:
-            network = Network(**pickle.load(fh))  # validated and made read-only again by Network itself
-    except Exception:  # noqa: BLE001 - no cache, no entry, or a damaged one: parse the file
+    """The network an earlier process parsed from these exact bytes, if any (a damaged entry is a miss)."""
+    entry, key = _parsed_entry(path, content)
+    arrays = load_entry(entry, key, _NETWORK_ARRAYS)
+    if arrays is None:
+        return None
+    fields = {name: arrays[name] for name in _NETWORK_ARRAYS if name not in ("name", "layer_names")}
+    try:  # validated and made read-only again by Network itself
+        network = Network(name=str(arrays["name"]), layer_names=tuple(str(n) for n in arrays["layer_names"]),
+                          **fields)
+    except WorkloadError as err:
+        assert entry is not None  # load_entry found it
+        warn(entry, f"not a valid network: {err}")
         return None
     return network if network.name == path.stem else None
 
 
 def _keep_parsed(path: Path, content: bytes | None, network: Network) -> None:
-    """Save a parsed network for later processes (atomically; a cache that cannot be written is skipped)."""
-    cached = _parsed_file(path, content)
-    if cached is None:
+    """Save a parsed network for later processes (a cache that cannot be written is skipped)."""
+    entry, key = _parsed_entry(path, content)
+    if entry is None:
         return
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fields = {f.name: getattr(network, f.name) for f in dataclasses.fields(Network)}
-        write_atomic(cached, lambda fh: pickle.dump(fields, fh, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass
+    arrays = {f.name: getattr(network, f.name) for f in dataclasses.fields(Network)}
+    arrays["layer_names"] = np.array(network.layer_names, dtype=str)
+    arrays["name"] = np.array(network.name)
+    save_entry(entry, key, arrays)
 
 
 def _parse_file(path: Path) -> Network:

@@ -313,10 +313,11 @@ def test_a_parsed_network_is_kept_for_later_processes(tmp_path, monkeypatch):
     edited = path.read_bytes().replace(b"M: 8", b"M: 16")
     assert workloads._parsed_before(path, edited) is None
     entry, = (tmp_path / "cache" / "networks").iterdir()
-    entry.write_bytes(b"not a pickle")
+    assert entry.suffix == ".npz"
+    entry.write_bytes(b"not a cache entry")
     assert workloads._parsed_before(path, path.read_bytes()) is None
     monkeypatch.setenv("IMC_MOO_CACHE", "off")
-    assert workloads._parsed_file(path, path.read_bytes()) is None
+    assert workloads._parsed_entry(path, path.read_bytes())[0] is None
 
 
 def _workloads_imports() -> dict[str, dict[str, set[str]]]:
