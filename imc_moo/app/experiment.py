@@ -179,7 +179,8 @@ def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory
         return f"{verb} before the first design was evaluated; nothing to keep"
     meta = {**meta, "evaluations": ledger.spent, "stop_reason": stop_reason, "complete": False,
             "wall_time_s": round(wall, 3)}
-    summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, cfg.problem.hv)
+    summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, cfg.problem.hv,
+                              anytime=False)  # a stop keeps its work within seconds (the report can redo the curve)
     write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
     return (f"{verb} after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
             f"(archive.csv, history.csv, {INTERRUPTED_FILE}; no best.json: the run is incomplete)")

@@ -25,7 +25,7 @@ from imc_moo.app.resume import (
     RESULT_FILES,  # the files of a run's results (best.json last: its presence marks a complete run)
 )
 from imc_moo.files import write_csv, write_text
-from imc_moo.problem.indicators import anytime_hypervolume, best_row, pareto_front
+from imc_moo.problem.indicators import OBJECTIVES, anytime_hypervolume, best_row, hypervolume, pareto_front
 from imc_moo.problem.space import DESIGN_COLUMNS
 from imc_moo.problem.workload_set import PENALTY
 from imc_moo.version import __version__
@@ -88,17 +88,27 @@ def clear_results(outdir: Path) -> None:
 
 
 def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, workloads: list[str],
-                 meta: Mapping[str, Any], hv: Mapping[str, Mapping[str, float]]) -> tuple[dict, pd.DataFrame]:
+                 meta: Mapping[str, Any], hv: Mapping[str, Mapping[str, float]],
+                 anytime: bool = True) -> tuple[dict, pd.DataFrame]:
     """Write archive.csv, pareto.csv and history.csv into ``outdir``; return the ``best.json`` payload and the
     history with its hypervolume column. Call :func:`write_best` once everything else is written.
 
     ``meta`` holds algorithm, problem, seed, budget, evaluations, wall_time_s (and anything else to record).
+    ``anytime=False`` (a stopped run, which must keep its work within seconds): the hypervolume of the last
+    generation only, the others empty; the anytime curve costs one hypervolume per generation over every design.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    history = history_with_hv(history, archive, hv)
+    front = pareto_front(archive)
+    if anytime:
+        history = history_with_hv(history, archive, hv)
+    else:
+        history = history.assign(hypervolume=np.nan)
+        if len(history):
+            points = front[list(OBJECTIVES)].to_numpy(dtype=float)
+            history.loc[history.index[-1], "hypervolume"] = hypervolume(points, hv["ideal"], hv["reference"])
     write_csv(outdir / "archive.csv", archive)
-    write_csv(outdir / "pareto.csv", pareto_front(archive))
+    write_csv(outdir / "pareto.csv", front)
     write_csv(outdir / "history.csv", history)
     final_hv = float(history["hypervolume"].iloc[-1]) if len(history) else 0.0
     return best_summary(best_row(archive), workloads, {**meta, "hypervolume": final_hv}), history

@@ -68,6 +68,11 @@ def test_a_stopped_run_keeps_the_designs_so_far_and_is_marked_incomplete(cli, tm
     assert kept["complete"] is False and kept["stop_reason"] == reason
     assert 0 < kept["evaluations"] == len(pd.read_csv(out / "archive.csv")) < 2_000_000
     assert not (out / "best.json").exists()
+    # no anytime curve on a stop (one hypervolume per generation over every design took minutes): the last row's
+    # hypervolume is the kept front's, the one interrupted.json reports
+    history = pd.read_csv(out / "history.csv")
+    assert history.hypervolume.iloc[:-1].isna().all()
+    assert history.hypervolume.iloc[-1] == pytest.approx(kept["hypervolume"])
     # the kept designs are an earlier result now: a new run into the directory is refused
     res = cli.process("budget=100", "plots=false", f"hydra.run.dir={out}")
     assert res.returncode == 2 and "already holds the results of a run" in res.stderr
