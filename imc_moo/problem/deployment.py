@@ -293,7 +293,12 @@ def _shares(value, workloads: list[str]) -> tuple[np.ndarray, bool]:
                                   "> 0 (drop a network the mix never runs from the workloads)")
     shares = np.asarray(raw, dtype=float)
     equal = bool(np.all(shares == shares[0]))
-    return (np.full(W, 1.0 / W) if equal else shares / shares.sum()), equal
+    with np.errstate(over="ignore"):
+        total = shares.sum()
+    if not np.isfinite(total):  # shares near the float maximum: their sum overflows (every share would be 0)
+        shares = shares / shares.max()
+        total = shares.sum()
+    return (np.full(W, 1.0 / W) if equal else shares / total), equal
 
 
 def _positive(key: str, value, default: float, fix: str, at_least: float = 0.0, finite: bool = False) -> float:

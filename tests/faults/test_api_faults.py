@@ -72,3 +72,19 @@ def test_api_calls_raise_one_readable_line(problem, call, needle):
     assert needle in message and "\n" not in message, message
 
 
+
+
+def test_shares_near_the_float_maximum_are_normalised_not_overflowed():
+    """mix.shares=[1e308, 1.7e308, 1, 1] summed to inf, so every share became 0 and the mean EDAP 0 (exit 0)."""
+    import numpy as np
+
+    from imc_moo.problem import WorkloadSetProblem
+
+    huge = WorkloadSetProblem("cnn4", "rram", "edap", aggregation="mean",
+                              mix={"shares": [1e308, 1.7e308, 1, 1]})
+    shares = huge.deployment.shares
+    assert np.isfinite(shares).all() and shares.sum() == pytest.approx(1.0)
+    assert shares[:2] == pytest.approx([1 / 2.7, 1.7 / 2.7]) and (shares[2:] > 0).all()
+    genomes = huge.space.sample(50, np.random.default_rng(0))
+    edap = huge.evaluate_genomes(genomes).edap
+    assert np.isfinite(edap).all() and (edap > 0).all()

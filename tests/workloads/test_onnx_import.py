@@ -743,3 +743,17 @@ def test_former_onnx_import_module_keeps_its_names():
     for name, module in moved.items():
         assert getattr(onnx_import, name) is getattr(module, name), name
     assert set(moved) <= set(onnx_import.__all__)
+
+
+def test_the_written_network_file_is_readable_by_the_group(tmp_path, capsys):
+    """imc-moo-import wrote its YAML with mkstemp's private 0600; it now has the mode any file the tool writes has
+    (0666 less the umask), so a shared library directory works for the whole group."""
+    import stat
+
+    from imc_moo.files import FILE_MODE
+
+    table = tmp_path / "tiny.csv"
+    table.write_text("name,op,C,M,R,S,P,Q,G,stride\nconv,Conv,3,8,3,3,4,4,1,1\n")
+    assert main([str(table), "-o", str(tmp_path / "out")]) == 0
+    written = tmp_path / "out" / "tiny.yaml"
+    assert stat.S_IMODE(written.stat().st_mode) == FILE_MODE != 0o600
