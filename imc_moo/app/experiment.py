@@ -347,6 +347,32 @@ def _reason(job: Path, record: str) -> str:
         return f"{record} is damaged"
 
 
+#: Longest whole number a command-line value may spell (beyond it Python refuses the conversion, naming no key).
+MAX_DIGITS = 30
+#: Longest error line the CLI prints; a longer one (a value that echoes a long list) is cut in the middle.
+MAX_ERROR_CHARS = 600
+
+
+def check_numbers(overrides: list[str]) -> None:
+    """Refuse a value spelling a whole number of more than :data:`MAX_DIGITS` digits, naming its key (Python's own
+    error, from deep in the composition, names neither the key nor the fix)."""
+    for override in overrides:
+        key, _, value = override.partition("=")
+        digits = value.strip().lstrip("+-")
+        if len(digits) > MAX_DIGITS and digits.isdigit():
+            raise ConfigError(f"{key.lstrip('+~')}: a {len(digits):,}-digit number is not a value of any key: give a "
+                              "number of at most 30 digits, e.g. seed=0")
+
+
+def clipped(line: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``line`` cut in the middle to ``limit`` characters, saying how long it was (the key and the fix, at its
+    start and end, stay)."""
+    if len(line) <= limit:
+        return line
+    half = (limit - 40) // 2
+    return f"{line[:half]} ... [{len(line) - 2 * half:,} characters left out] ... {line[-half:]}"
+
+
 def check_overrides(overrides: list[str]) -> tuple[DictConfig, Path]:
     """Compose the config once with the command-line overrides and build its problem and algorithm, so a bad
     group option, key, type or value fails with one line before Hydra starts (and before a run directory
@@ -561,6 +587,7 @@ def cli() -> None:
     key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
     with contextlib.ExitStack() as held:
         try:
+            check_numbers([a for a in args if not a.startswith("-")])
             cfg, directory = (check_sweep if sweep else check_overrides)([a for a in args if not a.startswith("-")])
             held.enter_context(claim(directory, key))
             # checked again under the claim: a run that finished meanwhile must not be overwritten
@@ -571,7 +598,7 @@ def cli() -> None:
                 check_outdir(cfg, directory)
         except Exception as err:  # noqa: BLE001 - any composition error is bad input here
             held.close()
-            print(f"imc-moo: error: {one_line(err)}", file=sys.stderr)
+            print(f"imc-moo: error: {clipped(one_line(err))}", file=sys.stderr)
             sys.exit(2)
         # Hydra would resolve ${now:...} again, a few microseconds later: give it the directory just claimed
         sys.argv = [sys.argv[0], *args, f"{key}={_quoted(directory)}"]

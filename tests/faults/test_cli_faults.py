@@ -26,6 +26,8 @@ CATALOGUE = [
     (["budget=abc"], "budget: Value 'abc'"),
     (["seed=1.5"], "seed: Value '1.5'"),
     (["seed=-1"], "seed must be an integer from 0 to 4,294,967,295, got -1"),
+    # Python's own refusal (more than 4,300 digits) named no key
+    (["seed=" + "9" * 5000], "seed: a 5,000-digit number is not a value of any key"),
     (["space.xbar_rows=[64,big]"], "space.xbar_rows[1]: Value 'big'"),
     (["algorithm.phases=[{name:x}]"], "crossover_prob: Missing mandatory value"),
     (["algorithm=nsga3", "algorithm.n_partitions=many"], "algorithm.n_partitions"),
@@ -190,3 +192,12 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     finally:
         os.close(write)
     assert res.returncode == 1 and res.stderr == "", res.stderr
+
+
+def test_an_error_echoing_a_long_value_stays_one_short_line(cli, tmp_path):
+    """A long list (20,000 values came back as one 129 KB error line) gives one line cut in the middle, keeping the
+    key at its start and the fix at its end."""
+    values = ",".join(str(i) for i in range(2000))
+    line = cli.error([f"space.xbar_rows=[{values}]"], tmp_path)
+    assert len(line) <= 620 and line.startswith("imc-moo: error: space.xbar_rows=[0, 1, 2")
+    assert "characters left out" in line and line.endswith("must hold positive numbers")
