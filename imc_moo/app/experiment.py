@@ -193,6 +193,7 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     from imc_moo.algorithms import RunHistory, run_algorithm
     from imc_moo.algorithms.ledger import Ledger
     from imc_moo.app.export import clear_results, write_best, write_tables
+    from imc_moo.files import write_text
     from imc_moo.problem.indicators import best_row, pareto_front
 
     problem, name, factory = build(cfg)
@@ -231,6 +232,9 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
         aggregation = cfg.problem.aggregation
         pareto_plot(archive, pareto_front(archive), best_row(archive), outdir / "pareto.png", title, aggregation)
         convergence_plot(history, outdir / "convergence.png", title, aggregation)
+    recorded = resume.inputs(cfg)  # the network files these results come from: resuming compares them
+    if recorded is not None:
+        write_text(outdir / resume.INPUTS_FILE, json.dumps(recorded, indent=2) + "\n")
     write_best(outdir, summary)
     return summary
 

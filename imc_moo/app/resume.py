@@ -23,17 +23,22 @@ sweep starts (:func:`imc_moo.app.experiment.check_sweep_dir`), so a conflict sto
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from imc_moo.files import file_digest
 
 #: The files of a run's results (``best.json`` last: its presence marks a complete run; :mod:`imc_moo.app.export`
 #: writes them). Here, so that a skipped job does not import pandas to find them.
 RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "convergence.png", "interrupted.json",
-                "best.json")
+                "inputs.json", "best.json")
+#: A complete run's record of the network files it was computed from (:func:`inputs`), beside its results.
+INPUTS_FILE = "inputs.json"
 #: Keys that change how a run is shown or started, not its results: a job is "the same" whatever their values.
 RUN_CONTROL_KEYS = ("overwrite", "progress")
 #: The directory of a job's Hydra record (Hydra's default ``hydra.output_subdir``).
@@ -59,8 +64,35 @@ def comparable(config: dict) -> dict:
 
 
 def task_config(cfg: DictConfig) -> dict:
-    """The job's config (without ``hydra``), interpolations unresolved, as Hydra saves it in ``.hydra/config.yaml``."""
-    return comparable(OmegaConf.to_container(cfg, resolve=False))
+    """The job's identity as resuming compares it: its config (without ``hydra``, interpolations unresolved, as
+    Hydra saves it in ``.hydra/config.yaml``) and, under ``inputs``, the network files it computes from
+    (:func:`inputs`), so an edited network file makes another job."""
+    return {**comparable(OmegaConf.to_container(cfg, resolve=False)), "inputs": inputs(cfg)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(path: Path, mtime_ns: int, size: int) -> str:
+    return file_digest(path)
+
+
+def inputs(cfg: DictConfig) -> dict[str, str] | None:
+    """The network files of a config's problem (its workloads on its library search path), by network name:
+    ``"<sha256, 16 digits> <path>"``; None when they cannot be told (a bad workload: the job itself says why)."""
+    from imc_moo.workloads import WorkloadError, network_files, search_path
+
+    try:
+        problem = cfg.problem
+        workloads = problem.workloads
+        if isinstance(workloads, (DictConfig, ListConfig)):
+            workloads = OmegaConf.to_container(workloads, resolve=True)
+        files = network_files(workloads, search_path(list(problem.get("library_dirs") or [])))
+        out = {}
+        for name, path in files.items():
+            stat = path.stat()
+            out[name] = f"{_digest(path, stat.st_mtime_ns, stat.st_size)[:16]} {path}"
+    except (WorkloadError, OSError, AttributeError, KeyError, ValueError):
+        return None
+    return out
 
 
 def read_record(run_dir: Path) -> DictConfig | None:
@@ -75,10 +107,18 @@ def read_record(run_dir: Path) -> DictConfig | None:
 
 
 def saved_config(job_dir: Path) -> dict | None:
-    """The config a job directory's results were made with (:func:`read_record`), as compared for resuming; None
-    if unreadable."""
+    """The identity a job directory's results were made with, as :func:`task_config` gives it: its record
+    (:func:`read_record`) and the inputs it recorded (:data:`INPUTS_FILE`; absent for a run of imc-moo 0.1.0 or an
+    incomplete one); None if the record is unreadable."""
     saved = read_record(job_dir)
-    return comparable(OmegaConf.to_container(saved, resolve=False)) if saved is not None else None
+    if saved is None:
+        return None
+    identity = comparable(OmegaConf.to_container(saved, resolve=False))
+    try:
+        identity["inputs"] = json.loads((Path(job_dir) / INPUTS_FILE).read_text())
+    except (OSError, ValueError):
+        pass
+    return identity
 
 
 def differences(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -123,7 +163,10 @@ def job_state(job_dir: Path, config: dict) -> JobState:
     if saved is None:
         return JobState("conflict", f"{job_dir} holds results ({', '.join(results)}) but no readable "
                                     f"{RECORD}/config.yaml to tell which config they are for")
-    changed = differences(saved, comparable(config))
+    config = comparable(config)
+    if "inputs" not in saved:  # results without a record of their inputs (0.1.0, or stopped): not compared
+        config.pop("inputs", None)
+    changed = differences(saved, config)
     if changed:
         shown = "; ".join(changed[:3]) + (f"; and {len(changed) - 3} more" if len(changed) > 3 else "")
         return JobState("conflict", f"{job_dir} holds the results of a different config ({shown})")

@@ -383,6 +383,14 @@ def resolve_workloads(spec: str | Sequence[str], problems_dir: ProblemDirs = Non
     return list(by_file.values())
 
 
+def network_files(spec: str | Sequence[str], problems_dir: ProblemDirs = None) -> dict[str, Path]:
+    """The file of every network of ``spec`` (as :func:`resolve_workloads` expands it), by network name: what a
+    run's results were computed from (resuming compares their contents)."""
+    dirs = _dirs(problems_dir)
+    files = (_network_file(entry, dirs).resolve() for entry in resolve_workloads(spec, dirs))
+    return {path.stem: path for path in files}
+
+
 def load_workloads(spec: str | os.PathLike | Network | Sequence[str | os.PathLike | Network],
                    problems_dir: ProblemDirs = None) -> list[Network]:
     """The networks of :func:`resolve_workloads` ``(spec)``, loaded and validated, in order. ``spec`` may also be

@@ -159,7 +159,7 @@ RESUME_CONFLICTS = [
      "budget=120"], "2_rram_cnn4_random_seed2 holds the results of a different config (budget: 110 -> 120)"),
     ("record unreadable", lambda s: (_job(s, 1) / ".hydra" / "config.yaml").write_text("a: [x"),
      ["seed=0,1,2", "budget=120"], "1_rram_cnn4_random_seed1 holds results (archive.csv, pareto.csv, history.csv, "
-     "best.json) but no readable .hydra/config.yaml"),
+     "inputs.json, best.json) but no readable .hydra/config.yaml"),
     ("record missing", lambda s: shutil.rmtree(_job(s, 0) / ".hydra"), ["seed=0,1,2", "budget=120"],
      "no readable .hydra/config.yaml to tell which config they are for"),
     ("fewer jobs", None, ["seed=0,1", "budget=120"], "not jobs of this sweep (2_rram_cnn4_random_seed2)"),
@@ -200,3 +200,28 @@ def test_a_job_refuses_another_configs_results_when_the_sweep_could_not_check_th
     assert after == before  # not a byte of any job changed
 
 
+
+
+def test_a_sweep_does_not_resume_over_results_of_an_edited_network_file(cli, tmp_path):
+    """Results remember the network files they came from (inputs.json): after an edit, the same sweep command is
+    refused in one line naming the network (it used to skip every job as complete, with the old network's numbers);
+    overwrite=true reruns it."""
+    net = tmp_path / "tiny.yaml"
+    net.write_text(f"name: tiny\nlayers:\n  - {GOOD_LAYER}\n")
+    sweep = tmp_path / "sweep"
+    args = ("-m", f"problem.workloads=[{net}]", "algorithm=random", "seed=0,1", "budget=60", "plots=false",
+            "progress=false", f"hydra.sweep.dir={sweep}")
+    assert cli.process(*args).returncode == 0
+    recorded = json.loads(next(sweep.glob("0_*/inputs.json")).read_text())
+    assert list(recorded) == ["tiny"] and recorded["tiny"].endswith(str(net.resolve()))
+    again = cli.process(*args)
+    assert again.returncode == 0 and "2 of 2 jobs complete (skipped)" in again.stdout, again.stdout + again.stderr
+    before = cli.stamps(sweep)
+    net.write_text(f"name: tiny\nlayers:\n  - {GOOD_LAYER.replace('M: 8', 'M: 16')}\n")
+    refused = cli.process(*args)
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert refused.returncode == 2 and len(lines) == 1, refused.stderr
+    assert "holds the results of a different config (inputs.tiny:" in lines[0] and str(net.resolve()) in lines[0]
+    assert cli.stamps(sweep) == before  # nothing touched
+    assert cli.process(*args, "overwrite=true").returncode == 0
+    assert json.loads(next(sweep.glob("0_*/inputs.json")).read_text()) != recorded
