@@ -78,12 +78,13 @@ def test_a_sweep_on_slurm_completes_reports_its_failed_job_and_resumes(cli, tmp_
     # the jobs ran as Slurm jobs: submitit's folder holds one log per array task, and Slurm accounted for them
     logs = sorted((sweep / ".submitit").glob("*/*_log.out"))
     assert len(logs) == 3, logs
-    if cluster["accounting"]:  # (a task may still be exiting when the launcher has its result)
+    if cluster["accounting"]:  # (a task may still be exiting, or not yet recorded, when the launcher has its result)
         array, deadline = logs[0].parent.name.split("_")[0], time.monotonic() + 60
         while True:
             states = subprocess.run(["sacct", "-n", "-X", "-P", "-j", array, "-o", "State"], capture_output=True,
                                     text=True, timeout=30).stdout.split()
-            if not {"RUNNING", "COMPLETING", "PENDING"} & set(states) or time.monotonic() > deadline:
+            settled = len(states) == 3 and not {"RUNNING", "COMPLETING", "PENDING"} & set(states)
+            if settled or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         assert states == ["COMPLETED"] * 3, states
