@@ -9,6 +9,7 @@ fails, the temporary file is removed and the old file is untouched.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -64,6 +65,18 @@ def file_digest(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def current_digest(path: str | os.PathLike) -> str:
+    """:func:`file_digest` of a file as it is now, hashed again only when its modification time or size changed
+    (a file read for every job of a sweep is hashed once per process)."""
+    stat = os.stat(path)
+    return _digest_of(Path(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest_of(path: Path, mtime_ns: int, size: int) -> str:
+    return file_digest(path)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

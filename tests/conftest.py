@@ -74,11 +74,10 @@ class Cli:
 
     process = staticmethod(imc_moo_process)
 
-    @staticmethod
-    def snapshot(directory: Path) -> dict[str, str]:
+    @classmethod
+    def snapshot(cls, directory: Path) -> dict[str, str]:
         """Every file under ``directory`` (relative path -> content hash)."""
-        return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(directory.rglob("*")) if p.is_file()}
+        return {name: digest for name, (digest, _) in cls.stamps(directory).items()}
 
     @staticmethod
     def stamps(directory: Path, logs: bool = True) -> dict[str, tuple[str, int]]:

@@ -47,3 +47,14 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
 def test_file_digest_is_the_sha256_of_the_bytes(tmp_path):
     path = write_atomic(tmp_path / "x", b"abc")
     assert file_digest(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_current_digest_follows_the_file(tmp_path):
+    """Cached per (path, mtime, size), yet an edited file gives its new digest."""
+    from imc_moo.files import current_digest
+
+    path = write_atomic(tmp_path / "net.yaml", b"a")
+    first = current_digest(path)
+    assert first == file_digest(path) == current_digest(path)
+    write_atomic(path, b"ab")
+    assert current_digest(path) == file_digest(path) != first

@@ -23,7 +23,6 @@ sweep starts (:func:`imc_moo.app.experiment.check_sweep_dir`), so a conflict sto
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from imc_moo.files import file_digest
+from imc_moo.files import current_digest
 
 #: The files of a run's results (``best.json`` last: its presence marks a complete run; :mod:`imc_moo.app.export`
 #: writes them). Here, so that a skipped job does not import pandas to find them.
@@ -70,11 +69,6 @@ def task_config(cfg: DictConfig) -> dict:
     return {**comparable(OmegaConf.to_container(cfg, resolve=False)), "inputs": inputs(cfg)}
 
 
-@functools.lru_cache(maxsize=1024)
-def _digest(path: Path, mtime_ns: int, size: int) -> str:
-    return file_digest(path)
-
-
 def inputs(cfg: DictConfig) -> dict[str, str] | None:
     """The network files of a config's problem (its workloads on its library search path), by network name:
     ``"<sha256, 16 digits> <path>"``; None when they cannot be told (a bad workload: the job itself says why)."""
@@ -86,10 +80,7 @@ def inputs(cfg: DictConfig) -> dict[str, str] | None:
         if isinstance(workloads, (DictConfig, ListConfig)):
             workloads = OmegaConf.to_container(workloads, resolve=True)
         files = network_files(workloads, search_path(list(problem.get("library_dirs") or [])))
-        out = {}
-        for name, path in files.items():
-            stat = path.stat()
-            out[name] = f"{_digest(path, stat.st_mtime_ns, stat.st_size)[:16]} {path}"
+        out = {name: f"{current_digest(path)[:16]} {path}" for name, path in files.items()}
     except (WorkloadError, OSError, AttributeError, KeyError, ValueError):
         return None
     return out

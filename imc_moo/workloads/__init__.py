@@ -11,6 +11,7 @@ release, the names the former single module offered.
 The importers load onnx only when a model is imported, so ``import imc_moo.workloads`` stays light.
 """
 
+from imc_moo.files import file_digest  # re-exported: here in 0.1.0
 from imc_moo.workloads.library import (
     IMPORT_SUFFIXES,
     NETWORK_KEYS,
@@ -23,7 +24,6 @@ from imc_moo.workloads.library import (
     ProblemDirs,
     available_networks,
     available_sets,
-    file_digest,
     load_network,
     load_workloads,
     network_files,

@@ -39,7 +39,7 @@ import yaml
 
 # PROBLEMS_DIR, the packaged workload library: ``problems/`` in the repository, ``imc_moo/problems`` installed.
 from imc_moo.cache import load_entry, save_entry, warn
-from imc_moo.files import file_digest
+from imc_moo.files import current_digest
 from imc_moo.paths import PROBLEMS_DIR, cache_dir
 from imc_moo.workloads.importing import IMPORT_SUFFIXES, import_file  # the converters load on first use
 from imc_moo.workloads.network import SHAPE_FIELDS, Network, WorkloadError, display_path, network_from_layers
@@ -119,10 +119,10 @@ _NETWORK_ARRAYS = {**dict.fromkeys(SHAPE_FIELDS, ("i", 1)), "ain": ("f", 1), "aw
 def _parsed_entry(path: Path, content: bytes | None) -> tuple[Path | None, str]:
     """``(<cache>/networks/<stem>-<sha256 of the file's bytes>.npz, key)``; the path None without a cache or a
     readable file."""
-    digest = hashlib.sha256(content + b"\0" + str(_PARSED_VERSION).encode()).hexdigest() if content else ""
     root = cache_dir()
     if root is None or content is None:
         return None, ""
+    digest = hashlib.sha256(content + b"\0" + str(_PARSED_VERSION).encode()).hexdigest()
     return root / "networks" / f"{path.stem}-{digest[:32]}.npz", f"network|{path.stem}|{digest}"
 
 
@@ -168,12 +168,6 @@ def _parse_file(path: Path) -> Network:
     return network_from_layers(path.stem, layers, file)
 
 
-@functools.lru_cache(maxsize=256)
-def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
-    """:func:`file_digest`; (mtime, size) key the cache so an unchanged file is not hashed again."""
-    return file_digest(path)
-
-
 #: Imported networks by (content sha256, suffix, name): the same bytes at another path or time are not converted
 #: again. Bounded; the oldest entry goes first.
 _IMPORTED: dict[tuple[str, str, str], Network] = {}
@@ -182,8 +176,7 @@ _IMPORTED_MAX = 32
 
 def _load_imported(path: Path) -> Network:
     """The Network of an .onnx/.csv file named by its stem, converted once per file content."""
-    stat = path.stat()
-    key = (_file_digest(path, stat.st_mtime_ns, stat.st_size), path.suffix.lower(), path.stem)
+    key = (current_digest(path), path.suffix.lower(), path.stem)
     net = _IMPORTED.get(key)
     if net is None:
         net = import_file(path, name=path.stem).network
