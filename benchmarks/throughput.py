@@ -4,15 +4,17 @@ persistent tables and warm, with peak memory.
     python benchmarks/throughput.py [--quick] [--seed N]
 
 The hot path is what an optimizer calls per generation: ``WorkloadSetProblem.evaluate_genomes`` (genomes -> design
-arrays -> every network's tabulated sums -> objectives and constraints). For comparison the ``evaluate()``
-DataFrame API is timed at 10,000 designs.
+arrays -> every network's tabulated sums -> objectives and constraints), under both performance models: the
+reference (the simulator's cycles) and the bounded model (:mod:`imc_moo.model.performance`: a second table per
+network, keyed by mapping, spare crossbars, GLB depth and clock). For comparison the ``evaluate()`` DataFrame API
+is timed at 10,000 designs.
 
 * cold: every memo emptied (the greedy mapping memo, the mapping tables and the tabulated sums, with the persistent
   cache switched off), as in the first process that ever meets these networks: it pays for the per-layer path of
   every new mapping combination. Workload YAML parsing and the NeuroSim/CACTI CSV loading are done once up front
   and not timed (they are one-off per process).
 * cached: the in-memory memos emptied but the tabulated sums read from the persistent cache that the cold run
-  wrote, as in any later process (``~/.cache/imc_moo``; here a temporary directory).
+  wrote, as in any later process (``~/.cache/imc_moo``; here a temporary directory); both models' tables.
 * warm: the same designs again with everything filled (best of a few repeats for the small sizes).
 * pairs/s: designs x layers of the set per second, the per-layer path's unit (the fast path's cost does not grow
   with the layer count, so these are layer-equivalent pairs).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import platform
 import resource
@@ -38,13 +41,15 @@ from pathlib import Path
 import numpy as np
 
 from imc_moo import paths
-from imc_moo.model import mapping, tabulated
+from imc_moo.model import mapping, performance, tabulated
 from imc_moo.model.api import evaluate
 from imc_moo.problem import WorkloadSetProblem
 
 #: (memory, workload set, design-space variant)
 CONFIGS = (("rram", "cnn4", "rram"), ("sram", "cnn4", "sram"), ("sram", "mixed9", "sram_large"))
 SIZES = (1, 100, 10_000, 100_000)
+#: The performance models timed (imc_moo.model.performance).
+MODELS = ("reference", "bounded")
 API_SIZE = 10_000
 #: Warm runs of small batches are repeated until this much time has been spent (best run reported).
 WARM_BUDGET_S = 0.5
@@ -57,6 +62,7 @@ def clear_caches() -> None:
     mapping.greedy_allocate.cache_clear()
     tabulated.network_table.cache_clear()
     tabulated._TABLES.clear()
+    performance.bounded_table.cache_clear()
     gc.collect()
 
 
@@ -65,7 +71,7 @@ def hot_path(genomes, problem) -> None:
 
 
 def api_path(genomes, problem) -> None:
-    evaluate(problem.space.decode(genomes), problem.networks, problem.memory)
+    evaluate(problem.space.decode(genomes), problem.networks, problem.memory, performance=problem.performance)
 
 
 def timed(fn, *args) -> float:
@@ -100,15 +106,15 @@ def max_rss_mib() -> float:
 
 def run(sizes, seed: int, cache: Path) -> list[dict]:
     rows = []
-    for memory, set_name, variant in CONFIGS:
-        problem = WorkloadSetProblem(set_name, memory, "edap", space=variant)
+    for (memory, set_name, variant), model in itertools.product(CONFIGS, MODELS):
+        problem = WorkloadSetProblem(set_name, memory, "edap", space=variant, performance=model)
         n_layers = sum(n.n_layers for n in problem.networks)
         rng = np.random.default_rng(seed)
         for n in sizes:
             genomes = problem.space.sample(n, rng)
             variants = [("problem", hot_path)] + ([("evaluate()", api_path)] if n == API_SIZE else [])
             for api, fn in variants:
-                store = cache / f"{memory}-{set_name}-{n}-{api}"
+                store = cache / f"{memory}-{set_name}-{model}-{n}-{api}"
                 clear_caches()
                 os.environ[paths.CACHE_ENV] = "off"
                 cold = timed(fn, genomes, problem)
@@ -116,25 +122,27 @@ def run(sizes, seed: int, cache: Path) -> list[dict]:
                 clear_caches()
                 fn(genomes, problem)  # fills the tables again, now with the cache on
                 tabulated.save_tables()
+                performance.save_tables()
                 clear_caches()
                 cached = timed(fn, genomes, problem)  # a later process: tables read from the cache
                 warm = warm_time(fn, genomes, problem)
                 peak = traced_peak_mib(fn, genomes, problem)
-                rows.append(dict(memory=memory, set=set_name, api=api, n=n, layers=n_layers, cold=cold, cached=cached,
-                                 warm=warm, pairs=n * n_layers, peak=peak))
-                print(f"  done {memory:4s} {set_name:6s} {api:10s} n={n:>7,d}: cold {cold:8.3f} s, cached "
+                rows.append(dict(memory=memory, set=set_name, model=model, api=api, n=n, layers=n_layers, cold=cold,
+                                 cached=cached, warm=warm, pairs=n * n_layers, peak=peak))
+                print(f"  done {memory:4s} {set_name:6s} {model:9s} {api:10s} n={n:>7,d}: cold {cold:8.3f} s, cached "
                       f"{cached:8.4f} s, warm {warm:8.4f} s, peak {peak:7.1f} MiB, max RSS so far "
                       f"{max_rss_mib():7.1f} MiB", flush=True)
     return rows
 
 
 def markdown(rows: list[dict]) -> str:
-    head = ("| memory | set | API | n_designs | layers | cold s | cached s | warm s | warm designs/s "
+    head = ("| memory | set | model | API | n_designs | layers | cold s | cached s | warm s | warm designs/s "
             "| warm M pairs/s | cached/warm | peak MiB |")
-    lines = [head, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [head, "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
-            f"| {r['memory']} | {r['set']} | {r['api']} | {r['n']:,} | {r['layers']} | {r['cold']:.3f} | "
+            f"| {r['memory']} | {r['set']} | {r['model']} | {r['api']} | {r['n']:,} | {r['layers']} | "
+            f"{r['cold']:.3f} | "
             f"{r['cached']:.4f} | {r['warm']:.4f} | {r['n'] / r['warm']:,.0f} | {r['pairs'] / r['warm'] / 1e6:.1f} | "
             f"{r['cached'] / r['warm']:.1f}x | {r['peak']:.1f} |")
     return "\n".join(lines)

@@ -7,7 +7,14 @@ a new branch in several modules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import yaml
+
+from imc_moo.paths import CONF_DIR
 
 
 class HardwareError(ValueError):
@@ -95,3 +102,103 @@ def memory_technology(name: str) -> MemoryTechnology:
     if key not in TECHNOLOGIES:
         raise HardwareError(f"unknown memory {name!r}: use one of {', '.join(TECHNOLOGIES)}")
     return TECHNOLOGIES[key]
+
+
+# -- the chip's physical limits (the bounded performance model) -----------------------------------------------------
+#: The packaged limits with their sources, one value per line (also the Hydra group ``bounds``).
+BOUNDS_FILE = Path(CONF_DIR) / "bounds" / "default.yaml"
+
+
+class BoundsError(ValueError):
+    """A physical limit that is not a positive number; the message names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class ChipBounds:
+    """Bandwidths, timings and power limits of the template's chip: what the bounded performance model
+    (:mod:`imc_moo.model.performance`) bounds each layer's time with. The values and their sources are data
+    (``conf/bounds/default.yaml``, :data:`BOUNDS_FILE`); :meth:`of` overrides any of them.
+
+    Attributes:
+        pulse_width_s: one read pulse of the temporal DAC [s].
+        input_pulses: pulses of one full-scale input (a crossbar read lasts ``input_pulses x pulse_width_s``).
+        adc_conversion_s: one ADC conversion [s].
+        columns_per_adc: crossbar columns that share one ADC (converted one after another).
+        glb_bits_per_cycle: bits the global buffer moves per clock cycle (``base_latency_s``), all ports.
+        router_bits_per_cycle: bits one router group's router passes per clock cycle.
+        dram_bytes_per_s: off-chip DRAM bandwidth [B/s].
+        power_density_w_per_mm2: the average power density the chip can dissipate [W/mm2].
+        power_w: a limit on the chip's average power [W] (``math.inf``: none).
+    """
+
+    pulse_width_s: float
+    input_pulses: float
+    adc_conversion_s: float
+    columns_per_adc: float
+    glb_bits_per_cycle: float
+    router_bits_per_cycle: float
+    dram_bytes_per_s: float
+    power_density_w_per_mm2: float
+    power_w: float = math.inf
+
+    @classmethod
+    def packaged(cls) -> ChipBounds:
+        """The limits of :data:`BOUNDS_FILE`."""
+        return _packaged_bounds()
+
+    @classmethod
+    def of(cls, values: ChipBounds | Mapping | None = None) -> ChipBounds:
+        """The packaged limits with ``values`` (a mapping of field -> number, e.g. a Hydra node) replacing some;
+        ``power_w`` may be None (no limit). Raises :class:`BoundsError` naming an unknown key or a value that is
+        not a positive number."""
+        if isinstance(values, ChipBounds):
+            return values
+        base = _packaged_bounds()
+        if not values:
+            return base
+        return replace(base, **_checked(dict(values), where="problem.bounds"))
+
+    @property
+    def input_pulse_train_s(self) -> float:
+        """Duration of one crossbar read: a full-scale input's pulse train [s]."""
+        return self.input_pulses * self.pulse_width_s
+
+    @property
+    def dram_bits_per_s(self) -> float:
+        return 8.0 * self.dram_bytes_per_s
+
+    def as_dict(self) -> dict[str, float | None]:
+        """Field -> value (``power_w`` None when unlimited), e.g. for a run's record."""
+        out: dict[str, float | None] = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not math.isfinite(self.power_w):
+            out["power_w"] = None
+        return out
+
+
+def _checked(values: dict, where: str) -> dict[str, float]:
+    names = [f.name for f in fields(ChipBounds)]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise BoundsError(f"unknown key(s) {', '.join(f'{where}.{k}' for k in unknown)}: use {', '.join(names)}")
+    out = {}
+    for key, value in values.items():
+        if key == "power_w" and value is None:
+            out[key] = math.inf
+            continue
+        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+        if not ok:
+            raise BoundsError(f"{where}.{key}={value!r} is not a positive number: give one in the unit its name "
+                              f"says (see {BOUNDS_FILE.name} of the package for each value's source)")
+        out[key] = float(value)
+    return out
+
+
+def _packaged_bounds() -> ChipBounds:
+    global _PACKAGED
+    if _PACKAGED is None:
+        values = yaml.safe_load(BOUNDS_FILE.read_text())
+        _PACKAGED = ChipBounds(**_checked(values, where=BOUNDS_FILE.name))
+    return _PACKAGED
+
+
+_PACKAGED: ChipBounds | None = None

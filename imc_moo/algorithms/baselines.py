@@ -73,8 +73,8 @@ __all__ = [
 
 def single_workload_problem(problem: WorkloadSetProblem, workload: str) -> WorkloadSetProblem:
     """The ``workload``-only version of ``problem``: same memory, design space, area limit, weights-on-chip rule,
-    aggregation, deployment mode and endurance, objective EDAP (one network never switches, so the mix's switching
-    rate and shares do not apply)."""
+    aggregation, deployment mode and endurance, performance model (with its limits and batch), objective EDAP (one
+    network never switches, so the mix's switching rate and shares do not apply)."""
     if workload not in problem.workloads:
         raise ValueError(f"workload {workload!r} is not in the problem's set {problem.workloads}")
     network = problem.networks[problem.workloads.index(workload)]
@@ -83,7 +83,7 @@ def single_workload_problem(problem: WorkloadSetProblem, workload: str) -> Workl
                               area_limit_mm2=problem.area_limit_mm2, space=problem.space,
                               weights_on_chip=problem.weights_on_chip, deployment=d.mode,
                               mix={"lifetime_inferences": d.lifetime_inferences},
-                              endurance_cycles=d.endurance_cycles)
+                              endurance_cycles=d.endurance_cycles, performance=problem.performance)
 
 
 def largest_network(problem: WorkloadSetProblem) -> str:

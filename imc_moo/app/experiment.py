@@ -207,7 +207,7 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     progress = Progress(name, budget, enabled=cfg.progress)
     meta = {"algorithm": name, "label": run_label(cfg), "problem": problem_label(cfg),
             "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
-            "budget": budget}
+            "budget": budget, "performance": problem.performance.mode, "batch": problem.performance.batch}
     ledger = Ledger(cap=budget)
     history = RunHistory(ledger, progress)
     start = time.perf_counter()
@@ -297,13 +297,24 @@ def _si(value: float, unit: str) -> str:
 
 
 def console_line(summary: dict, aggregation: str, outdir: Path) -> str:
-    """The run's one-line result. Latency is one inference at batch 1, layers one after another, each fully
-    unrolled over its crossbars, so it is nanoseconds to microseconds, not a throughput figure."""
+    """The run's one-line result: the best chip's objectives and what it delivers (power, density, TOPS/W,
+    TOPS/mm2 and what bounds its time, or, under the reference model, whether a chip could dissipate that power).
+    Latency is one inference (of a batch, under the bounded model), layers one after another."""
     objectives = ""
     if summary.get("energy_j") is not None:
+        batch = summary.get("batch", 1)
         objectives = (f"{aggregation} over networks: energy {_si(summary['energy_j'], 'J')}, latency "
-                      f"{_si(summary['latency_s'], 's')} per batch-1 inference, layers in sequence, area "
+                      f"{_si(summary['latency_s'], 's')} per inference (batch {batch}, layers in sequence), area "
                       f"{summary['area_mm2']:.4g} mm²")
+        if summary.get("power_w") is not None:
+            objectives += (f"; {_si(summary['power_w'], 'W')} ({summary['power_density_w_per_mm2']:.3g} W/mm²), "
+                           f"{summary['tops_per_w']:.3g} TOPS/W, {summary['tops_per_mm2']:.3g} TOPS/mm²")
+            if summary.get("performance") == "reference":
+                objectives += (" under the reference model's latency" + (
+                    ": more power than the chip can dissipate, problem.performance=bounded gives a chip that could "
+                    "exist" if summary.get("over_power_limit") else ""))
+            elif summary.get("bound"):
+                objectives += f", bound by {summary['bound']}"
     if summary["feasible"]:
         found = f"best EDAP {summary['edap']:.6g} mJ·ms·mm² (feasible{'; ' + objectives if objectives else ''})"
     else:

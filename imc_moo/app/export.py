@@ -49,14 +49,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: ``best.json``'s physics of the chip and of each network (columns of the archive, :meth:`WorkloadSetProblem.
+#: results_frame`).
+CHIP_PHYSICS = ("power_w", "power_density_w_per_mm2", "tops_per_w", "tops_per_mm2", "over_power_limit", "bound")
+PER_WORKLOAD_PHYSICS = ("power_w", "throughput_per_s", "tops_per_w", "tops_per_mm2", "bound")
+
+
 def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any]) -> dict:
     """The ``best.json`` payload. A run with no feasible design is a result too: ``feasible`` false, ``edap``
     null, and the least-violating design with its EDAP (``least_violating_edap``, null if it cannot be mapped) and
     its ``violations`` (constraint -> normalised excess, e.g. area / limit - 1)."""
     feasible = bool(best["feasible"])
+    mapped = best["edap"] < PENALTY
     per_workload = {
         w: {"energy_j": _plain(best[f"energy_j_{w}"]), "latency_s": _plain(best[f"latency_s_{w}"]),
-            "area_mm2": _plain(best["area_mm2"]), "edap": _plain(best[f"edap_{w}"])}
+            "area_mm2": _plain(best["area_mm2"]), "edap": _plain(best[f"edap_{w}"]),
+            **{k: _plain(best[f"{k}_{w}"]) if mapped else None
+               for k in PER_WORKLOAD_PHYSICS if f"{k}_{w}" in best}}
         for w in workloads
     }
     return {
@@ -64,7 +73,9 @@ def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any])
         "edap": _plain(best["edap"]) if feasible else None,
         "feasible": feasible,
         # the best (or least violating) design's objectives, aggregated over the networks as the problem says
-        **{k: _plain(best[k]) if best["edap"] < PENALTY else None for k in ("energy_j", "latency_s", "area_mm2")},
+        **{k: _plain(best[k]) if mapped else None for k in ("energy_j", "latency_s", "area_mm2")},
+        # what the chip delivers at that latency (imc_moo.model.performance.physics), where the archive has it
+        **{k: _plain(best[k]) if mapped else None for k in CHIP_PHYSICS if k in best},
         **({} if feasible else {
             "least_violating_edap": _plain(best["edap"]) if best["edap"] < PENALTY else None,
             "violations": {k[2:]: _plain(v) for k, v in best.items() if k.startswith("g_") and v > 0},

@@ -81,6 +81,31 @@ class MixConfig:
 
 
 @dataclass
+class BoundsConfig:
+    """The chip's physical limits for the bounded performance model (``conf/bounds/default.yaml`` holds the values
+    and their sources; :class:`imc_moo.hardware.ChipBounds`)."""
+
+    #: one read pulse of the temporal DAC [s]
+    pulse_width_s: float = MISSING
+    #: pulses of one full-scale input
+    input_pulses: float = MISSING
+    #: one ADC conversion [s]
+    adc_conversion_s: float = MISSING
+    #: crossbar columns sharing one ADC
+    columns_per_adc: float = MISSING
+    #: bits the global buffer moves per clock cycle
+    glb_bits_per_cycle: float = MISSING
+    #: bits a router group's router passes per clock cycle
+    router_bits_per_cycle: float = MISSING
+    #: off-chip DRAM bandwidth [bytes/s]
+    dram_bytes_per_s: float = MISSING
+    #: average power density the chip can dissipate [W/mm2]
+    power_density_w_per_mm2: float = MISSING
+    #: a limit on the chip's average power [W]; null: none
+    power_w: float | None = None
+
+
+@dataclass
 class ProblemConfig:
     """A workload set as a pymoo problem (:class:`~imc_moo.problem.WorkloadSetProblem`)."""
 
@@ -102,9 +127,19 @@ class ProblemConfig:
     mix: MixConfig = field(default_factory=MixConfig)
     #: writes a cell survives; null: the memory's (RRAM 1e6, SRAM unlimited)
     endurance_cycles: float | None = None
+    #: bounded (latency, power and throughput a chip can deliver) or reference (the reference simulator's latency:
+    #: the paper's numbers)
+    performance: str = "bounded"
+    #: the chip's physical limits (bounded model)
+    bounds: BoundsConfig = field(default_factory=BoundsConfig)
+    #: inferences processed together (bounded model: streamed weights fetched once per batch)
+    batch: int = 1
     #: the app's design space (the top-level ``space`` node)
     space: Any = "${space}"
     hv: HVBounds = field(default_factory=HVBounds)
+    #: the latency axis of the hypervolume box per performance model, ``{reference: {ideal: s, reference: s},
+    #: bounded: {...}}`` (``hv``'s latency values interpolate from it)
+    hv_latency_s: Any = None
 
 
 @dataclass

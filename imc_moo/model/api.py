@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal, cast, overload
@@ -13,8 +13,32 @@ import numpy as np
 import pandas as pd
 
 from imc_moo.hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, MEMORIES, DesignError, HardwareError, memory_technology
-from imc_moo.model.cost import AREA_COMPONENTS, ENERGY_COMPONENTS, Designs, chip_cells, layer_costs, weight_cells
-from imc_moo.model.tabulated import network_costs, set_costs
+from imc_moo.model.cost import (
+    AREA_COMPONENTS,
+    ENERGY_COMPONENTS,
+    Designs,
+    chip_cells,
+    layer_actions,
+    layer_costs,
+    weight_cells,
+)
+from imc_moo.model.performance import (
+    BOUNDS,
+    SPILL_COMPONENT,
+    WEIGHT_LOAD_COMPONENTS,
+    Performance,
+    PerformanceError,
+    Timing,
+    bound_names,
+    bounded_energy_pj,
+    by_bound_s,
+    layer_times,
+    physics,
+    power_limited,
+    set_timing,
+    spare_crossbars,
+)
+from imc_moo.model.tabulated import set_costs
 from imc_moo.workloads import Network, WorkloadError, load_workloads
 
 #: EDAP unit used in outputs: mJ * ms * mm2 (J -> mJ is 1e3, s -> ms is 1e3).
@@ -107,7 +131,11 @@ def _check_memory(memory: str) -> str:
 @dataclass
 class NetworkResult:
     """Totals of one network on n designs: arrays (n,) and per-component energies (n,) in J; of W networks
-    (:func:`evaluate_set`): arrays (n, W)."""
+    (:func:`evaluate_set`): arrays (n, W).
+
+    ``latency_s`` is the performance model's (:mod:`imc_moo.model.performance`): the reference's cycles x clock,
+    or the bounded model's (``timing`` holds its parts; ``power_stretched``: the power limit set it); ``cycles``
+    are the reference's either way."""
 
     energy_j: np.ndarray
     latency_s: np.ndarray
@@ -117,60 +145,146 @@ class NetworkResult:
     weight_cells: np.ndarray
     energy_components_j: dict
     fidelity_flags: np.ndarray  # uint8, bits of FIDELITY_WARNINGS (0: no warning)
+    performance: Performance
+    power_stretched: np.ndarray
+    timing: Timing | None = None
+
+    def column(self, w: int) -> NetworkResult:
+        """The result of network ``w`` of a set: every (n, W) array as (n,)."""
+        def pick(x):
+            return x[:, w] if isinstance(x, np.ndarray) and x.ndim >= 2 else x
+        timing = None if self.timing is None else Timing(**{k: pick(v) for k, v in vars(self.timing).items()})
+        fields = {k: pick(v) for k, v in vars(self).items() if k not in ("energy_components_j", "timing")}
+        return NetworkResult(**fields, energy_components_j={k: pick(v) for k, v in self.energy_components_j.items()},
+                             timing=timing)
+
+
+def default_holding(memory: str) -> str:
+    """How ``memory`` holds one network's weights by itself: streamed from DRAM (SRAM) or resident (RRAM)."""
+    return "streamed" if memory_technology(memory).streams_weights else "network"
 
 
 @overload
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
-                     per_layer: Literal[False] = False) -> NetworkResult: ...
+                     per_layer: Literal[False] = False, *, performance: Performance | str | None = None,
+                     holding: str | None = None) -> NetworkResult: ...
 @overload
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None,
-                     per_layer: Literal[True]) -> tuple[NetworkResult, dict[str, np.ndarray]]: ...
+                     per_layer: Literal[True], *, performance: Performance | str | None = None,
+                     holding: str | None = None) -> tuple[NetworkResult, dict[str, np.ndarray]]: ...
 @overload
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None, *,
-                     per_layer: Literal[True]) -> tuple[NetworkResult, dict[str, np.ndarray]]: ...
+                     per_layer: Literal[True], performance: Performance | str | None = None,
+                     holding: str | None = None) -> tuple[NetworkResult, dict[str, np.ndarray]]: ...
 @overload
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
-                     per_layer: bool = False) -> NetworkResult | tuple[NetworkResult, dict[str, np.ndarray]]: ...
+                     per_layer: bool = False, *, performance: Performance | str | None = None,
+                     holding: str | None = None) -> NetworkResult | tuple[NetworkResult, dict[str, np.ndarray]]: ...
 def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | None = None,
-                     per_layer: bool = False) -> NetworkResult | tuple[NetworkResult, dict[str, np.ndarray]]:
+                     per_layer: bool = False, *, performance: Performance | str | None = None,
+                     holding: str | None = None) -> NetworkResult | tuple[NetworkResult, dict[str, np.ndarray]]:
     """Energy, latency, validity and weight fit of ``network`` on designs ``d``.
 
     By default from the network's tabulated sums over layers (:mod:`imc_moo.model.tabulated`: a gather and a dot
     product per component, whatever the layer count). With ``per_layer``, layer by layer (chunked over designs to
-    bound memory), also returning (n, L) arrays ``energy_j``, ``latency_s``, ``cycles``, ``mappable``: the
-    breakdown, and the oracle the tabulated path is tested against.
+    bound memory), also returning (n, L) arrays ``energy_j``, ``latency_s``, ``cycles`` (the reference's),
+    ``mappable`` (and, bounded, ``copies``: the copies of the layer's weights the chip holds, ``reads``: the
+    crossbar reads with those copies, ``bound``: the
+    index into :data:`~imc_moo.model.performance.BOUNDS` of the resource bounding the layer, and ``<resource>_s``:
+    the time each resource needs): the breakdown, and the oracle the tabulated path is tested
+    against.
+
+    ``performance``: a :class:`~imc_moo.model.performance.Performance` or a mode name (default ``bounded``);
+    ``holding``: how the weights are held (:data:`~imc_moo.model.performance.WEIGHT_HOLDING`, default the memory's:
+    :func:`default_holding`; ``set`` needs :func:`evaluate_set`).
     """
     theta = energy_coefficients(d.memory) if theta is None else theta
+    perf = Performance.of(performance)
+    holding = default_holding(d.memory) if holding is None else holding
     if not per_layer:
-        return _network_result(d, weight_cells(d, network), *network_costs(d, network, theta))
+        return evaluate_set(d, [network], [theta], performance=perf, holding=holding).column(0)
+    if holding == "set":
+        raise PerformanceError("holding='set' needs every network of the set: use evaluate_set")
     n, L = d.n, network.n_layers
     step = max(1, MAX_PAIRS_PER_CHUNK // max(L, 1))
     cycles = np.empty(n)
     valid = np.empty(n, dtype=bool)
+    crossbars = np.empty(n)
+    bounded_s = np.empty(n)
+    by_bound = np.zeros((n, len(BOUNDS)))
+    longest = np.empty(n)
+    spill = np.empty(n)
+    spare = np.empty(n, dtype=np.int64)
     energy_pj: dict[str, np.ndarray] = {}
     layers = {k: np.empty((n, L)) for k in ("energy_j", "latency_s", "cycles")}
     layers["mappable"] = np.empty((n, L), dtype=bool)
+    if perf.bounded:
+        layers["bound"] = np.empty((n, L), dtype=np.int64)
+        layers["reads"] = np.empty((n, L))
+        layers["copies"] = np.empty((n, L))
+        layers.update({f"{r}_s": np.empty((n, L)) for r in BOUNDS})
     for start in range(0, n, step):
         sl = slice(start, min(n, start + step))
         part = d.take(np.arange(sl.start, sl.stop)) if (sl.start, sl.stop) != (0, n) else d
-        lc = layer_costs(part, network, theta)
+        a = layer_actions(part, network)
+        lc = layer_costs(part, network, theta, actions=a)
         cycles[sl] = lc.cycles.sum(axis=1)
         valid[sl] = lc.mappable.all(axis=1)
+        crossbars[sl] = a.crossbars.sum(axis=1)
         for k, v in lc.energy_pj.items():
             energy_pj.setdefault(k, np.empty(n))[sl] = v.sum(axis=1)
-        layers["energy_j"][sl] = sum(lc.energy_pj.values()) * 1e-12
+        layer_pj = sum(lc.energy_pj.values())
         layers["cycles"][sl] = lc.cycles
         layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
         layers["mappable"][sl] = lc.mappable
-    return _network_result(d, weight_cells(d, network), energy_pj, cycles, valid), layers
+        if perf.bounded:
+            spare[sl] = spare_crossbars(part, crossbars[sl, None], holding)[:, 0]
+            t = layer_times(part, network, a, perf, np.maximum(spare[sl], -1 if holding == "streamed" else 0),
+                            holding == "streamed")
+            bounded_pj = bounded_energy_pj(lc.energy_pj, t.spill_bits, perf, holding)
+            layer_pj = sum(bounded_pj.values())
+            energy_pj.setdefault(SPILL_COMPONENT, np.empty(n))[sl] = bounded_pj[SPILL_COMPONENT].sum(axis=1)
+            layers["reads"][sl] = t.cycles
+            layers["copies"][sl] = t.copies
+            layers["latency_s"][sl] = t.time_s
+            layers["bound"][sl] = t.bound
+            for r in BOUNDS:
+                layers[f"{r}_s"][sl] = t.resource_s[r]
+            by_bound[sl] = by_bound_s(t)
+            bounded_s[sl] = t.time_s.sum(axis=1)
+            longest[sl] = t.time_s.max(axis=1, initial=0.0)
+            spill[sl] = t.spill_bits.sum(axis=1)
+        layers["energy_j"][sl] = layer_pj * 1e-12
+    timing = None
+    if perf.bounded:
+        if holding == "streamed" and perf.batch > 1:  # the per-layer sums above are the reference's
+            for comp in WEIGHT_LOAD_COMPONENTS:
+                if comp in energy_pj:
+                    energy_pj[comp] = energy_pj[comp] / perf.batch
+        timing = Timing(time_s=bounded_s, bound=by_bound.argmax(axis=1).astype(np.int8), by_bound_s=by_bound,
+                        max_layer_s=longest, spill_bits=spill,
+                        spare_crossbars=spare, fits=(spare >= 0) | (holding == "streamed"))
+    result = _network_result(d, weight_cells(d, network), energy_pj, cycles, valid, perf, timing)
+    return result, layers
 
 
-def evaluate_set(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]]) -> NetworkResult:
+def evaluate_set(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]], *,
+                 performance: Performance | str | None = None, holding: str | None = None,
+                 breakdown: bool = False) -> NetworkResult:
     """:func:`evaluate_network` of W networks at once (tabulated path), every array (n, W): the per-network work is
     one gather each, the rest one array expression for all of them (a design of a 9-network set in well under
-    a millisecond)."""
+    a millisecond). ``holding="set"``: every network's weights resident at once (the bounded model's replicas);
+    ``breakdown``: the bounded model's time per bounding resource too (``timing.by_bound_s``)."""
+    perf = Performance.of(performance)
+    holding = default_holding(d.memory) if holding is None else holding
     cells = np.stack([weight_cells(d, net) for net in networks], axis=1)
-    return _network_result(d, cells, *set_costs(d, networks, thetas))
+    keys = d.mapping_keys
+    energy_pj, cycles, valid, crossbars = set_costs(d, networks, thetas, keys)
+    timing = None
+    if perf.bounded:
+        timing = set_timing(d, networks, keys, crossbars, perf, holding, breakdown)
+        energy_pj = bounded_energy_pj(energy_pj, timing.spill_bits, perf, holding)
+    return _network_result(d, cells, energy_pj, cycles, valid, perf, timing)
 
 
 def _per_design(d: Designs, like: np.ndarray):
@@ -179,19 +293,28 @@ def _per_design(d: Designs, like: np.ndarray):
 
 
 def _network_result(d: Designs, cells: np.ndarray, energy_pj: dict[str, np.ndarray], cycles: np.ndarray,
-                    valid: np.ndarray) -> NetworkResult:
+                    valid: np.ndarray, perf: Performance, timing: Timing | None) -> NetworkResult:
     at = _per_design(d, cycles)
     fits = cells <= chip_cells(d)[at] if d.technology.weights_resident else np.ones(cells.shape, dtype=bool)
     comps = {k: v * 1e-12 for k, v in energy_pj.items()}
+    energy = cast(np.ndarray, sum(comps.values()))  # never empty: not sum()'s Literal[0]
+    if timing is None:
+        latency, stretched = cycles * d.base_latency_s[at], np.zeros(np.shape(cycles), dtype=bool)
+    else:
+        latency, stretched = power_limited(energy, timing.time_s, d.total_area_mm2, perf.bounds)
+        valid = valid & timing.fits
     return NetworkResult(
-        energy_j=cast(np.ndarray, sum(comps.values())),  # never empty: not sum()'s Literal[0]
-        latency_s=cycles * d.base_latency_s[at],
+        energy_j=energy,
+        latency_s=latency,
         cycles=cycles,
         valid=valid,
         weights_fit=fits,
         weight_cells=cells,
         energy_components_j=comps,
         fidelity_flags=fidelity_flags(d, cells),
+        performance=perf,
+        power_stretched=stretched,
+        timing=timing,
     )
 
 
@@ -221,8 +344,9 @@ def area_components_mm2(d: Designs) -> dict[str, np.ndarray]:
 
 
 def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Network], memory: str = "rram", *,
-             components: bool = False) -> pd.DataFrame:
-    """Energy, latency, area and EDAP of every design on every network of a workload set.
+             components: bool = False, performance: str | Performance = "bounded", bounds: Mapping | None = None,
+             batch: int = 1) -> pd.DataFrame:
+    """Energy, latency, area, EDAP and what the chip delivers, of every design on every network of a workload set.
 
     Args:
         designs: table with the design columns of :data:`imc_moo.problem.space.DESIGN_COLUMNS` (``glb_mib`` may replace
@@ -232,53 +356,77 @@ def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Ne
             or a list of these.
         memory: ``"rram"`` (weights resident on chip) or ``"sram"`` (weights streamed from LPDDR4).
         components: add per-component energy columns ``energy_<component>_j`` and area columns
-            ``area_<component>_mm2``.
+            ``area_<component>_mm2`` (and, bounded, ``time_<resource>_s``: the time of the layers each resource
+            bounds).
+        performance: ``"bounded"`` (latency a chip can deliver: :mod:`imc_moo.model.performance`) or
+            ``"reference"`` (the reference simulator's cycles x clock, the paper's numbers).
+        bounds: physical limits replacing the packaged ones (``conf/bounds/default.yaml``), e.g.
+            ``{"dram_bytes_per_s": 25.6e9}``; bounded model only.
+        batch: inferences processed together (bounded model).
 
     Returns:
         One row per design x network (design-major), with the design columns, ``design_id`` (row of ``designs``),
-        ``workload``, ``energy_j`` [J], ``latency_s`` [s], ``cycles``, ``area_mm2`` [mm2], ``edap``
-        [mJ*ms*mm2], ``weights_fit`` (RRAM: every weight fits on chip; SRAM streams weights, always true),
-        ``weight_cells``, ``valid`` (the reference simulator could map every layer; RRAM fails when a layer's
-        weights cannot all be placed in space, e.g. depthwise layers on too few crossbars) and
-        ``fidelity_warning`` ("" or the names of :data:`FIDELITY_WARNINGS` that apply: a design the model is
-        unsure of).
+        ``workload``, ``energy_j`` [J], ``latency_s`` [s], ``cycles`` (the reference's), ``area_mm2`` [mm2],
+        ``edap`` [mJ*ms*mm2], what the chip delivers at that latency (``power_w``, ``power_density_w_per_mm2``,
+        ``throughput_per_s``, ``tops``, ``tops_per_w``, ``tops_per_mm2``, ``over_power_limit``:
+        :func:`~imc_moo.model.performance.physics`), ``bound`` (bounded: the resource bounding most of the
+        inference's time, ``power`` where the power limit stretched it; reference: empty), ``performance``,
+        ``weights_fit`` (RRAM: every weight fits on chip; SRAM streams weights, always true), ``weight_cells``,
+        ``valid`` (every layer can be mapped: the reference fails RRAM layers whose weights cannot all be placed
+        in space; bounded, also every resident layer keeps one copy in whole crossbars) and ``fidelity_warning``
+        ("" or the names of :data:`FIDELITY_WARNINGS` that apply: a design the model is unsure of).
     """
     d = designs_from_frame(designs, memory)
     networks = load_workloads(workloads)
+    perf = Performance.of(performance, bounds, batch)
     area = area_components_mm2(d)
-    area_total = sum(area.values())
+    area_total = cast(np.ndarray, sum(area.values()))  # never empty: not sum()'s Literal[0]
     base = design_frame(d).join(designs.reset_index(drop=True).drop(columns=list(DESIGN_COLUMNS), errors="ignore"))
     base["design_id"] = np.arange(d.n)
     frames = []
     for net in networks:
-        r = evaluate_network(d, net)
+        r = evaluate_set(d, [net], [energy_coefficients(d.memory)], performance=perf, breakdown=components).column(0)
+        delivered = physics(r.energy_j, r.latency_s, area_total, np.float64(net.total_macs), perf.bounds)
+        bound = "" if r.timing is None else bound_names(r.timing.bound, r.power_stretched)
         f = base.assign(
             workload=net.name, energy_j=r.energy_j, latency_s=r.latency_s, cycles=r.cycles, area_mm2=area_total,
-            edap=r.energy_j * r.latency_s * area_total * EDAP_SCALE, weights_fit=r.weights_fit,
-            weight_cells=r.weight_cells, valid=r.valid, fidelity_warning=fidelity_warning_text(r.fidelity_flags),
+            edap=r.energy_j * r.latency_s * area_total * EDAP_SCALE, **delivered, bound=bound,
+            performance=perf.mode, weights_fit=r.weights_fit, weight_cells=r.weight_cells, valid=r.valid,
+            fidelity_warning=fidelity_warning_text(r.fidelity_flags),
         )
         if components:
-            for k in ENERGY_COMPONENTS:
+            for k in (*ENERGY_COMPONENTS, *((SPILL_COMPONENT,) if perf.bounded else ())):
                 f[f"energy_{k}_j"] = r.energy_components_j.get(k, 0.0)
             for k in AREA_COMPONENTS:
                 f[f"area_{k}_mm2"] = area[k]
+            if r.timing is not None and r.timing.by_bound_s is not None:
+                for i, b in enumerate(BOUNDS):
+                    f[f"time_{b}_s"] = r.timing.by_bound_s[:, i]
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
     order = np.lexsort((np.repeat(np.arange(len(networks)), d.n), out["design_id"].to_numpy()))
     return out.iloc[order].reset_index(drop=True)
 
 
-def evaluate_layers(designs: pd.DataFrame, workload: str | Network, memory: str = "rram") -> pd.DataFrame:
+def evaluate_layers(designs: pd.DataFrame, workload: str | Network, memory: str = "rram", *,
+                    performance: str | Performance = "bounded", bounds: Mapping | None = None,
+                    batch: int = 1) -> pd.DataFrame:
     """Per-layer breakdown of one network: one row per design x layer with ``design_id``, ``layer``,
-    ``energy_j``, ``latency_s``, ``cycles`` and ``mappable``."""
+    ``energy_j``, ``latency_s``, ``cycles`` and ``mappable``; bounded (the default, see :func:`evaluate`), also
+    ``bound`` (the resource that sets the layer's time) and ``<resource>_s`` (the time each resource needs,
+    :data:`~imc_moo.model.performance.BOUNDS`). The network's latency is the sum of its layers' (bounded: then
+    stretched by the power limit, which applies to the whole inference)."""
     d = designs_from_frame(designs, memory)
     nets = load_workloads(workload)
     if len(nets) != 1:
         raise WorkloadError(f"evaluate_layers takes one network, got {len(nets)} ({', '.join(n.name for n in nets)})"
                             " — give a single network name, path or Network")
     (net,) = nets
-    _, layers = evaluate_network(d, net, per_layer=True)
+    perf = Performance.of(performance, bounds, batch)
+    _, layers = evaluate_network(d, net, per_layer=True, performance=perf)
     n, L = d.n, net.n_layers
+    if "bound" in layers:
+        layers["bound"] = np.array(BOUNDS, dtype=object)[layers["bound"]]
     return pd.DataFrame({
         "design_id": np.repeat(np.arange(n), L),
         "workload": net.name,

@@ -205,8 +205,10 @@ class LayerActions:
     accesses (one per output, weight slice and row group of the tile's own); streaming weights,
     ``weight_bits_padded`` the weight bits fetched from DRAM (the padded weight dims, :attr:`LayerMapping.spatial`);
     ``cycles`` the latency in cycles and ``mappable`` whether every weight tile is placed in space (always true for
-    SRAM). They depend on the design only through the mapping-relevant parameters (crossbar rows and columns, bits
-    per cell, the three macro levels), which is what lets :mod:`imc_moo.model.tabulated` sum them over layers once
+    SRAM); ``copies`` the layer's weight copies working on different outputs (the spatial P x Q factors of the
+    macro levels) and ``crossbars`` the crossbars one copy of its weights occupies (row groups x column groups x G).
+    They depend on the design only through the mapping-relevant parameters (crossbar rows and columns, bits per
+    cell, the three macro levels), which is what lets :mod:`imc_moo.model.tabulated` sum them over layers once
     per combination."""
 
     cell: np.ndarray
@@ -222,6 +224,8 @@ class LayerActions:
     mappable: np.ndarray
     ain: np.ndarray
     aw: np.ndarray
+    copies: np.ndarray
+    crossbars: np.ndarray
 
 
 def _glb_input_bits(m: LayerMapping, Q: np.ndarray, q_temporal: bool) -> np.ndarray:
@@ -300,6 +304,8 @@ def layer_actions(d: Designs, network: Network) -> LayerActions:
         mappable=mappable,
         ain=network.ain,
         aw=network.aw[:, d.bits_per_cell - 1].T,
+        copies=m.spatial[..., _D["P"]] * m.spatial[..., _D["Q"]],  # rows and columns never place P or Q
+        crossbars=m.row_groups * m.col_groups * network.G,
     )
 
 
@@ -313,11 +319,13 @@ class LayerCosts:
     mappable: np.ndarray
 
 
-def layer_costs(d: Designs, network: Network, theta: dict[str, float]) -> LayerCosts:
+def layer_costs(d: Designs, network: Network, theta: dict[str, float],
+                actions: LayerActions | None = None) -> LayerCosts:
     """Energy per component and cycles of every layer of ``network`` on every design of ``d``: the per-layer
-    path (breakdowns, and the oracle of the tabulated one)."""
+    path (breakdowns, and the oracle of the tabulated one); ``actions``: the layers' :func:`layer_actions` on
+    ``d`` if already counted."""
     lk = d.lookups
-    a = layer_actions(d, network)
+    a = layer_actions(d, network) if actions is None else actions
     ain, aw = a.ain, a.aw
     e = {
         "cell": a.cell * _bilinear(lk.cell_read, ain, aw),

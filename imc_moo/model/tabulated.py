@@ -45,7 +45,7 @@ from imc_moo.workloads import Network
 BILINEAR_COUNTS = ("cell", "row", "adc", "written")
 ACTIVITY = ("1", "ain", "aw", "ain_aw")
 FEATURES = (*(f"{c}_{w}" for c in BILINEAR_COUNTS for w in ACTIVITY), "in_bits", "glb_in_bits", "out_bits",
-            "obuf", "weight_bits_padded", "cycles", "unmappable")
+            "obuf", "weight_bits_padded", "cycles", "unmappable", "crossbars")
 _F = {f: i for i, f in enumerate(FEATURES)}
 #: Largest (designs x layers) block filled at once (bounds the memory of filling new keys).
 FILL_PAIRS = 1 << 20
@@ -156,6 +156,7 @@ class NetworkTable:
             out[:, _F["weight_bits_padded"]] = a.weight_bits_padded.sum(axis=1)
         out[:, _F["cycles"]] = a.cycles.sum(axis=1)
         out[:, _F["unmappable"]] = (~a.mappable).sum(axis=1)
+        out[:, _F["crossbars"]] = a.crossbars.sum(axis=1)
         return out
 
 
@@ -173,7 +174,7 @@ _TABLES: list[NetworkTable] = []
 
 
 @functools.lru_cache(maxsize=1)
-def _model_digest() -> str:
+def model_digest() -> str:
     """Hash of the code the sums come from (count formulas, greedy mapping, the memory technologies, this module)
     and the package version:
     a changed model never reads an older model's tables."""
@@ -188,16 +189,22 @@ def _model_digest() -> str:
     return h.hexdigest()[:12]
 
 
+def network_digest(network: Network) -> str:
+    """Hash of what a network's sums depend on: its layer shapes and activity factors (not its name or file)."""
+    h = hashlib.sha256()
+    for array in (network.shape_array(), network.ain, network.aw):
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
+
+
 def _cache_entry(network: Network, memory: str) -> tuple[Path | None, str]:
     """``(<cache>/tables/<memory>-<network content hash>-<model hash>.npz, key)``, the path None without a cache:
     keyed by what the sums depend on (the layer shapes and activity factors, not the name or the file, and the
     model's code); the key is stored in the entry and checked when it is read back."""
-    h = hashlib.sha256()
-    for array in (network.shape_array(), network.ain, network.aw):
-        h.update(np.ascontiguousarray(array).tobytes())
-    key = f"tables|{memory}|{h.hexdigest()}|{_model_digest()}"
+    digest = network_digest(network)
+    key = f"tables|{memory}|{digest}|{model_digest()}"
     root = cache_dir()
-    path = None if root is None else root / "tables" / f"{memory}-{h.hexdigest()[:16]}-{_model_digest()}.npz"
+    path = None if root is None else root / "tables" / f"{memory}-{digest[:16]}-{model_digest()}.npz"
     return path, key
 
 
@@ -215,11 +222,12 @@ def _dot(coef: np.ndarray, sums: np.ndarray, count: str) -> np.ndarray:
 
 
 def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]],
-              keys: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Energy per component (n, W) [pJ, calibration ``thetas[w]`` applied], cycles (n, W) and every-layer-mappable
-    (n, W) bool of each of the W ``networks`` on designs ``d``, from the tabulated sums: one gather per network,
-    then one array expression per component for all of them (``keys``: :func:`mapping_keys` of ``d``, default the
-    designs' own)."""
+              keys: np.ndarray | None = None
+              ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Energy per component (n, W) [pJ, calibration ``thetas[w]`` applied], cycles (n, W), every-layer-mappable
+    (n, W) bool and the crossbars one copy of every layer occupies (n, W) of each of the W ``networks`` on designs
+    ``d``, from the tabulated sums: one gather per network, then one array expression per component for all of
+    them (``keys``: :func:`mapping_keys` of ``d``, default the designs' own)."""
     lk = d.lookups
     keys = d.mapping_keys if keys is None else keys
     s = np.empty((len(keys), len(networks), len(FEATURES)))  # (n, W, F), gathered in place
@@ -249,14 +257,7 @@ def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str
         e["cell_write"] = _dot(lk.cell_write, s, "written")
         e["weight_drivers"] = _dot(lk.row_write, s, "written") / per(d.xbar_cols)
     energy = {k: v * np.array([theta.get(k, 1.0) for theta in thetas]) for k, v in e.items()}
-    return energy, col("cycles"), col("unmappable") == 0
+    return energy, col("cycles"), col("unmappable") == 0, col("crossbars")
 
 
-def network_costs(d: Designs, network: Network, theta: dict[str, float],
-                  keys: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """:func:`set_costs` of one network: energy per component (n,) [pJ], cycles (n,), every-layer-mappable (n,)."""
-    energy, cycles, valid = set_costs(d, [network], [theta], keys)
-    return {k: v[:, 0] for k, v in energy.items()}, cycles[:, 0], valid[:, 0]
-
-
-__all__ = ["FEATURES", "NetworkTable", "network_costs", "network_table", "set_costs"]
+__all__ = ["FEATURES", "NetworkTable", "model_digest", "network_digest", "network_table", "set_costs"]

@@ -44,6 +44,7 @@ from pymoo.core.problem import Problem
 from imc_moo.hardware import HardwareError, memory_technology
 from imc_moo.model.api import EDAP_SCALE, energy_coefficients, evaluate_set, fidelity_warning_text
 from imc_moo.model.cost import Designs, chip_cells, weight_cells
+from imc_moo.model.performance import BOUNDS, POWER_BOUND, Performance, PerformanceError, physics, power_limited
 from imc_moo.problem.deployment import (
     WEIGHT_LOAD_COMPONENTS,
     Deployment,
@@ -62,6 +63,13 @@ COST_FACTOR_BY_NODE = {7: 3.8709, 10: 2.2431, 14: 1.4976, 22: 1.2828, 32: 1.0, 4
 #: Objective value given to designs the reference simulator cannot map: finite, and worse than any real design.
 PENALTY = 1e30
 EDA_NAMES = ("energy_j", "latency_s", "area_mm2")
+#: What bounds an inference's time (:attr:`Evaluation.bound`): the bounded model's resources, then the power limit.
+BOUND_NAMES = (*BOUNDS, POWER_BOUND)
+
+
+def performance_mode(performance: str | Performance) -> str:
+    """The mode name of a performance argument (a name or a :class:`Performance`)."""
+    return performance.mode if isinstance(performance, Performance) else str(performance)
 
 
 class ProblemError(ValueError):
@@ -103,6 +111,8 @@ class Evaluation:
         area_mm2: (n,) chip area.
         G: (n, n_ieq) constraints; edap: (n,) aggregated EDAP [mJ*ms*mm2] (:data:`PENALTY` if unmappable);
         cost: (n,) relative manufacturing cost (area x node factor).
+        bound: (n, W) int8, the resource that bounds most of each inference's time: an index into
+            :data:`BOUND_NAMES` (the bounded model's resources, then ``power``), -1 under the reference model.
     """
 
     energy_j: np.ndarray
@@ -116,6 +126,7 @@ class Evaluation:
     switch_energy_j: np.ndarray
     switch_latency_s: np.ndarray
     fidelity_flags: np.ndarray
+    bound: np.ndarray
 
     @property
     def feasible(self) -> np.ndarray:
@@ -163,6 +174,15 @@ class WorkloadSetProblem(Problem):
             ``inferences_per_switch`` (mean inferences between switches; default None: never) and
             ``lifetime_inferences`` (for the endurance constraint; default 1e9).
         endurance_cycles: writes a cell survives (default the memory's: RRAM 1e6, SRAM unlimited).
+        performance: ``"bounded"`` (latency a chip can deliver, :mod:`imc_moo.model.performance`; the default) or
+            ``"reference"`` (the reference simulator's latency: the method's numbers, bit for bit), or a
+            :class:`~imc_moo.model.performance.Performance` (which then carries its own bounds and batch).
+        hv_latency_s: the hypervolume box's latency axis per performance model, ``{"reference": {"ideal": s,
+            "reference": s}, "bounded": {...}}`` (the problem configs' table): replaces ``hv``'s latency bounds with
+            those of the problem's model.
+        bounds: the chip's physical limits replacing the packaged ones (``conf/bounds/default.yaml``), e.g.
+            ``{"dram_bytes_per_s": 25.6e9, "power_density_w_per_mm2": 0.5}``; bounded model only.
+        batch: inferences processed together (bounded model: streamed weights fetched once per batch).
     """
 
     def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
@@ -170,7 +190,9 @@ class WorkloadSetProblem(Problem):
                  space: str | Mapping | DesignSpace | None = None, technology_nm: int | Sequence[int] | None = None,
                  voltages: Sequence[float] | None = None, weights_on_chip: bool | None = None, name: str = "",
                  hv: Mapping | None = None, library_dirs: Sequence[str] = (), deployment: str | None = None,
-                 mix: Mapping | None = None, endurance_cycles: float | None = None):
+                 mix: Mapping | None = None, endurance_cycles: float | None = None,
+                 performance: str | Performance = "bounded", bounds: Mapping | None = None, batch: int = 1,
+                 hv_latency_s: Mapping | None = None):
         if objectives not in OBJECTIVES:
             raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
         if aggregation not in AGGREGATIONS:
@@ -205,6 +227,10 @@ class WorkloadSetProblem(Problem):
         self.memory = tech.name
         self.name = name or f"{tech.name}_{'+'.join(self.workloads)}"
         self.hv = hv
+        if hv is not None and hv_latency_s and performance_mode(performance) in hv_latency_s:
+            axis = hv_latency_s[performance_mode(performance)]
+            self.hv = {corner: {**dict(hv[corner]), "latency_s": float(axis[corner])}
+                       for corner in ("ideal", "reference")}
         self.objectives = objectives
         self.aggregation = aggregation
         self.area_limit_mm2 = float(area_limit_mm2)
@@ -225,6 +251,13 @@ class WorkloadSetProblem(Problem):
         self._drop_weight_loading = tech.streams_weights and not self.deployment.streams
         self._resident = self.weights_on_chip and self.deployment.mode == "resident"
         self._endurance = self.deployment.has_endurance_constraint(len(self.networks))
+        try:
+            self.performance = Performance.of(performance, bounds, batch)
+        except PerformanceError as err:
+            raise ProblemError(str(err)) from None
+        #: how the bounded model sees the weights while a network runs (imc_moo.model.performance.WEIGHT_HOLDING)
+        self._holding = ("streamed" if tech.streams_weights and self.deployment.streams
+                         else "set" if self.deployment.mode == "resident" else "network")
         n_capacity = (1 if self._resident else len(self.networks)) if self.weights_on_chip else 0
         super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives], n_ieq_constr=n_capacity + self._endurance + 2,
                          xl=space.xl, xu=space.xu, vtype=int)
@@ -251,7 +284,7 @@ class WorkloadSetProblem(Problem):
     def latency_proportional_to_base_latency(self) -> bool:
         """Each workload's latency is its cycle count x ``base_latency_s`` (false when an amortised switching
         time is added)."""
-        return not self.switches
+        return not self.switches and not self.performance.bounded
 
     def aggregate(self, values: np.ndarray) -> np.ndarray:
         """Per-workload values (n, W) aggregated as the problem says (:func:`aggregate` with the mix's shares)."""
@@ -269,7 +302,8 @@ class WorkloadSetProblem(Problem):
         """Evaluate genomes (n, n_var) on every workload: a pure function (no cache, no counting; a run's
         :class:`~imc_moo.algorithms.ledger.Ledger` does both)."""
         d = self.designs(genomes)
-        r = evaluate_set(d, self.networks, self._theta)  # every array (n, W)
+        r = evaluate_set(d, self.networks, self._theta, performance=self.performance,
+                         holding=self._holding)  # every array (n, W)
         energy, latency, valid, fits, flags = r.energy_j, r.latency_s, r.valid, r.weights_fit, r.fidelity_flags
         if self._drop_weight_loading:
             energy = sum(v for k, v in r.energy_components_j.items() if k not in WEIGHT_LOAD_COMPONENTS)
@@ -278,12 +312,20 @@ class WorkloadSetProblem(Problem):
             energy += switch_energy
             latency += switch_latency
         area = d.total_area_mm2
+        bound = np.full(energy.shape, -1, dtype=np.int8)
+        if r.timing is not None:  # bounded: the power limit applies to the energy as deployed, switching included
+            latency, stretched = r.latency_s, r.power_stretched
+            if self.switches or self._drop_weight_loading:
+                latency, stretched = power_limited(energy, r.timing.time_s + switch_latency, area,
+                                                   self.performance.bounds)
+            bound[:] = np.where(stretched, len(BOUNDS), r.timing.bound)
         edap = self.aggregate(energy) * self.aggregate(latency) * area * EDAP_SCALE
         mappable = valid.all(axis=1)
         G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
         return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits, G=G,
                           edap=np.where(mappable, edap, PENALTY), cost=area * cost_factor(d.technology_nm),
-                          switch_energy_j=switch_energy, switch_latency_s=switch_latency, fidelity_flags=flags)
+                          switch_energy_j=switch_energy, switch_latency_s=switch_latency, fidelity_flags=flags,
+                          bound=bound)
 
     def objective_values(self, ev: Evaluation) -> np.ndarray:
         """The objectives F (n, n_obj) of evaluated designs; unmappable designs get :data:`PENALTY`."""
@@ -366,7 +408,29 @@ class WorkloadSetProblem(Problem):
             for w, name in enumerate(self.workloads):
                 df[f"switch_energy_j_{name}"] = ev.switch_energy_j[:, w]
                 df[f"switch_latency_s_{name}"] = ev.switch_latency_s[:, w]
+        self._physics_columns(df, ev)
         return df
+
+    def _physics_columns(self, df: pd.DataFrame, ev: Evaluation) -> None:
+        """What each design delivers (:func:`imc_moo.model.performance.physics`) at the model's latency: for the
+        chip, the power and density of its most power-hungry network, the TOPS/W of its least efficient and the
+        TOPS/mm2 of its fastest, ``over_power_limit`` on any network, and ``bound`` (of its slowest network); per
+        network ``power_w_``, ``throughput_per_s_``, ``tops_per_w_``, ``tops_per_mm2_`` and ``bound_<network>``
+        (empty under the reference model, which bounds nothing)."""
+        macs = np.array([net.total_macs for net in self.networks], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):  # unmappable designs may have zero latency
+            delivered = physics(ev.energy_j, ev.latency_s, ev.area_mm2, macs, self.performance.bounds)
+        names = np.array(("", *BOUND_NAMES), dtype=object)[ev.bound.astype(np.int64) + 1]
+        df["power_w"] = delivered["power_w"].max(axis=1)
+        df["power_density_w_per_mm2"] = delivered["power_density_w_per_mm2"].max(axis=1)
+        df["tops_per_w"] = delivered["tops_per_w"].min(axis=1)
+        df["tops_per_mm2"] = delivered["tops_per_mm2"].max(axis=1)
+        df["over_power_limit"] = delivered["over_power_limit"].any(axis=1)
+        df["bound"] = names[np.arange(len(df)), ev.latency_s.argmax(axis=1)] if len(df) else ""
+        for w, name in enumerate(self.workloads):
+            for col in ("power_w", "throughput_per_s", "tops_per_w", "tops_per_mm2"):
+                df[f"{col}_{name}"] = delivered[col][:, w]
+            df[f"bound_{name}"] = names[:, w]
 
     def __repr__(self) -> str:
         """``WorkloadSetProblem(rram_cnn4: RRAM resnet18+vgg16+... | objectives edap (max) | ...)``: what the problem

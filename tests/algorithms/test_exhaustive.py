@@ -31,8 +31,8 @@ SHORTCUTS = [dict(expand_base_latency=e, prune=p) for e in (True, False) for p i
 
 
 @functools.cache
-def problem(memory: str, aggregation: str = "max") -> WorkloadSetProblem:
-    return WorkloadSetProblem("cnn4", memory, objectives="edap", aggregation=aggregation)
+def problem(memory: str, aggregation: str = "max", performance: str = "reference") -> WorkloadSetProblem:
+    return WorkloadSetProblem("cnn4", memory, objectives="edap", aggregation=aggregation, performance=performance)
 
 
 def subspace_size(memory: str) -> int:
@@ -42,9 +42,9 @@ def subspace_size(memory: str) -> int:
 
 
 @functools.cache
-def brute_force(memory: str, aggregation: str = "max") -> dict:
+def brute_force(memory: str, aggregation: str = "max", performance: str = "reference") -> dict:
     """Every genome of the sub-space evaluated at once, in lexicographic order; argmin and non-dominated set."""
-    p = problem(memory, aggregation)
+    p = problem(memory, aggregation, performance)
     sub = SUBSPACES[memory]
     genomes = np.array(list(itertools.product(*(sorted(sub.get(n, range(c)))
                                                for n, c in zip(p.space.names, p.space.cardinalities)))))
@@ -78,6 +78,19 @@ def test_matches_brute_force(memory, shortcuts):
     space = problem(memory).space
     np.testing.assert_array_equal(space.encode(result.best_design.to_frame().T)[0], result.best_genome)
     assert result.wall_time_s > 0 and result.designs_per_s == result.n_designs / result.wall_time_s
+
+
+@pytest.mark.parametrize("memory", ["rram", "sram"])
+def test_the_bounded_model_matches_brute_force(memory):
+    """Under the bounded model latency is no longer cycles x clock: the search evaluates every base latency (the
+    expansion is off by itself) and still finds the brute-force optimum and front."""
+    p = problem(memory, "max", "bounded")
+    assert not p.latency_proportional_to_base_latency
+    expected = brute_force(memory, "max", "bounded")
+    assert expected["n_feasible"] > 0 and len(expected["front_F"]) > 1
+    result = exhaustive(p, chunk_size=1000, subspace=SUBSPACES[memory])
+    assert_same(result, expected)
+    assert result.n_model_evals * 3 > result.n_designs / 10 or memory == "rram"  # nothing expanded
 
 
 @pytest.mark.parametrize("aggregation", ["max", "mean", "sum", "geomean"])
@@ -180,7 +193,8 @@ def test_ties_keep_the_lexicographically_smallest_genome():
 def test_deployment_and_mix_problems_match_brute_force(memory, workloads, deployment, mix):
     """With switching costs (latency no longer cycles x clock period) and unequal shares (a weighted mean), the
     exact search aggregates as the problem does and expands base latencies only where that is exact."""
-    p = WorkloadSetProblem(workloads, memory, objectives="edap", aggregation="mean", deployment=deployment, mix=mix)
+    p = WorkloadSetProblem(workloads, memory, objectives="edap", aggregation="mean", deployment=deployment, mix=mix,
+                           performance="reference")
     sub = SUBSPACES[memory]
     genomes = np.array(list(itertools.product(*(sorted(sub.get(n, range(c)))
                                                for n, c in zip(p.space.names, p.space.cardinalities)))))

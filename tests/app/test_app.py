@@ -104,7 +104,10 @@ def test_cli_default_style_run(cli, tmp_path):
     # the line says what the numbers are: aggregated over the networks, latency of one batch-1 inference
     best = json.loads((out / "best.json").read_text())
     assert f"area {best['area_mm2']:.4g} mm²" in res.stdout and "max over networks: energy " in res.stdout
-    assert re.search(r"latency [\d.]+ [mµnp]?s per batch-1 inference, layers in sequence", res.stdout)
+    assert re.search(r"latency [\d.]+ [mµnp]?s per inference \(batch 1, layers in sequence\)", res.stdout)
+    # what the chip delivers, and what bounds it (the default bounded model)
+    assert re.search(r"; [\d.]+ [mµk]?W \([\d.e+-]+ W/mm²\), [\d.]+ TOPS/W, [\d.e+-]+ TOPS/mm², bound by \w+\)",
+                     res.stdout), res.stdout
     assert json.loads((out / "best.json").read_text())["problem"] == "rram_cnn4"
 
 
@@ -121,7 +124,9 @@ def test_multirun_and_report(cli, tmp_path):
     comp = pd.read_csv(sweep / "comparison.csv")
     assert set(comp.label) == {"phased_ga", "random"} and (comp.runs == 2).all()
     for _, row in summary.iterrows():
-        assert row.edap == pytest.approx(json.loads((sweep / row.run / "best.json").read_text())["edap"])
+        best = json.loads((sweep / row.run / "best.json").read_text())["edap"]
+        # a run that found no feasible design (no EDAP) is reported as NaN, not as a number
+        assert row.edap == pytest.approx(best) if best is not None else np.isnan(row.edap)
     for fig in ("best_edap_box.png", "convergence.png", "pareto_fronts.png"):
         assert (sweep / fig).is_file()
     # a crashed run (no best.json) is named, the others still reported
@@ -286,7 +291,8 @@ def test_overridden_problems_are_reported_apart(cli, tmp_path):
 def test_help_lists_the_library_studies_and_outputs(cli, tmp_path):
     res = cli.process("--help", cwd=tmp_path)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
-    for text in ("resnet18", "sets cnn4, mixed9", "+experiment=", "imc-moo-report", "batch 1", "$IMC_MOO_PROBLEMS"):
+    for text in ("resnet18", "sets cnn4, mixed9", "+experiment=", "imc-moo-report", "problem.performance=reference",
+                 "$IMC_MOO_PROBLEMS"):
         assert text in res.stdout, text
 
 

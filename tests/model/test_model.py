@@ -19,6 +19,7 @@ from imc_moo.model.api import (
     packaged_coefficients,
 )
 from imc_moo.model.cost import AREA_COMPONENTS, ENERGY_COMPONENTS
+from imc_moo.model.performance import BOUNDS
 from imc_moo.model.tables import TableError
 from imc_moo.problem.space import DESIGN_COLUMNS, DesignError, make_space
 from imc_moo.workloads import Network, WorkloadError, load_network, load_workloads
@@ -60,7 +61,7 @@ def check_predictions(check_set) -> pd.DataFrame:
     """Model energy/latency/area for every check-set row, aligned with it."""
     parts = []
     for (memory, workload), rows in check_set.groupby(["memory", "workload"], sort=True):
-        out = evaluate(rows[DESIGN_INPUTS], workload, memory)
+        out = evaluate(rows[DESIGN_INPUTS], workload, memory, performance="reference")
         assert len(out) == len(rows)
         parts.append(out[["energy_j", "latency_s", "area_mm2"]].set_axis(rows.index))
     return pd.concat(parts).loc[check_set.index]
@@ -162,8 +163,8 @@ def test_weight_slices_per_bits_per_cell():
 @pytest.mark.parametrize("memory", ["rram", "sram"])
 def test_base_latency_scales_latency_exactly_and_not_energy(memory):
     base = _designs(memory, 200, seed=43)
-    slow = evaluate(base.assign(base_latency_s=1e-8), "cnn4", memory)
-    fast = evaluate(base.assign(base_latency_s=2e-9), "cnn4", memory)
+    slow = evaluate(base.assign(base_latency_s=1e-8), "cnn4", memory, performance="reference")
+    fast = evaluate(base.assign(base_latency_s=2e-9), "cnn4", memory, performance="reference")
     np.testing.assert_allclose(fast.latency_s / slow.latency_s, 0.2, rtol=1e-12, atol=0)
     np.testing.assert_array_equal(fast.energy_j, slow.energy_j)
     np.testing.assert_array_equal(fast.cycles, slow.cycles)
@@ -333,10 +334,10 @@ def test_a_tile_adds_its_own_row_groups_before_the_output_buffer(tmp_path):
 
 # -- output contract ---------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def small_eval():
+@pytest.fixture(scope="module", params=["reference", "bounded"])
+def small_eval(request):
     designs = _designs("rram", 7, seed=45)
-    return designs, evaluate(designs, "cnn4", "rram", components=True)
+    return designs, evaluate(designs, "cnn4", "rram", components=True, performance=request.param)
 
 
 def test_output_shape_and_order(small_eval):
@@ -361,14 +362,24 @@ def test_edap_definition(small_eval):
 
 
 def test_latency_is_cycles_times_base_latency(small_eval):
+    """The reference's latency is its cycles x clock; the bounded model's never less (each read takes at least a
+    clock, and the input pulses longer)."""
     _, out = small_eval
-    np.testing.assert_allclose(out.latency_s, out.cycles * out.base_latency_s, rtol=1e-12)
     np.testing.assert_array_equal(out.cycles, np.rint(out.cycles))
+    if out.performance.iloc[0] == "reference":
+        np.testing.assert_allclose(out.latency_s, out.cycles * out.base_latency_s, rtol=1e-12)
+    else:
+        assert (out.latency_s >= out.cycles * 255 * 1e-8 * (1 - 1e-12)).all()
 
 
 def test_components_sum_to_totals(small_eval):
     _, out = small_eval
     e_cols = [f"energy_{k}_j" for k in ENERGY_COMPONENTS]
+    if out.performance.iloc[0] == "bounded":  # activations that do not fit the GLB cross the DRAM interface
+        e_cols.append("energy_dram_activations_j")
+        t_cols = [c for c in out.columns if c.startswith("time_")]
+        assert len(t_cols) == 7
+        np.testing.assert_allclose(out[t_cols].sum(axis=1), out.latency_s, rtol=1e-9)  # no power stretch here
     a_cols = [f"area_{k}_mm2" for k in AREA_COMPONENTS]
     assert set(e_cols + a_cols) <= set(out.columns)
     np.testing.assert_allclose(out[e_cols].sum(axis=1), out.energy_j, rtol=1e-9)
@@ -394,7 +405,7 @@ def test_evaluate_network_matches_evaluate(small_eval):
     designs, out = small_eval
     d = designs_from_frame(designs, "rram")
     for net in load_workloads("cnn4"):
-        r = evaluate_network(d, net)
+        r = evaluate_network(d, net, performance=out.performance.iloc[0])
         rows = out[out.workload == net.name]
         np.testing.assert_array_equal(rows.energy_j, r.energy_j)
         np.testing.assert_array_equal(rows.latency_s, r.latency_s)
@@ -411,22 +422,33 @@ def test_chunking_does_not_change_results(monkeypatch):
     pd.testing.assert_frame_equal(whole, chunked, check_exact=True)
 
 
+@pytest.mark.parametrize("performance", ["reference", "bounded"])
 @pytest.mark.parametrize("memory,network", [("rram", "mobilenet_v3"), ("sram", "alexnet")])
-def test_evaluate_layers_sums_to_totals(memory, network):
+def test_evaluate_layers_sums_to_totals(memory, network, performance):
     designs = _designs(memory, 25, seed=47)
-    layers = evaluate_layers(designs, network, memory)
+    layers = evaluate_layers(designs, network, memory, performance=performance)
     net = load_network(network)
     assert len(layers) == len(designs) * net.n_layers
     assert layers.layer.tolist()[: net.n_layers] == list(net.layer_names)
-    totals = evaluate(designs, network, memory)
+    totals = evaluate(designs, network, memory, performance=performance)
     sums = layers.groupby("design_id")[["energy_j", "latency_s", "cycles"]].sum()
     np.testing.assert_allclose(sums.energy_j, totals.energy_j, rtol=1e-9)
-    np.testing.assert_allclose(sums.latency_s, totals.latency_s, rtol=1e-9)
+    stretched = totals.bound.to_numpy() == "power"  # the power limit stretches whole inferences, not layers
+    np.testing.assert_allclose(sums.latency_s[~stretched], totals.latency_s[~stretched], rtol=1e-9)
     np.testing.assert_allclose(sums.cycles, totals.cycles, rtol=1e-12)
+    if performance == "bounded":
+        times = layers[[f"{b}_s" for b in BOUNDS]].to_numpy()
+        np.testing.assert_array_equal(layers.latency_s, times.max(axis=1))
+        assert (layers.bound.to_numpy() == np.array(BOUNDS, dtype=object)[times.argmax(axis=1)]).all()
+        assert (layers.reads >= layers.cycles).all()
     if memory == "rram":
         # (SRAM: evaluate() reports valid = True whatever the per-layer ``mappable``; leftover weights are
         # time-multiplexed, so the per-layer flag is not a validity flag there.)
-        np.testing.assert_array_equal(layers.groupby("design_id").mappable.all(), totals.valid)
+        every_layer_mapped = layers.groupby("design_id").mappable.all().to_numpy()
+        if performance == "reference":
+            np.testing.assert_array_equal(every_layer_mapped, totals.valid)
+        else:  # bounded: also one copy of every layer in whole crossbars at once
+            assert (every_layer_mapped >= totals.valid).all() and (every_layer_mapped > totals.valid).any()
         assert not totals.valid.all()  # MobileNetV3 on random RRAM designs: the comparison above has both values
     assert (layers.energy_j > 0).all() and (layers.latency_s > 0).all()
 

@@ -36,12 +36,13 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 
 @pytest.mark.parametrize("memory, workloads, space, n", CASES, ids=[f"{m}-{w}-{s}" for m, w, s, _ in CASES])
 def test_fast_path_equals_the_per_layer_path(memory, workloads, space, n):
-    problem = WorkloadSetProblem(workloads, memory, "edap", space=space)
+    """The reference model: latency to the last bit."""
+    problem = WorkloadSetProblem(workloads, memory, "edap", space=space, performance="reference")
     genomes = problem.space.sample(n, np.random.default_rng(7))
     d = problem.designs(genomes)
     for net, theta in zip(problem.networks, problem._theta):
-        fast = evaluate_network(d, net, theta)
-        slow, _ = evaluate_network(d, net, theta, per_layer=True)
+        fast = evaluate_network(d, net, theta, performance="reference")
+        slow, _ = evaluate_network(d, net, theta, per_layer=True, performance="reference")
         assert set(fast.energy_components_j) == set(slow.energy_components_j)
         for k in slow.energy_components_j:
             assert _close(fast.energy_components_j[k], slow.energy_components_j[k]), (net.name, k)
@@ -50,6 +51,47 @@ def test_fast_path_equals_the_per_layer_path(memory, workloads, space, n):
         assert np.array_equal(fast.valid, slow.valid) and np.array_equal(fast.weights_fit, slow.weights_fit)
         assert np.array_equal(fast.weight_cells, slow.weight_cells)
     assert 0 < (~slow.valid).sum() < n or memory == "sram"  # the check covers unmappable designs too
+
+
+#: The bounded model's cases: every memory and weight holding, a batch, and limits that make DRAM, the GLB and
+#: the power limit bind on some designs.
+BOUNDED_CASES = [
+    ("rram", "cnn4", "rram", "network", 1, None, FULL or 4_000),
+    ("sram", "cnn4", "sram", "streamed", 1, None, FULL or 4_000),
+    ("sram", "cnn4", "sram_technology", "streamed", 4, {"power_density_w_per_mm2": 0.01}, FULL or 2_000),
+    ("sram", "cnn4", "sram", "network", 2, {"dram_bytes_per_s": 1e8, "glb_bits_per_cycle": 64}, FULL or 2_000),
+    ("rram", "mixed9", "rram", "network", 1, {"input_pulses": 1, "router_bits_per_cycle": 8}, FULL or 500),
+]
+
+
+@pytest.mark.parametrize("memory, workloads, space, holding, batch, bounds, n", BOUNDED_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}-{c[3]}-b{c[4]}" for c in BOUNDED_CASES])
+def test_bounded_fast_path_equals_the_per_layer_path(memory, workloads, space, holding, batch, bounds, n):
+    """The bounded model: every total to 1e-9 (the power limit divides energies that agree to 1e-15), the
+    resource that bounds most of the time, the replicas and validity exactly."""
+    from imc_moo.model.performance import Performance
+
+    perf = Performance.of("bounded", bounds, batch)
+    problem = WorkloadSetProblem(workloads, memory, "edap", space=space)
+    d = problem.designs(problem.space.sample(n, np.random.default_rng(11)))
+    bound_seen = set()
+    for net, theta in zip(problem.networks, problem._theta):
+        fast = evaluate_network(d, net, theta, performance=perf, holding=holding)
+        slow, layers = evaluate_network(d, net, theta, per_layer=True, performance=perf, holding=holding)
+        assert set(fast.energy_components_j) == set(slow.energy_components_j)
+        for k in slow.energy_components_j:
+            assert _close(fast.energy_components_j[k], slow.energy_components_j[k]), (net.name, k)
+        assert _close(fast.latency_s, slow.latency_s), net.name
+        assert _close(fast.timing.time_s, slow.timing.time_s) and _close(fast.timing.max_layer_s,
+                                                                           slow.timing.max_layer_s)
+        assert _close(fast.timing.spill_bits, slow.timing.spill_bits)
+        assert np.array_equal(fast.timing.bound, slow.timing.bound), net.name
+        assert np.array_equal(fast.power_stretched, slow.power_stretched)
+        assert np.array_equal(fast.valid, slow.valid) and np.array_equal(fast.timing.spare_crossbars,
+                                                                          slow.timing.spare_crossbars)
+        assert _close(layers["latency_s"].sum(axis=1), slow.timing.time_s)
+        bound_seen |= set(np.unique(fast.timing.bound).tolist()) | ({-1} if fast.power_stretched.any() else set())
+    assert len(bound_seen) >= 2  # the cases exercise more than one bound
 
 
 @pytest.mark.parametrize("memory, workloads, space", [("rram", "cnn4", "rram"), ("sram", "mixed9", "sram_large")])
@@ -64,6 +106,7 @@ def test_the_set_at_once_equals_each_network_alone(memory, workloads, space):
     together = evaluate_set(d, problem.networks, problem._theta)
     for w, (net, theta) in enumerate(zip(problem.networks, problem._theta)):
         alone = evaluate_network(d, net, theta)
+        np.testing.assert_array_equal(together.timing.bound[:, w], alone.timing.bound)
         for k, v in alone.energy_components_j.items():
             np.testing.assert_allclose(together.energy_components_j[k][:, w], v, rtol=1e-15, atol=0)
         for field in ("cycles", "latency_s", "valid", "weights_fit", "weight_cells", "fidelity_flags"):
