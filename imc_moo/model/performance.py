@@ -173,9 +173,83 @@ def layer_copies(a: LayerActions, spare: np.ndarray) -> np.ndarray:
     return np.where(S < 0, a.copies, np.minimum(a.copies, 1.0 + extra))
 
 
+@dataclass
+class LayerDemands:
+    """What every layer asks of each resource on designs (u,), for a batch: arrays (u, L). Independent of the clock
+    and the GLB depth, so one set serves every clock and depth of a mapping (:func:`demand_times`).
+
+    Attributes:
+        reads: crossbar reads (the reference's cycles with the copies the chip holds, :func:`layer_copies`).
+        copies: the copies of the layer's weights.
+        clocked: resource -> clock cycles it needs (``compute``, ``glb``, ``router``, ``write``).
+        fixed_s: resource -> seconds it needs whatever the clock (``pulses``, ``adc``).
+        weight_bits: weight bits fetched from DRAM (streamed weights; else 0).
+    """
+
+    reads: np.ndarray
+    copies: np.ndarray
+    clocked: dict[str, np.ndarray]
+    fixed_s: dict[str, np.ndarray]
+    weight_bits: np.ndarray
+
+
+def layer_demands(d: Designs, a: LayerActions, perf: Performance, spare: np.ndarray,
+                  streamed: bool) -> LayerDemands:
+    """The demands of every layer on designs ``d`` given the layers' action counts ``a``
+    (:func:`~imc_moo.model.cost.layer_actions`), ``spare`` (n,) crossbars (:func:`layer_copies`; -1: the
+    reference's copies) and whether weights are ``streamed`` (fetched and written once per batch)."""
+    b = perf.bounds
+    B = float(perf.batch)
+    copies = layer_copies(a, spare)
+    cycles = np.where(copies < a.copies, np.ceil(a.cycles * a.copies / copies), a.cycles)
+    reads = cycles * B
+    weight_bits = np.zeros_like(reads)
+    write = np.zeros_like(reads)
+    if streamed and a.weight_bits_padded is not None and a.written is not None:
+        weight_bits = a.weight_bits_padded
+        write = a.written / (d.xbar_cols * d.n_macros)[:, None]
+    clocked = {
+        "compute": reads,
+        "glb": B * (a.glb_in_bits + 2.0 * a.out_bits) / b.glb_bits_per_cycle,
+        "router": B * (a.in_bits + a.out_bits) / (b.router_bits_per_cycle * d.router_group[:, None]),
+        "write": write,
+    }
+    fixed = {"pulses": reads * b.input_pulse_train_s, "adc": reads * (b.columns_per_adc * b.adc_conversion_s)}
+    return LayerDemands(reads=cycles, copies=copies, clocked=clocked, fixed_s=fixed, weight_bits=weight_bits)
+
+
+def demand_times(dem: LayerDemands, rows: np.ndarray, clock_s: np.ndarray, glb_depth: np.ndarray,
+                 network: Network, perf: Performance) -> LayerTimes:
+    """The bounded times (m, L) of designs whose demands are ``dem``'s ``rows`` (m,), with clock periods
+    ``clock_s`` (m,) and GLB depths ``glb_depth`` (m,) [2048-bit words]."""
+    b = perf.bounds
+    B = float(perf.batch)
+    clock = np.asarray(clock_s, dtype=float)[:, None]
+    capacity = np.asarray(glb_depth)[:, None].astype(float) * GLB_WORD_BITS
+    spill = np.maximum(0.0, B * activation_bits(network) - capacity)  # per batch
+
+    def at(x: np.ndarray) -> np.ndarray:
+        return x.take(rows, axis=0)
+
+    resource = {
+        "compute": at(dem.clocked["compute"]) * clock,
+        "pulses": at(dem.fixed_s["pulses"]),
+        "adc": at(dem.fixed_s["adc"]),
+        "glb": at(dem.clocked["glb"]) * clock,
+        "router": at(dem.clocked["router"]) * clock,
+        "dram": (spill + at(dem.weight_bits)) / b.dram_bits_per_s,
+        "write": at(dem.clocked["write"]) * clock,
+    }
+    stacked = np.stack([resource[r] for r in BOUNDS])
+    bound = stacked.argmax(axis=0)
+    per_inference = {r: v / B for r, v in resource.items()}
+    return LayerTimes(time_s=stacked.max(axis=0) / B, resource_s=per_inference, bound=bound, spill_bits=spill / B,
+                      cycles=at(dem.reads), copies=at(dem.copies))
+
+
 def layer_times(d: Designs, network: Network, a: LayerActions, perf: Performance, spare: np.ndarray,
                 streamed: bool) -> LayerTimes:
-    """The bounded time of every layer of ``network`` on designs ``d`` (the module's rules).
+    """The bounded time of every layer of ``network`` on designs ``d`` (the module's rules): the per-layer path.
 
     Args:
         a: the layers' action counts on ``d`` (:func:`~imc_moo.model.cost.layer_actions`).
@@ -183,33 +257,8 @@ def layer_times(d: Designs, network: Network, a: LayerActions, perf: Performance
             copies as the reference maps.
         streamed: weights are fetched from DRAM and written into the crossbars for every batch.
     """
-    b = perf.bounds
-    B = float(perf.batch)
-    clock = d.base_latency_s[:, None]
-    copies = layer_copies(a, spare)
-    cycles = np.where(copies < a.copies, np.ceil(a.cycles * a.copies / copies), a.cycles)
-    reads = cycles * B
-    capacity = d.glb_depth[:, None].astype(float) * GLB_WORD_BITS
-    spill = np.maximum(0.0, B * activation_bits(network) - capacity)  # per batch
-    dram = spill.copy()
-    write = np.zeros_like(reads)
-    if streamed and a.weight_bits_padded is not None and a.written is not None:
-        dram += a.weight_bits_padded
-        write = a.written / (d.xbar_cols * d.n_macros)[:, None] * clock
-    resource = {
-        "compute": reads * clock,
-        "pulses": reads * b.input_pulse_train_s,
-        "adc": reads * (b.columns_per_adc * b.adc_conversion_s),
-        "glb": B * (a.glb_in_bits + 2.0 * a.out_bits) / b.glb_bits_per_cycle * clock,
-        "router": B * (a.in_bits + a.out_bits) / (b.router_bits_per_cycle * d.router_group[:, None]) * clock,
-        "dram": dram / b.dram_bits_per_s,
-        "write": write,
-    }
-    stacked = np.stack([resource[r] for r in BOUNDS])
-    bound = stacked.argmax(axis=0)
-    per_inference = {r: v / B for r, v in resource.items()}
-    return LayerTimes(time_s=stacked.max(axis=0) / B, resource_s=per_inference, bound=bound, spill_bits=spill / B,
-                      cycles=cycles, copies=copies)
+    dem = layer_demands(d, a, perf, spare, streamed)
+    return demand_times(dem, np.arange(d.n), d.base_latency_s, d.glb_depth, network, perf)
 
 
 def spare_crossbars(d: Designs, crossbars: np.ndarray, holding: str) -> np.ndarray:
@@ -269,11 +318,11 @@ class BoundedTable:
         return self._rows.take(at, axis=0), self._by_bound.take(at, axis=0) if breakdown else None
 
     def _fill(self, d: Designs, code: np.ndarray, spare: np.ndarray, missing: np.ndarray) -> None:
-        new, first = np.unique(code[missing], return_index=True)
+        new, first = np.unique(code[missing], return_index=True)  # sorted: combinations of one mapping adjacent
         idx = missing[first]  # one design of each new combination stands in for it
         L = max(self.network.n_layers, 1)
         step = max(1, FILL_PAIRS // L)
-        parts = [self._sums(d.take(idx[i:i + step]), spare[idx[i:i + step]]) for i in range(0, len(idx), step)]
+        parts = [self._sums(d, idx[i:i + step], spare) for i in range(0, len(idx), step)]
         values = np.column_stack([d.mapping_keys[idx], spare[idx] + 1, d.glb_depth[idx], d.base_latency_s[idx]])
         self._append(new, np.concatenate([rows for rows, _ in parts]),
                      np.concatenate([by_bound for _, by_bound in parts]), values)
@@ -284,10 +333,17 @@ class BoundedTable:
         self._by_bound = np.concatenate([self._by_bound, by_bound])
         self._values = np.concatenate([self._values, values.astype(float)])
 
-    def _sums(self, d: Designs, spare: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = layer_times(d, self.network, layer_actions(d, self.network), self.perf, spare, self.streamed)
+    def _sums(self, d: Designs, idx: np.ndarray, spare: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sums of the combinations of designs ``idx`` of ``d``: the layers' demands once per mapping key and
+        spare crossbars among them (:func:`layer_demands`), then their times at each design's clock and depth."""
+        mapping = d.mapping_keys[idx] * (1 << _REPLICA_BITS) + (spare[idx] + 1)
+        _, first, rows = np.unique(mapping, return_index=True, return_inverse=True)
+        stand_in = d.take(idx[first])
+        dem = layer_demands(stand_in, layer_actions(stand_in, self.network), self.perf, spare[idx[first]],
+                            self.streamed)
+        t = demand_times(dem, rows.ravel(), d.base_latency_s[idx], d.glb_depth[idx], self.network, self.perf)
         by_bound = by_bound_s(t)
-        out = np.zeros((d.n, len(FEATURES)))
+        out = np.zeros((len(idx), len(FEATURES)))
         out[:, _F["time_s"]] = t.time_s.sum(axis=1)
         out[:, _F["max_layer_s"]] = t.time_s.max(axis=1, initial=0.0)
         out[:, _F["spill_bits"]] = t.spill_bits.sum(axis=1)
@@ -537,7 +593,7 @@ def physics(energy_j: np.ndarray, latency_s: np.ndarray, area_mm2: np.ndarray, m
     }
 
 
-__all__ = ["BOUNDS", "PERFORMANCE_MODES", "PHYSICS_COLUMNS", "WEIGHT_HOLDING", "BoundedTable", "LayerTimes",
-           "Performance", "PerformanceError", "Timing", "activation_bits", "bound_names", "bounded_energy_pj",
-           "by_bound_s", "layer_copies", "layer_times", "physics", "power_limit_w", "power_limited", "save_tables",
-           "set_timing", "spare_crossbars"]
+__all__ = ["BOUNDS", "PERFORMANCE_MODES", "PHYSICS_COLUMNS", "WEIGHT_HOLDING", "BoundedTable", "LayerDemands",
+           "LayerTimes", "Performance", "PerformanceError", "Timing", "activation_bits", "bound_names",
+           "bounded_energy_pj", "by_bound_s", "demand_times", "layer_copies", "layer_demands", "layer_times",
+           "physics", "power_limit_w", "power_limited", "save_tables", "set_timing", "spare_crossbars"]
