@@ -168,6 +168,12 @@ def _stops_at_the_next_batch():
 INTERRUPTED_FILE = "interrupted.json"
 
 
+def _plain_hv(cfg: DictConfig) -> dict:
+    """The problem's hypervolume box as plain floats (the config node resolves the latency axis's interpolation on
+    every access)."""
+    return {corner: {k: float(v) for k, v in cfg.problem.hv[corner].items()} for corner in ("ideal", "reference")}
+
+
 def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig, meta: dict,
                       wall: float, stop_reason: str) -> str:
     """Write the archive and history of an interrupted run and ``interrupted.json``; returns the one line."""
@@ -179,7 +185,7 @@ def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory
         return f"{verb} before the first design was evaluated; nothing to keep"
     meta = {**meta, "evaluations": ledger.spent, "stop_reason": stop_reason, "complete": False,
             "wall_time_s": round(wall, 3)}
-    summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, cfg.problem.hv,
+    summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, _plain_hv(cfg),
                               anytime=False)  # a stop keeps its work within seconds (the report can redo the curve)
     write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
     return (f"{verb} after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
@@ -223,7 +229,7 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     progress.close()
     meta.update(evaluations=result.evaluations, stop_reason=result.stop_reason, wall_time_s=round(wall, 3),
                 **result.extra)
-    summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, cfg.problem.hv)
+    summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, _plain_hv(cfg))
     if cfg.plots:
         from imc_moo.app.plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
 

@@ -52,6 +52,9 @@ def anytime_hypervolume(archive: pd.DataFrame, evaluations: np.ndarray, ideal, r
 
     ``archive`` needs columns ``eval_order``, ``feasible`` and :data:`OBJECTIVES`.
     """
+    # plain floats once: a config node resolves its interpolations (the latency axis) on every access
+    ideal = {k: float(ideal[k]) for k in OBJECTIVES}
+    reference = {k: float(reference[k]) for k in OBJECTIVES}
     feas = archive[archive["feasible"].astype(bool)].sort_values("eval_order")
     order = feas["eval_order"].to_numpy()
     pts = feas[list(OBJECTIVES)].to_numpy(dtype=float)

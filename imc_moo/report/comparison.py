@@ -220,7 +220,8 @@ def judge(sweep: Path, runs: list[Path], bests: dict[Path, dict], plots: bool = 
         cfg = read_record(members[0])  # judged runs have a readable record (wants_yardstick)
         exact, problem = yardstick(cfg, sweep / "exact")
         exacts[variant] = exact
-        ideal, reference = cfg.problem.hv.ideal, cfg.problem.hv.reference
+        ideal = {k: float(v) for k, v in cfg.problem.hv.ideal.items()}  # plain floats: resolved once
+        reference = {k: float(v) for k, v in cfg.problem.hv.reference.items()}
         sticks.append({"variant": variant, "designs": f"{exact.n_designs:,}", "optimum_edap": exact.best_edap,
                        "front_points": len(exact.front), "front_hv": exact.hv,
                        "exhaustive_s": round(exact.wall_time_s, 1)})
