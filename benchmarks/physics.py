@@ -15,7 +15,8 @@ what moves is the model, not a search's luck:
 5. sensitivity: every assumed limit (input pulse width, ADC conversion, GLB and router widths, DRAM bandwidth, the
    power-density limit) divided and multiplied by 4, and which conclusions survive.
 
-Writes ``<out>/README.md`` (the tables, with the command) and ``<out>/physics.csv`` (one row per exact optimum).
+Writes ``<out>/tables.md`` (the tables, with the command) and ``<out>/physics.csv`` (one row per exact optimum);
+``docs/physics/README.md`` reads them.
 Prints progress. Asserts nothing. About 10-20 minutes on 2 cores (the bounded model's tables fill as designs
 are met; ``--skip-mixed9`` leaves out the 9-network problem, the slowest part).
 """
@@ -168,8 +169,8 @@ def main(argv=None) -> int:
 
     frame = pd.DataFrame(rows)
     frame.to_csv(out / "physics.csv", index=False)
-    (out / "README.md").write_text(report(names, optima, gaps_frame, cross, sens, time.perf_counter() - start))
-    print(f"wrote {out / 'README.md'} and {out / 'physics.csv'} in {time.perf_counter() - start:.0f} s")
+    (out / "tables.md").write_text(report(names, optima, gaps_frame, cross, sens, time.perf_counter() - start))
+    print(f"wrote {out / 'tables.md'} and {out / 'physics.csv'} in {time.perf_counter() - start:.0f} s")
     return 0
 
 
@@ -179,7 +180,8 @@ def report(names, optima, gaps: pd.DataFrame, cross: pd.DataFrame, sens: list[di
              "EDAP, area ≤ 800 mm²), under the reference simulator's latency (`reference`, the paper's model) and "
              "under the bounded model (`bounded`, imc-moo's default: what a chip of the template could deliver; "
              "README, *Latency a chip can deliver*). Regenerate with `python benchmarks/physics.py` "
-             f"({wall_s / 60:.0f} min on an idle 2-core machine); raw rows: `physics.csv`.", ""]
+             f"(it took {wall_s / 60:.0f} min here, with the bounded tables of an earlier run in the cache; a first run "
+             "fills them, several minutes more); raw rows: `physics.csv`.", ""]
     lines += ["## 1. The optimum of each problem under both models", ""]
     t = []
     for name in names:

@@ -106,6 +106,18 @@ class BoundsConfig:
 
 
 @dataclass
+class LimitsConfig:
+    """Per-network requirements of a problem (each a constraint; null: none)."""
+
+    #: latency of one inference, at most [s]
+    latency_s: float | None = None
+    #: inferences per second, at least
+    throughput_per_s: float | None = None
+    #: average power at that throughput, at most [W]
+    power_w: float | None = None
+
+
+@dataclass
 class ProblemConfig:
     """A workload set as a pymoo problem (:class:`~imc_moo.problem.WorkloadSetProblem`)."""
 
@@ -134,6 +146,11 @@ class ProblemConfig:
     bounds: BoundsConfig = field(default_factory=BoundsConfig)
     #: inferences processed together (bounded model: streamed weights fetched once per batch)
     batch: int = 1
+    #: run each network's layers as a pipeline (bounded model, weights on chip): throughput = 1 / slowest layer
+    pipeline: bool = False
+    #: per-network requirements, each a constraint: latency_s (at most), throughput_per_s (at least), power_w
+    #: (at most); null: none
+    limits: LimitsConfig = field(default_factory=lambda: LimitsConfig())
     #: the app's design space (the top-level ``space`` node)
     space: Any = "${space}"
     hv: HVBounds = field(default_factory=HVBounds)

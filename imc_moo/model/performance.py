@@ -369,8 +369,8 @@ class BoundedTable:
         return {"values": values, "rows": rows, "by_bound": by_bound}
 
     def _codes_of(self, values: np.ndarray) -> np.ndarray:
-        depth = _register(_DEPTHS, values[:, 2].astype(np.int64), _DEPTH_BITS, "GLB depths")
-        clock = _register(_CLOCKS, values[:, 3], _CLOCK_BITS, "clock periods (base_latency_s)")
+        depth = _DEPTHS.codes(values[:, 2].astype(np.int64))
+        clock = _CLOCKS.codes(values[:, 3])
         code = (((values[:, 0].astype(np.int64) << _DEPTH_BITS) | depth) << _CLOCK_BITS) | clock
         return (values[:, 1].astype(np.int64) << _KEY_SHIFT) | code
 
@@ -420,16 +420,13 @@ def by_bound_s(t: LayerTimes) -> np.ndarray:
     return np.stack([np.where(t.bound == i, t.time_s, 0.0).sum(axis=1) for i in range(len(BOUNDS))], axis=1)
 
 
-#: Process-wide small codes of the GLB depths and clock periods met (combination codes pack them).
-_DEPTHS: dict[float, int] = {}
-_CLOCKS: dict[float, int] = {}
 
 
 def design_codes(d: Designs, keys: np.ndarray) -> np.ndarray:
     """The part of each design's combination code that does not depend on the network: mapping key, GLB depth and
     clock packed into int64 (n,) (:func:`combination_codes` adds the spare crossbars)."""
-    depth = _register(_DEPTHS, d.glb_depth, _DEPTH_BITS, "GLB depths")
-    clock = _register(_CLOCKS, d.base_latency_s, _CLOCK_BITS, "clock periods (base_latency_s)")
+    depth = _DEPTHS.codes(d.glb_depth)
+    clock = _CLOCKS.codes(d.base_latency_s)
     return (((keys.astype(np.int64) << _DEPTH_BITS) | depth) << _CLOCK_BITS) | clock
 
 
@@ -446,18 +443,31 @@ _KEY_SHIFT = 18 + _DEPTH_BITS + _CLOCK_BITS  # mapping keys take 18 bits
 assert N_KEYS < 1 << 18 and _KEY_SHIFT + _REPLICA_BITS <= 63
 
 
-def _register(registry: dict[float, int], values: np.ndarray, bits: int, what: str) -> np.ndarray:
-    """Small integer codes of ``values`` (n,), registered in the order first met (a code only names a value
-    within the process: the saved tables hold the values)."""
-    at = pd.Index(list(registry)).get_indexer(values) if registry else np.full(len(values), -1)
-    if (at < 0).any():
-        for v in np.unique(values[at < 0]).tolist():
-            if len(registry) >= 1 << bits:
-                raise PerformanceError(f"more than {1 << bits} distinct {what} in one process: evaluate fewer "
-                                       "distinct values")
-            registry[v] = len(registry)
-        at = pd.Index(list(registry)).get_indexer(values)
-    return at.astype(np.int64)  # registry values are codes 0, 1, ... in insertion order
+class _Registry:
+    """Small integer codes for the values met (GLB depths, clocks), in the order first met, with a hash index kept
+    for lookups (a code only names a value within the process: the saved tables hold the values)."""
+
+    def __init__(self, bits: int, what: str):
+        self.bits, self.what = bits, what
+        self.values: list[float] = []
+        self.index = pd.Index(np.empty(0))
+
+    def codes(self, values: np.ndarray) -> np.ndarray:
+        at = self.index.get_indexer(values)
+        if (at < 0).any():
+            for v in np.unique(values[at < 0]).tolist():
+                if len(self.values) >= 1 << self.bits:
+                    raise PerformanceError(f"more than {1 << self.bits} distinct {self.what} in one process: "
+                                           "evaluate fewer distinct values")
+                self.values.append(v)
+            self.index = pd.Index(self.values)
+            at = self.index.get_indexer(values)
+        return at.astype(np.int64)
+
+
+#: Process-wide small codes of the GLB depths and clock periods met (combination codes pack them).
+_DEPTHS = _Registry(_DEPTH_BITS, "GLB depths")
+_CLOCKS = _Registry(_CLOCK_BITS, "clock periods (base_latency_s)")
 
 
 @functools.lru_cache(maxsize=256)

@@ -67,6 +67,24 @@ EDA_NAMES = ("energy_j", "latency_s", "area_mm2")
 BOUND_NAMES = (*BOUNDS, POWER_BOUND)
 
 
+#: Requirements a problem may put on every network (``limits``), each a constraint.
+LIMITS = ("latency_s", "throughput_per_s", "power_w")
+
+
+def _limits(limits: Mapping | None) -> dict[str, float]:
+    """The limits that are set, checked: positive finite numbers of known keys (one-line :class:`ProblemError`)."""
+    given = {k: v for k, v in dict(limits or {}).items() if v is not None}
+    unknown = sorted(set(given) - set(LIMITS))
+    if unknown:
+        raise ProblemError(f"unknown limit(s) {', '.join(f'limits.{k}' for k in unknown)}: use "
+                           f"{', '.join(LIMITS)}")
+    for k, v in given.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise ProblemError(f"limits.{k}={v!r} is not a positive number: give one in the unit its name says, "
+                               "or null for no limit")
+    return {k: float(given[k]) for k in LIMITS if k in given}
+
+
 def performance_mode(performance: str | Performance) -> str:
     """The mode name of a performance argument (a name or a :class:`Performance`)."""
     return performance.mode if isinstance(performance, Performance) else str(performance)
@@ -113,6 +131,8 @@ class Evaluation:
         cost: (n,) relative manufacturing cost (area x node factor).
         bound: (n, W) int8, the resource that bounds most of each inference's time: an index into
             :data:`BOUND_NAMES` (the bounded model's resources, then ``power``), -1 under the reference model.
+        interval_s: (n, W) time between the starts of two inferences [s] (1 / throughput): the latency, or with
+            ``pipeline`` the slowest layer's time (at least energy / the power limit).
     """
 
     energy_j: np.ndarray
@@ -127,6 +147,7 @@ class Evaluation:
     switch_latency_s: np.ndarray
     fidelity_flags: np.ndarray
     bound: np.ndarray
+    interval_s: np.ndarray
 
     @property
     def feasible(self) -> np.ndarray:
@@ -177,6 +198,11 @@ class WorkloadSetProblem(Problem):
         performance: ``"bounded"`` (latency a chip can deliver, :mod:`imc_moo.model.performance`; the default) or
             ``"reference"`` (the reference simulator's latency: the method's numbers, bit for bit), or a
             :class:`~imc_moo.model.performance.Performance` (which then carries its own bounds and batch).
+        pipeline: run each network's layers as a pipeline (bounded model, weights held on chip): an inference
+            starts every slowest-layer time (its throughput), while its latency stays the sum of its layers.
+        limits: requirements per network, each a constraint (None or absent: none): ``latency_s`` (at most),
+            ``throughput_per_s`` (inferences per second, at least), ``power_w`` (average power at that
+            throughput, at most).
         hv_latency_s: the hypervolume box's latency axis per performance model, ``{"reference": {"ideal": s,
             "reference": s}, "bounded": {...}}`` (the problem configs' table): replaces ``hv``'s latency bounds with
             those of the problem's model.
@@ -192,7 +218,7 @@ class WorkloadSetProblem(Problem):
                  hv: Mapping | None = None, library_dirs: Sequence[str] = (), deployment: str | None = None,
                  mix: Mapping | None = None, endurance_cycles: float | None = None,
                  performance: str | Performance = "bounded", bounds: Mapping | None = None, batch: int = 1,
-                 hv_latency_s: Mapping | None = None):
+                 hv_latency_s: Mapping | None = None, pipeline: bool = False, limits: Mapping | None = None):
         if objectives not in OBJECTIVES:
             raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
         if aggregation not in AGGREGATIONS:
@@ -258,8 +284,17 @@ class WorkloadSetProblem(Problem):
         #: how the bounded model sees the weights while a network runs (imc_moo.model.performance.WEIGHT_HOLDING)
         self._holding = ("streamed" if tech.streams_weights and self.deployment.streams
                          else "set" if self.deployment.mode == "resident" else "network")
+        self.pipeline = bool(pipeline)
+        if self.pipeline and not self.performance.bounded:
+            raise ProblemError("pipeline=true needs performance=bounded (the reference model has no per-layer "
+                               "times to pipeline)")
+        if self.pipeline and self._holding == "streamed":
+            raise ProblemError("pipeline=true keeps every layer's weights on chip at once, but this problem streams "
+                               "them from DRAM: set deployment=resident or reprogram")
+        self.limits = _limits(limits)
         n_capacity = (1 if self._resident else len(self.networks)) if self.weights_on_chip else 0
-        super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives], n_ieq_constr=n_capacity + self._endurance + 2,
+        super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives],
+                         n_ieq_constr=n_capacity + self._endurance + len(self.limits) + 2,
                          xl=space.xl, xu=space.xu, vtype=int)
 
     # -- naming ----------------------------------------------------------------------------------------------
@@ -272,7 +307,8 @@ class WorkloadSetProblem(Problem):
         cap = tuple(f"capacity_{w}" for w in self.workloads) if self.weights_on_chip else ()
         if self._resident:
             cap = ("capacity_resident",)
-        return cap + (("endurance",) if self._endurance else ()) + ("area", "unmappable_workloads")
+        return (cap + (("endurance",) if self._endurance else ()) + ("area",)
+                + tuple(f"{k}_limit" for k in self.limits) + ("unmappable_workloads",))
 
     @property
     def switches(self) -> bool:
@@ -319,13 +355,25 @@ class WorkloadSetProblem(Problem):
                 latency, stretched = power_limited(energy, r.timing.time_s + switch_latency, area,
                                                    self.performance.bounds)
             bound[:] = np.where(stretched, len(BOUNDS), r.timing.bound)
+        interval = latency
+        if self.pipeline and r.timing is not None:  # an inference starts every slowest layer, within the power limit
+            interval, _ = power_limited(energy, r.timing.max_layer_s + switch_latency, area, self.performance.bounds)
         edap = self.aggregate(energy) * self.aggregate(latency) * area * EDAP_SCALE
         mappable = valid.all(axis=1)
-        G = np.hstack([self.design_constraints(d), (~valid).sum(axis=1, keepdims=True).astype(float)])
+        G = np.hstack([self.design_constraints(d), *self._limit_constraints(energy, latency, interval),
+                       (~valid).sum(axis=1, keepdims=True).astype(float)])
         return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits, G=G,
                           edap=np.where(mappable, edap, PENALTY), cost=area * cost_factor(d.technology_nm),
                           switch_energy_j=switch_energy, switch_latency_s=switch_latency, fidelity_flags=flags,
-                          bound=bound)
+                          bound=bound, interval_s=interval)
+
+    def _limit_constraints(self, energy: np.ndarray, latency: np.ndarray, interval: np.ndarray) -> list[np.ndarray]:
+        """(n, 1) per limit of :attr:`limits`, feasible when <= 0: the worst network's latency / limit - 1,
+        limit x its interval between inferences - 1, its average power (energy / interval) / limit - 1."""
+        worst = {"latency_s": lambda: latency.max(axis=1) / self.limits["latency_s"],
+                 "throughput_per_s": lambda: interval.max(axis=1) * self.limits["throughput_per_s"],
+                 "power_w": lambda: (energy / interval).max(axis=1) / self.limits["power_w"]}
+        return [(worst[k]() - 1.0)[:, None] for k in self.limits]
 
     def objective_values(self, ev: Evaluation) -> np.ndarray:
         """The objectives F (n, n_obj) of evaluated designs; unmappable designs get :data:`PENALTY`."""
@@ -419,7 +467,7 @@ class WorkloadSetProblem(Problem):
         (empty under the reference model, which bounds nothing)."""
         macs = np.array([net.total_macs for net in self.networks], dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):  # unmappable designs may have zero latency
-            delivered = physics(ev.energy_j, ev.latency_s, ev.area_mm2, macs, self.performance.bounds)
+            delivered = physics(ev.energy_j, ev.interval_s, ev.area_mm2, macs, self.performance.bounds)
         names = np.array(("", *BOUND_NAMES), dtype=object)[ev.bound.astype(np.int64) + 1]
         df["power_w"] = delivered["power_w"].max(axis=1)
         df["power_density_w_per_mm2"] = delivered["power_density_w_per_mm2"].max(axis=1)
