@@ -180,8 +180,8 @@ def report(names, optima, gaps: pd.DataFrame, cross: pd.DataFrame, sens: list[di
              "EDAP, area ≤ 800 mm²), under the reference simulator's latency (`reference`, the paper's model) and "
              "under the bounded model (`bounded`, imc-moo's default: what a chip of the template could deliver; "
              "README, *Latency a chip can deliver*). Regenerate with `python benchmarks/physics.py` "
-             f"(it took {wall_s / 60:.0f} min here, with the bounded tables of an earlier run in the cache; a first run "
-             "fills them, several minutes more); raw rows: `physics.csv`.", ""]
+             f"(it took {wall_s / 60:.0f} min here, with the bounded tables of an earlier run in the cache; a first "
+             "run fills them, several minutes more); raw rows: `physics.csv`.", ""]
     lines += ["## 1. The optimum of each problem under both models", ""]
     t = []
     for name in names:
