@@ -414,18 +414,24 @@ def _creatable(directory: Path) -> bool:
     """Whether ``directory`` exists as a writable directory or could be created (probed, then removed)."""
     if directory.is_dir():
         return _writable(directory)
-    created = []
+    missing = [d for d in [directory, *directory.parents] if not d.exists()]
     try:
-        for parent in reversed([directory, *directory.parents]):
-            if not parent.exists():
-                parent.mkdir()
-                created.append(parent)
-        return _writable(directory)
+        for attempt in range(3):  # another run started at the same moment may probe and remove the same parents
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                return _writable(directory)
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        return False
     except OSError:
         return False
     finally:
-        for d in reversed(created):
-            d.rmdir()
+        for d in missing:  # innermost first; one another run is using (not empty, or gone) stays as it is
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
 
 #: Sweep combinations composed by :func:`check_sweep` before a sweep starts (enough to catch what holds for all).
