@@ -56,8 +56,8 @@ from imc_moo.problem.space import DesignSpace, make_space, space_from_lists
 from imc_moo.workloads import load_workloads, search_path
 
 AGGREGATIONS = ("max", "mean", "sum", "geomean")
-OBJECTIVES = ("eda", "edap", "edap_cost")
-N_OBJ = {"eda": 3, "edap": 1, "edap_cost": 2}
+OBJECTIVES = ("eda", "edap", "edap_cost", "eta")
+N_OBJ = {"eda": 3, "edap": 1, "edap_cost": 2, "eta": 3}
 #: Relative manufacturing cost per mm2 by node (METHOD.md §6.5; 32 nm = 1).
 COST_FACTOR_BY_NODE = {7: 3.8709, 10: 2.2431, 14: 1.4976, 22: 1.2828, 32: 1.0, 45: 0.6061}
 #: Objective value given to designs the reference simulator cannot map: finite, and worse than any real design.
@@ -172,7 +172,9 @@ class WorkloadSetProblem(Problem):
             ``.yml``, an ``.onnx`` model or a ``.csv`` layer table, converted on load), or a list of these and
             :class:`~imc_moo.workloads.Network` objects.
         memory: a memory technology of :mod:`imc_moo.hardware` (``"rram"``, ``"sram"``).
-        objectives: ``"eda"`` (energy, delay, area), ``"edap"`` (their product) or ``"edap_cost"``.
+        objectives: ``"eda"`` (energy, delay, area), ``"edap"`` (their product), ``"edap_cost"`` or ``"eta"``
+            (energy, time per inference at the chip's throughput, area: with ``pipeline`` the slowest layer's
+            time, else the latency).
         aggregation: how per-network energy and delay combine: ``max``, ``mean``, ``sum`` or ``geomean``.
         area_limit_mm2: chip-area constraint (default 800 mm2).
         space: the design space: value lists per parameter (a mapping as in ``conf/space/*.yaml``), the name of a
@@ -300,7 +302,8 @@ class WorkloadSetProblem(Problem):
     # -- naming ----------------------------------------------------------------------------------------------
     @property
     def objective_names(self) -> tuple[str, ...]:
-        return {"eda": EDA_NAMES, "edap": ("edap",), "edap_cost": ("edap", "cost")}[self.objectives]
+        return {"eda": EDA_NAMES, "edap": ("edap",), "edap_cost": ("edap", "cost"),
+                "eta": ("energy_j", "interval_s", "area_mm2")}[self.objectives]
 
     @property
     def constraint_names(self) -> tuple[str, ...]:
@@ -381,6 +384,8 @@ class WorkloadSetProblem(Problem):
             return ev.edap[:, None].copy()
         if self.objectives == "edap_cost":
             F = np.column_stack([ev.edap, ev.cost])
+        elif self.objectives == "eta":
+            F = np.column_stack([self.aggregate(ev.energy_j), self.aggregate(ev.interval_s), ev.area_mm2])
         else:
             F = np.column_stack([self.aggregate(ev.energy_j), self.aggregate(ev.latency_s), ev.area_mm2])
         F[~ev.valid.all(axis=1)] = PENALTY
@@ -437,6 +442,8 @@ class WorkloadSetProblem(Problem):
         df["energy_j"] = self.aggregate(ev.energy_j)
         df["latency_s"] = self.aggregate(ev.latency_s)
         df["area_mm2"] = ev.area_mm2
+        if self.pipeline:  # the time between inferences, aggregated as latency is (1 / throughput)
+            df["interval_s"] = self.aggregate(ev.interval_s)
         df["edap"] = ev.edap
         df["cost"] = ev.cost
         df["feasible"] = ev.feasible

@@ -85,3 +85,14 @@ def test_the_reference_model_reports_power_no_chip_could_dissipate(genomes):
     frame = bounded.results_frame(genomes, bounded.evaluate_genomes(genomes))
     assert not frame.over_power_limit.any() and set(frame.bound[frame.feasible]) <= {
         "compute", "pulses", "adc", "glb", "router", "dram", "write", "power"}
+
+
+def test_the_throughput_objectives_search_the_interval_between_inferences(genomes):
+    p = WorkloadSetProblem(**{**KW, "objectives": "eta"}, pipeline=True)
+    assert p.objective_names == ("energy_j", "interval_s", "area_mm2") and p.n_obj == 3
+    ev = p.evaluate_genomes(genomes)
+    F = p.objective_values(ev)
+    ok = ev.valid.all(axis=1)
+    np.testing.assert_array_equal(F[ok, 1], ev.interval_s[ok].max(axis=1))  # aggregation max
+    frame = p.results_frame(genomes, ev)
+    np.testing.assert_array_equal(frame.interval_s, ev.interval_s.max(axis=1))
