@@ -84,10 +84,16 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, text)
 
 
+def csv_text(table, header: bool = True) -> str:
+    """A DataFrame as the CSV imc-moo writes: no index, floats to 10 significant digits (exact enough for every
+    quantity imc-moo reports, and stable across platforms). Each row's text depends on that row only, so the text
+    of consecutive row blocks (the header with the first) joins into the text of the whole table."""
+    return table.to_csv(index=False, header=header, float_format="%.10g")
+
+
 def write_csv(path: str | os.PathLike, table) -> Path:
-    """:func:`write_atomic` of a DataFrame as CSV: no index, floats to 10 significant digits (exact enough for
-    every quantity imc-moo reports, and stable across platforms)."""
-    return write_atomic(path, table.to_csv(index=False, float_format="%.10g"))
+    """:func:`write_atomic` of a DataFrame as CSV (:func:`csv_text`)."""
+    return write_atomic(path, csv_text(table))
 
 
 def markdown_table(table, number: Callable[[str, Any], str] = lambda column, v: f"{v:.4g}") -> str:

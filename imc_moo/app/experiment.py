@@ -49,6 +49,7 @@ from imc_moo.paths import CONF_DIR  # the packaged Hydra configs (conf/ in the r
 if TYPE_CHECKING:
     from imc_moo.algorithms import RunHistory
     from imc_moo.algorithms.ledger import Ledger
+    from imc_moo.app.export import ArchiveStream
     from imc_moo.problem.workload_set import WorkloadSetProblem
 
 __all__ = ["CONF_DIR", "ConfigError", "build", "check_overrides", "cli", "main", "run", "run_label"]
@@ -175,7 +176,7 @@ def _plain_hv(cfg: DictConfig) -> dict:
 
 
 def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig, meta: dict,
-                      wall: float, stop_reason: str) -> str:
+                      wall: float, stop_reason: str, streamed: ArchiveStream) -> str:
     """Write the archive and history of an interrupted run and ``interrupted.json``; returns the one line."""
     from imc_moo.app.export import write_tables
     from imc_moo.files import write_text
@@ -185,8 +186,10 @@ def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory
         return f"{verb} before the first design was evaluated; nothing to keep"
     meta = {**meta, "evaluations": ledger.spent, "stop_reason": stop_reason, "complete": False,
             "wall_time_s": round(wall, 3)}
+    # a stop keeps its work within seconds: the archive was streamed as the run went, and the anytime curve is
+    # left to the report
     summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, _plain_hv(cfg),
-                              anytime=False)  # a stop keeps its work within seconds (the report can redo the curve)
+                              anytime=False, streamed=streamed)
     write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
     return (f"{verb} after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
             f"(archive.csv, history.csv, {INTERRUPTED_FILE}; no best.json: the run is incomplete)")
@@ -198,7 +201,7 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     without ``overwrite=true``."""
     from imc_moo.algorithms import RunHistory, run_algorithm
     from imc_moo.algorithms.ledger import Ledger
-    from imc_moo.app.export import clear_results, write_best, write_tables
+    from imc_moo.app.export import ArchiveStream, clear_results, write_best, write_tables
     from imc_moo.files import write_text
     from imc_moo.problem.indicators import best_row, pareto_front
 
@@ -215,7 +218,13 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
             "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
             "budget": budget, "performance": problem.performance.mode, "batch": problem.performance.batch}
     ledger = Ledger(cap=budget)
-    history = RunHistory(ledger, progress)
+    streamed = ArchiveStream(outdir, ledger)
+
+    def each_generation(row: dict) -> None:
+        progress(row)
+        streamed()
+
+    history = RunHistory(ledger, each_generation)
     start = time.perf_counter()
     try:
         with _stops_at_the_next_batch():
@@ -224,12 +233,13 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
         progress.close()
         reason, code = STOPS.get(type(stop), STOPS[KeyboardInterrupt])
         raise RunInterrupted(_keep_interrupted(outdir, problem, ledger, history, cfg, meta,
-                                               time.perf_counter() - start, reason), code) from None
+                                               time.perf_counter() - start, reason, streamed), code) from None
     wall = time.perf_counter() - start
     progress.close()
     meta.update(evaluations=result.evaluations, stop_reason=result.stop_reason, wall_time_s=round(wall, 3),
                 **result.extra)
-    summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, _plain_hv(cfg))
+    summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, _plain_hv(cfg),
+                                    streamed=streamed)
     if cfg.plots:
         from imc_moo.app.plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ import pandas as pd
 from imc_moo.app.resume import (
     RESULT_FILES,  # the files of a run's results (best.json last: its presence marks a complete run)
 )
-from imc_moo.files import write_csv, write_text
+from imc_moo.files import csv_text, write_csv, write_text
 from imc_moo.problem.indicators import OBJECTIVES, anytime_hypervolume, best_row, hypervolume, pareto_front
 from imc_moo.problem.space import DESIGN_COLUMNS
 from imc_moo.problem.workload_set import PENALTY
@@ -96,17 +98,71 @@ def clear_results(outdir: Path) -> None:
     the new run's."""
     for name in reversed(RESULT_FILES):
         (Path(outdir) / name).unlink(missing_ok=True)
+    (Path(outdir) / STREAMED_ARCHIVE).unlink(missing_ok=True)
+
+
+#: The archive as a run streams it to disk (hidden; renamed to archive.csv when the run ends or stops).
+STREAMED_ARCHIVE = ".archive.csv.partial"
+#: A run appends its new designs to the streamed archive at most this often [s]: a stop then writes only what the
+#: last seconds evaluated, whatever the run's length.
+STREAM_INTERVAL_S = 5.0
+
+
+class ArchiveStream:
+    """The run's archive appended to ``outdir/.archive.csv.partial`` as the run goes (call it once per generation:
+    it appends what is new every :data:`STREAM_INTERVAL_S` seconds), so a stopped run keeps its archive within
+    seconds: :meth:`finish` appends the rest and hands the file to :func:`write_tables`, which renames it to
+    ``archive.csv``. The text is the ledger's table (:meth:`~imc_moo.algorithms.ledger.Ledger.frame`) block by
+    block, the same bytes as writing it at once (:func:`imc_moo.files.csv_text`)."""
+
+    def __init__(self, outdir: Path, ledger, interval_s: float | None = None):
+        self.path = Path(outdir) / STREAMED_ARCHIVE
+        self.ledger = ledger.root
+        self.interval_s = STREAM_INTERVAL_S if interval_s is None else interval_s
+        self.written = 0
+        self.columns: list[str] | None = None
+        self._last = time.perf_counter()
+        self.path.unlink(missing_ok=True)  # a killed run's leftover
+
+    def __call__(self) -> None:
+        if time.perf_counter() - self._last >= self.interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Append the designs evaluated since the last flush."""
+        store = self.ledger.store
+        n = len(store)
+        if n > self.written:
+            new = slice(self.written, n)
+            frame = store.problem.results_frame(store.genomes[new], store.records(new)).assign(
+                eval_order=store.eval_order[new])
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(csv_text(frame, header=self.written == 0))
+            self.written = n
+            self.columns = self.columns or [str(c) for c in frame.columns]
+        self._last = time.perf_counter()
+
+    def finish(self, archive: pd.DataFrame) -> Path | None:
+        """Append the rest; the streamed file if it holds exactly ``archive`` (the ledger's table, same rows and
+        columns), else None (and the file is removed: :func:`write_tables` then writes ``archive`` itself)."""
+        self.flush()
+        if (self.written and len(archive) == self.written and self.columns == [str(c) for c in archive.columns]
+                and np.array_equal(archive["eval_order"].to_numpy(), self.ledger.store.eval_order)):
+            return self.path
+        self.path.unlink(missing_ok=True)
+        return None
 
 
 def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, workloads: list[str],
                  meta: Mapping[str, Any], hv: Mapping[str, Mapping[str, float]],
-                 anytime: bool = True) -> tuple[dict, pd.DataFrame]:
+                 anytime: bool = True, streamed: ArchiveStream | None = None) -> tuple[dict, pd.DataFrame]:
     """Write archive.csv, pareto.csv and history.csv into ``outdir``; return the ``best.json`` payload and the
     history with its hypervolume column. Call :func:`write_best` once everything else is written.
 
     ``meta`` holds algorithm, problem, seed, budget, evaluations, wall_time_s (and anything else to record).
     ``anytime=False`` (a stopped run, which must keep its work within seconds): the hypervolume of the last
     generation only, the others empty; the anytime curve costs one hypervolume per generation over every design.
+    ``streamed``: the run's :class:`ArchiveStream`, whose file becomes ``archive.csv`` when it holds ``archive``.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +174,11 @@ def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, wor
         if len(history):
             points = front[list(OBJECTIVES)].to_numpy(dtype=float)
             history.loc[history.index[-1], "hypervolume"] = hypervolume(points, hv["ideal"], hv["reference"])
-    write_csv(outdir / "archive.csv", archive)
+    ready = None if streamed is None else streamed.finish(archive)
+    if ready is not None:
+        os.replace(ready, outdir / "archive.csv")
+    else:
+        write_csv(outdir / "archive.csv", archive)
     write_csv(outdir / "pareto.csv", front)
     write_csv(outdir / "history.csv", history)
     final_hv = float(history["hypervolume"].iloc[-1]) if len(history) else 0.0

@@ -302,3 +302,35 @@ def test_one_colour_per_algorithm_across_a_report():
     a = label_palette(["phased_ga", "nsga2", "nsga2", "random"])
     assert a == label_palette(["random", "phased_ga", "nsga2"])  # whatever order the runs come in
     assert len(set(a.values())) == 3
+
+
+@pytest.mark.parametrize("algorithm", ["phased_ga", "nsga2"])
+def test_the_streamed_archive_is_the_archive_written_at_once(cli, tmp_path, monkeypatch, algorithm):
+    """A run appends its archive to disk as it goes (so a stop keeps it within seconds); block by block, the file
+    is byte for byte the table written at once, however often it is flushed."""
+    from imc_moo.app import experiment, export
+    from imc_moo.files import csv_text
+
+    blocks = []
+
+    def counted(table, header=True):
+        blocks.append(len(table))
+        return csv_text(table, header)
+
+    def run(interval_s: float, where: str) -> int:
+        blocks.clear()
+        monkeypatch.setattr(export, "STREAM_INTERVAL_S", interval_s)
+        monkeypatch.setattr(export, "csv_text", counted)
+        monkeypatch.setattr(sys, "argv", ["imc-moo", "budget=400", f"algorithm={algorithm}", "plots=false",
+                                          "progress=false", "seed=3", f"hydra.run.dir={tmp_path / where}"])
+        experiment.cli()
+        return len([b for b in blocks if b])
+
+    assert run(0.0, "each") > 4  # appended after every generation
+    assert run(1e9, "once") == 1  # never before the end: one block
+    each = (tmp_path / "each" / "archive.csv").read_bytes()
+    assert each == (tmp_path / "once" / "archive.csv").read_bytes()
+    archive = pd.read_csv(tmp_path / "once" / "archive.csv")
+    assert len(archive) == 400 and not (tmp_path / "each" / export.STREAMED_ARCHIVE).exists()
+    assert each.decode().count("\n") == 401 and each.decode().splitlines()[0] == ",".join(archive.columns)
+    assert csv_text(archive.head(0)).strip() == each.decode().splitlines()[0]
