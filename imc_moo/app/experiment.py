@@ -175,22 +175,28 @@ def _plain_hv(cfg: DictConfig) -> dict:
     return {corner: {k: float(v) for k, v in cfg.problem.hv[corner].items()} for corner in ("ideal", "reference")}
 
 
-def _keep_interrupted(outdir: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig, meta: dict,
-                      wall: float, stop_reason: str, streamed: ArchiveStream) -> str:
-    """Write the archive and history of an interrupted run and ``interrupted.json``; returns the one line."""
-    from imc_moo.app.export import write_tables
+def _keep_interrupted(outdir: Path, stage: Path, problem, ledger: Ledger, history: RunHistory, cfg: DictConfig,
+                      meta: dict, wall: float, stop_reason: str, streamed: ArchiveStream) -> str:
+    """Write the archive and history of an interrupted run and ``interrupted.json`` into ``stage``, then swap them
+    into ``outdir`` (a stop keeps its work); returns the one line."""
+    import shutil
+
+    from imc_moo.app.export import swap_in, write_tables
     from imc_moo.files import write_text
 
     verb = stop_reason.split(" ", 1)[0]
     if ledger.spent == 0:
-        return f"{verb} before the first design was evaluated; nothing to keep"
+        shutil.rmtree(stage, ignore_errors=True)
+        return f"{verb} before the first design was evaluated; nothing to keep (earlier results are unchanged)"
     meta = {**meta, "evaluations": ledger.spent, "stop_reason": stop_reason, "complete": False,
             "wall_time_s": round(wall, 3)}
     # a stop keeps its work within seconds: the archive was streamed as the run went, and the anytime curve is
     # left to the report
-    summary, _ = write_tables(outdir, ledger.frame(), history.frame(), problem.workloads, meta, _plain_hv(cfg),
-                              anytime=False, streamed=streamed)
-    write_text(outdir / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
+    with _writing_into(outdir, stage):
+        summary, _ = write_tables(stage, ledger.frame(), history.frame(), problem.workloads, meta, _plain_hv(cfg),
+                                  anytime=False, streamed=streamed)
+        write_text(stage / INTERRUPTED_FILE, json.dumps(summary, indent=2) + "\n")
+        swap_in(stage, outdir)
     return (f"{verb} after {ledger.spent:,} of {cfg.budget:,} designs; the designs so far are kept in {outdir} "
             f"(archive.csv, history.csv, {INTERRUPTED_FILE}; no best.json: the run is incomplete)")
 
@@ -201,24 +207,26 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     without ``overwrite=true``."""
     from imc_moo.algorithms import RunHistory, run_algorithm
     from imc_moo.algorithms.ledger import Ledger
-    from imc_moo.app.export import ArchiveStream, clear_results, write_best, write_tables
+    from imc_moo.app.export import ArchiveStream, fresh_stage, swap_in, write_best, write_tables
     from imc_moo.files import write_text
     from imc_moo.problem.indicators import best_row, pareto_front
 
     problem, name, factory = build(cfg)
     if not replace:
         check_outdir(cfg, outdir)
-    clear_results(outdir)  # overwrite=true or replace: nothing of the earlier run stays beside the new one
     budget = cfg.budget
     outdir.mkdir(parents=True, exist_ok=True)
     if not _writable(outdir):
         raise ConfigError(f"cannot write to the output directory {outdir}: choose another with hydra.run.dir=...")
+    # the new files go to a staging directory and replace the earlier run's (overwrite=true, a resumed job) only
+    # once all are written: a run that fails leaves them as they were
+    stage = fresh_stage(outdir)
     progress = Progress(name, budget, enabled=cfg.progress)
     meta = {"algorithm": name, "label": run_label(cfg), "problem": problem_label(cfg),
             "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
             "budget": budget, "performance": problem.performance.mode, "batch": problem.performance.batch}
     ledger = Ledger(cap=budget)
-    streamed = ArchiveStream(outdir, ledger)
+    streamed = ArchiveStream(stage, ledger)
 
     def each_generation(row: dict) -> None:
         progress(row)
@@ -232,27 +240,50 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     except KeyboardInterrupt as stop:
         progress.close()
         reason, code = STOPS.get(type(stop), STOPS[KeyboardInterrupt])
-        raise RunInterrupted(_keep_interrupted(outdir, problem, ledger, history, cfg, meta,
+        raise RunInterrupted(_keep_interrupted(outdir, stage, problem, ledger, history, cfg, meta,
                                                time.perf_counter() - start, reason, streamed), code) from None
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(stage, ignore_errors=True)  # the earlier results stay as they were
+        raise
     wall = time.perf_counter() - start
     progress.close()
     meta.update(evaluations=result.evaluations, stop_reason=result.stop_reason, wall_time_s=round(wall, 3),
                 **result.extra)
-    summary, history = write_tables(outdir, result.archive, result.history, problem.workloads, meta, _plain_hv(cfg),
-                                    streamed=streamed)
-    if cfg.plots:
-        from imc_moo.app.plots import convergence_plot, pareto_plot  # matplotlib is slow to import: only when plotting
+    with _writing_into(outdir, stage):
+        summary, history = write_tables(stage, result.archive, result.history, problem.workloads, meta,
+                                        _plain_hv(cfg), streamed=streamed)
+        if cfg.plots:
+            from imc_moo.app.plots import convergence_plot, pareto_plot  # matplotlib is slow to import
 
-        title = f"{cfg.problem.name} · {cfg.algorithm.name} · seed {cfg.seed}"
-        archive = result.archive
-        aggregation = cfg.problem.aggregation
-        pareto_plot(archive, pareto_front(archive), best_row(archive), outdir / "pareto.png", title, aggregation)
-        convergence_plot(history, outdir / "convergence.png", title, aggregation)
-    recorded = resume.inputs(cfg)  # the network files these results come from: resuming compares them
-    if recorded is not None:
-        write_text(outdir / resume.INPUTS_FILE, json.dumps(recorded, indent=2) + "\n")
-    write_best(outdir, summary)
+            title = f"{cfg.problem.name} · {cfg.algorithm.name} · seed {cfg.seed}"
+            archive = result.archive
+            aggregation = cfg.problem.aggregation
+            pareto_plot(archive, pareto_front(archive), best_row(archive), stage / "pareto.png", title, aggregation)
+            convergence_plot(history, stage / "convergence.png", title, aggregation)
+        recorded = resume.inputs(cfg)  # the network files these results come from: resuming compares them
+        if recorded is not None:
+            write_text(stage / resume.INPUTS_FILE, json.dumps(recorded, indent=2) + "\n")
+        write_best(stage, summary)
+        swap_in(stage, outdir)
     return summary
+
+
+@contextlib.contextmanager
+def _writing_into(outdir: Path, stage: Path):
+    """Writing a run's files: an OS error (a full disk, a quota, permissions) becomes one line naming the path and
+    the fix, the staged files are removed, and the earlier results in ``outdir`` stay as they were."""
+    import shutil
+
+    try:
+        yield
+    except OSError as err:
+        shutil.rmtree(stage, ignore_errors=True)
+        where = err.filename or stage
+        raise ConfigError(f"cannot write the results into {outdir} ({err.strerror or err}: {where}): free space "
+                          "there or choose another directory with hydra.run.dir=...; the earlier results there, if "
+                          "any, are unchanged") from None
 
 
 def _writable(directory: Path) -> bool:

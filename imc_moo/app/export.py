@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -99,6 +100,7 @@ def clear_results(outdir: Path) -> None:
     for name in reversed(RESULT_FILES):
         (Path(outdir) / name).unlink(missing_ok=True)
     (Path(outdir) / STREAMED_ARCHIVE).unlink(missing_ok=True)
+    shutil.rmtree(Path(outdir) / STAGE_DIR, ignore_errors=True)
 
 
 #: The archive as a run streams it to disk (hidden; renamed to archive.csv when the run ends or stops).
@@ -151,6 +153,37 @@ class ArchiveStream:
             return self.path
         self.path.unlink(missing_ok=True)
         return None
+
+
+#: Where a run writes its files before they replace an earlier run's (a hidden directory of the run directory).
+STAGE_DIR = ".incoming"
+
+
+def fresh_stage(outdir: Path) -> Path:
+    """An empty staging directory in ``outdir`` (a killed run's leftover removed): a run writes its files there and
+    :func:`swap_in` moves them into ``outdir`` once they are all written, so the earlier run's results stay as they
+    were until then (and whatever happens before)."""
+    stage = Path(outdir) / STAGE_DIR
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    return stage
+
+
+def swap_in(stage: Path, outdir: Path) -> None:
+    """Replace the earlier run's results in ``outdir`` by the files of ``stage``: the earlier ``best.json`` goes
+    first (the directory is then an incomplete run until the end), the new files are moved in, the earlier result
+    files the new run did not write are removed, and the new ``best.json`` comes last. Renames only: no copy."""
+    outdir = Path(outdir)
+    (outdir / "best.json").unlink(missing_ok=True)
+    new = {path.name for path in stage.iterdir()}
+    for name in sorted(new - {"best.json"}):
+        os.replace(stage / name, outdir / name)
+    for name in RESULT_FILES:
+        if name not in new:
+            (outdir / name).unlink(missing_ok=True)
+    if "best.json" in new:
+        os.replace(stage / "best.json", outdir / "best.json")
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, workloads: list[str],

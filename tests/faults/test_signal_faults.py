@@ -171,3 +171,33 @@ def test_runs_started_together_get_their_own_directories(tmp_path):
         assert len(pd.read_csv(b.parent / "archive.csv")) == json.loads(b.read_text())["evaluations"]
 
 
+
+
+@pytest.mark.parametrize("failing", ["write_csv", "pareto_plot"])
+def test_an_overwrite_that_cannot_write_keeps_the_earlier_results(cli, tmp_path, monkeypatch, capsys, failing):
+    """overwrite=true is a swap: the new run's files are staged and replace the earlier run's only once all are
+    written, so a full disk (or any OS error while writing) leaves the earlier results byte for byte, in one line
+    naming the path and the fix."""
+    import errno
+
+    from imc_moo.app import experiment, export, plots
+
+    out = tmp_path / "run"
+    small = ["budget=200", "algorithm.n_candidates=100", "algorithm.n_select=50", "algorithm.pop_size=20"]
+    assert cli.process(*small, "progress=false", f"hydra.run.dir={out}").returncode == 0
+    before = {k: v for k, v in cli.snapshot(out).items() if not k.startswith(".hydra") and k != "experiment.log"}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / export.STAGE_DIR / "x.tmp"))
+
+    monkeypatch.setattr(export if failing == "write_csv" else plots, failing, full_disk)
+    monkeypatch.setattr(sys, "argv", ["imc-moo", *small, "seed=1", "progress=false", "overwrite=true",
+                                      f"hydra.run.dir={out}"])
+    with pytest.raises(SystemExit) as stop:
+        experiment.cli()
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert stop.value.code == 2 and len(err) == 1, err
+    assert "No space left on device" in err[0] and str(out) in err[0] and "hydra.run.dir=" in err[0]
+    after = {k: v for k, v in cli.snapshot(out).items() if not k.startswith(".hydra") and k != "experiment.log"}
+    assert after == before  # every earlier result file, byte for byte; no staged file left
+    assert json.loads((out / "best.json").read_text())["seed"] == 0
