@@ -88,6 +88,11 @@ def import_onnx(path: str | os.PathLike, *, name: str | None = None,
     for layer in graph.layers:
         fields = dict(layer.fields)
         fields["ain"] = float(ain_by.get(layer.input_name, DEFAULT_AIN))
+        if layer.weights is not None and not np.isfinite(layer.weights).all():
+            bad = int((~np.isfinite(layer.weights)).sum())
+            raise WorkloadError(f"{file}: layer {fields.get('name', '?')!r}: {bad:,} of its {layer.weights.size:,}"
+                                " weights are NaN or infinite — export the model's trained weights again (such a"
+                                " layer has no activity factors, and a chip could not compute it)")
         if layer.weights is not None:
             aw = aw_from_weights(layer.weights, n_bins)
         elif layer.operand_name in aw_by:

@@ -757,3 +757,14 @@ def test_the_written_network_file_is_readable_by_the_group(tmp_path, capsys):
     assert main([str(table), "-o", str(tmp_path / "out")]) == 0
     written = tmp_path / "out" / "tiny.yaml"
     assert stat.S_IMODE(written.stat().st_mode) == FILE_MODE != 0o600
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_weights_that_are_not_finite_are_refused_naming_the_layer(tmp_path, bad):
+    w = RNG.normal(size=(4, 3, 3, 3)).astype(np.float32)
+    w[1, 2, 0, 0] = bad
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv")
+    model = _model([node], [("x", (1, 3, 8, 8))], [("y", None)], [numpy_helper.from_array(w, "w")])
+    path = _save(model, tmp_path / "broken.onnx")
+    with pytest.raises(WorkloadError, match=r"broken.onnx: layer 'conv': 1 of its 108 weights are NaN or infinite"):
+        import_onnx(path)
