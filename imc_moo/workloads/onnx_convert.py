@@ -109,4 +109,4 @@ def import_onnx(path: str | os.PathLike, *, name: str | None = None,
               # the importer's name as it was before the split, so the written files stay byte-identical
               "attention": attention, "importer": f"imc-moo {__version__} imc_moo.onnx_import"}
     return ImportResult(network, layers, dict(graph.skipped.most_common()), dict(graph.folded.most_common()),
-                        source, {"ain": ain_src, "aw": aw_src})
+                        source, {"ain": ain_src, "aw": aw_src}, unused=dict(graph.unused.most_common()))

@@ -99,9 +99,34 @@ def _conv_out(size: int, k: int, s: int, d: int, pad: tuple[int, int], auto_pad:
     return (size + pad[0] + pad[1] - k_eff) // s + 1
 
 
+def _names_used_inside(node) -> set[str]:
+    """Outer tensor names the subgraphs of a control-flow node read (a subgraph may read any name in scope)."""
+    names: set[str] = set()
+    for attribute in node.attribute:
+        for sub in (*([attribute.g] if attribute.HasField("g") else []), *attribute.graphs):
+            for inner in sub.node:
+                names.update(n for n in inner.input if n)
+                names |= _names_used_inside(inner)
+    return names
+
+
+def live_nodes(graph) -> tuple[list, list]:
+    """(the nodes some graph output depends on, in order; the others): a backward pass from the outputs."""
+    needed = {o.name for o in graph.output}
+    live = [False] * len(graph.node)
+    for i in range(len(graph.node) - 1, -1, -1):
+        node = graph.node[i]
+        if any(o in needed for o in node.output if o):
+            live[i] = True
+            needed.update(n for n in node.input if n)
+            needed |= _names_used_inside(node)
+    return ([n for n, keep in zip(graph.node, live) if keep], [n for n, keep in zip(graph.node, live) if not keep])
+
+
 class GraphLayers:
     """Walks the (shape-inferred) graph once and builds the layers: ``layers`` (:class:`LayerDraft`, in node
-    order), ``skipped`` (weight-free op type -> nodes) and ``folded`` (op type -> nodes folded into constants)."""
+    order), ``skipped`` (weight-free op type -> nodes), ``folded`` (op type -> nodes folded into constants) and
+    ``unused`` (op type -> nodes whose outputs reach no graph output, left out)."""
 
     def __init__(self, model, file: str, attention: str):
         onnx = onnx_package()
@@ -118,7 +143,10 @@ class GraphLayers:
         self.skipped: Counter = Counter()
         self.folded: Counter = Counter()
         self._names: set[str] = set()
-        self.nodes = list(graph.node)
+        self.nodes, dead = live_nodes(graph)
+        #: op type -> nodes none of whose outputs reaches a graph output (pruned: they compute nothing the model
+        #: returns, so they make no layer)
+        self.unused: Counter = Counter(node.op_type for node in dead)
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _where(self, node, index: int) -> str:

@@ -37,6 +37,7 @@ class ImportResult:
         folded: op type -> count of nodes folded into constants (weights through Identity/Transpose/...).
         source: where the network came from (file, sha256, format, opset, producer, input shapes, convention).
         activity: where ``ain`` and ``aw`` came from (one sentence each).
+        unused: op type -> count of nodes whose outputs reach no graph output (left out: no layer).
     """
 
     network: Network
@@ -45,6 +46,7 @@ class ImportResult:
     folded: dict[str, int] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     activity: dict[str, str] = field(default_factory=dict)
+    unused: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

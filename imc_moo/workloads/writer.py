@@ -104,6 +104,9 @@ def summary(result: ImportResult, target: Path | None = None) -> str:
     lines.append(f"  skipped (no weights): {skipped}")
     if result.folded:
         lines.append("  folded into constants: " + ", ".join(f"{k} {v}" for k, v in result.folded.items()))
+    if result.unused:
+        lines.append("  left out (outputs reach no graph output): "
+                     + ", ".join(f"{k} {v}" for k, v in result.unused.items()))
     lines.append(f"  ain: {result.activity.get('ain', '?')}")
     lines.append(f"  aw:  {result.activity.get('aw', '?')}")
     return "\n".join(lines)

@@ -768,3 +768,16 @@ def test_weights_that_are_not_finite_are_refused_naming_the_layer(tmp_path, bad)
     path = _save(model, tmp_path / "broken.onnx")
     with pytest.raises(WorkloadError, match=r"broken.onnx: layer 'conv': 1 of its 108 weights are NaN or infinite"):
         import_onnx(path)
+
+
+def test_nodes_whose_outputs_reach_no_graph_output_make_no_layer(tmp_path):
+    """A dead branch (a Conv whose output nothing uses) is left out and reported, not counted as a layer."""
+    live = helper.make_node("Conv", ["x", "w"], ["y"], name="conv")
+    dead = helper.make_node("Conv", ["x", "w2"], ["unused"], name="dead_conv")
+    dead_relu = helper.make_node("Relu", ["unused"], ["unused2"], name="dead_relu")
+    model = _model([live, dead, dead_relu], [("x", (1, 3, 8, 8))], [("y", None)],
+                   [_init("w", (4, 3, 3, 3)), _init("w2", (8, 3, 3, 3))])
+    result = import_onnx(_save(model, tmp_path / "branch.onnx"))
+    assert [layer["name"] for layer in result.layers] == ["conv"]
+    assert result.unused == {"Conv": 1, "Relu": 1}
+    assert result.network.total_macs == 4 * 3 * 3 * 3 * 6 * 6
