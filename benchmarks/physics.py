@@ -33,6 +33,7 @@ import pandas as pd
 
 from imc_moo.algorithms.baselines import single_workload_problem
 from imc_moo.algorithms.exhaustive import exhaustive
+from imc_moo.files import markdown_table
 from imc_moo.hardware import ChipBounds
 from imc_moo.problem import WorkloadSetProblem
 
@@ -95,16 +96,9 @@ def fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{digits}g}"
 
 
-def markdown(frame: pd.DataFrame, columns: dict[str, str]) -> str:
-    head = "| " + " | ".join(columns.values()) + " |"
-    lines = [head, "|" + "---|" * len(columns)]
-    for _, r in frame.iterrows():
-        cells = []
-        for c in columns:
-            v = r[c]
-            cells.append(fmt(v) if isinstance(v, (float, np.floating)) else str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def markdown(frame: pd.DataFrame) -> str:
+    """The project's markdown table (:func:`imc_moo.files.markdown_table`) with :func:`fmt` numbers."""
+    return markdown_table(frame, number=lambda column, v: fmt(v))
 
 
 def main(argv=None) -> int:
@@ -193,7 +187,7 @@ def report(names, optima, gaps: pd.DataFrame, cross: pd.DataFrame, sens: list[di
                       "TOPS/W": r.get("tops_per_w", np.nan), "TOPS/mm²": r.get("tops_per_mm2", np.nan),
                       "bound": r.get("bound") or "–", "design": design_text(r)})
     t = pd.DataFrame(t)
-    lines += [markdown(t, {c: c for c in t.columns}), ""]
+    lines += [markdown(t), ""]
     lines += ["EDAP in mJ·ms·mm², latency of the aggregated (max or mean) network, power and TOPS of the "
               "network that sets them (the chip's most power-hungry, least efficient, fastest). TOPS/W is the "
               "same physics under both models (energy per operation); the reference's TOPS/mm² and W/mm² are "
@@ -203,7 +197,7 @@ def report(names, optima, gaps: pd.DataFrame, cross: pd.DataFrame, sens: list[di
               "is as good for it as a chip designed for it alone):", ""]
     piv = gaps.pivot_table(index=["problem", "network"], columns="performance", values="joint_over_specialized",
                            sort=False).reset_index()
-    lines += [markdown(piv, {c: c for c in piv.columns}), ""]
+    lines += [markdown(piv), ""]
     worst = gaps.groupby(["problem", "performance"]).joint_over_specialized.max().unstack()
     lines += ["Worst network per problem: " + "; ".join(
         f"{p}: {fmt(worst.loc[p, 'reference'])}× (reference) → {fmt(worst.loc[p, 'bounded'])}× (bounded)"

@@ -7,6 +7,7 @@ a new branch in several modules.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -193,12 +194,6 @@ def _checked(values: dict, where: str) -> dict[str, float]:
     return out
 
 
+@functools.cache
 def _packaged_bounds() -> ChipBounds:
-    global _PACKAGED
-    if _PACKAGED is None:
-        values = yaml.safe_load(BOUNDS_FILE.read_text())
-        _PACKAGED = ChipBounds(**_checked(values, where=BOUNDS_FILE.name))
-    return _PACKAGED
-
-
-_PACKAGED: ChipBounds | None = None
+    return ChipBounds(**_checked(yaml.safe_load(BOUNDS_FILE.read_text()), where=BOUNDS_FILE.name))

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -179,8 +180,6 @@ def _keep_interrupted(outdir: Path, stage: Path, problem, ledger: Ledger, histor
                       meta: dict, wall: float, stop_reason: str, streamed: ArchiveStream) -> str:
     """Write the archive and history of an interrupted run and ``interrupted.json`` into ``stage``, then swap them
     into ``outdir`` (a stop keeps its work); returns the one line."""
-    import shutil
-
     from imc_moo.app.export import swap_in, write_tables
     from imc_moo.files import write_text
 
@@ -243,8 +242,6 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
         raise RunInterrupted(_keep_interrupted(outdir, stage, problem, ledger, history, cfg, meta,
                                                time.perf_counter() - start, reason, streamed), code) from None
     except BaseException:
-        import shutil
-
         shutil.rmtree(stage, ignore_errors=True)  # the earlier results stay as they were
         raise
     wall = time.perf_counter() - start
@@ -274,8 +271,6 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
 def _writing_into(outdir: Path, stage: Path):
     """Writing a run's files: an OS error (a full disk, a quota, permissions) becomes one line naming the path and
     the fix, the staged files are removed, and the earlier results in ``outdir`` stay as they were."""
-    import shutil
-
     try:
         yield
     except OSError as err:
@@ -605,8 +600,6 @@ def check_sweep_dir(cfg: DictConfig, sweep_dir: Path, overrides: list[str] = ())
     if not (found or jobs):
         return
     if cfg.overwrite:
-        import shutil
-
         for job in sorted(jobs, key=lambda d: len(d.parts), reverse=True):
             shutil.rmtree(job, ignore_errors=True)
         for name in found:

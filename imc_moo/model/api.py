@@ -25,7 +25,6 @@ from imc_moo.model.cost import (
 from imc_moo.model.performance import (
     BOUNDS,
     SPILL_COMPONENT,
-    WEIGHT_LOAD_COMPONENTS,
     Performance,
     PerformanceError,
     Timing,
@@ -37,6 +36,7 @@ from imc_moo.model.performance import (
     power_limited,
     set_timing,
     spare_crossbars,
+    timed_spare,
 )
 from imc_moo.model.tabulated import set_costs
 from imc_moo.workloads import Network, WorkloadError, load_workloads
@@ -231,19 +231,14 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
         cycles[sl] = lc.cycles.sum(axis=1)
         valid[sl] = lc.mappable.all(axis=1)
         crossbars[sl] = a.crossbars.sum(axis=1)
-        for k, v in lc.energy_pj.items():
-            energy_pj.setdefault(k, np.empty(n))[sl] = v.sum(axis=1)
-        layer_pj = sum(lc.energy_pj.values())
+        components = lc.energy_pj
         layers["cycles"][sl] = lc.cycles
         layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
         layers["mappable"][sl] = lc.mappable
         if perf.bounded:
             spare[sl] = spare_crossbars(part, crossbars[sl, None], holding)[:, 0]
-            t = layer_times(part, network, a, perf, np.maximum(spare[sl], -1 if holding == "streamed" else 0),
-                            holding == "streamed")
-            bounded_pj = bounded_energy_pj(lc.energy_pj, t.spill_bits, perf, holding)
-            layer_pj = sum(bounded_pj.values())
-            energy_pj.setdefault(SPILL_COMPONENT, np.empty(n))[sl] = bounded_pj[SPILL_COMPONENT].sum(axis=1)
+            t = layer_times(part, network, a, perf, timed_spare(spare[sl], holding)[0], holding == "streamed")
+            components = bounded_energy_pj(lc.energy_pj, t.spill_bits, perf, holding)
             layers["reads"][sl] = t.cycles
             layers["copies"][sl] = t.copies
             layers["latency_s"][sl] = t.time_s
@@ -254,16 +249,14 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
             bounded_s[sl] = t.time_s.sum(axis=1)
             longest[sl] = t.time_s.max(axis=1, initial=0.0)
             spill[sl] = t.spill_bits.sum(axis=1)
-        layers["energy_j"][sl] = layer_pj * 1e-12
+        for k, v in components.items():
+            energy_pj.setdefault(k, np.empty(n))[sl] = v.sum(axis=1)
+        layers["energy_j"][sl] = sum(components.values()) * 1e-12
     timing = None
     if perf.bounded:
-        if holding == "streamed" and perf.batch > 1:  # the per-layer sums above are the reference's
-            for comp in WEIGHT_LOAD_COMPONENTS:
-                if comp in energy_pj:
-                    energy_pj[comp] = energy_pj[comp] / perf.batch
         timing = Timing(time_s=bounded_s, bound=by_bound.argmax(axis=1).astype(np.int8), by_bound_s=by_bound,
-                        max_layer_s=longest, spill_bits=spill,
-                        spare_crossbars=spare, fits=(spare >= 0) | (holding == "streamed"))
+                        max_layer_s=longest, spill_bits=spill, spare_crossbars=spare,
+                        fits=timed_spare(spare, holding)[1])
     result = _network_result(d, weight_cells(d, network), energy_pj, cycles, valid, perf, timing)
     return result, layers
 

@@ -65,7 +65,7 @@ import pandas as pd
 from imc_moo.cache import load_entry, save_entry, warn
 from imc_moo.hardware import ChipBounds
 from imc_moo.model import tables
-from imc_moo.model.cost import INPUT_BITS, OUTPUT_BITS, Designs, LayerActions, layer_actions
+from imc_moo.model.cost import GLB_WORD_BITS, INPUT_BITS, OUTPUT_BITS, Designs, LayerActions, layer_actions
 from imc_moo.model.mapping import N_KEYS
 from imc_moo.model.tabulated import model_digest, network_digest
 from imc_moo.paths import cache_dir
@@ -80,9 +80,10 @@ POWER_BOUND = "power"
 WEIGHT_HOLDING = ("streamed", "network", "set")
 #: The energy component of the activations that cross the DRAM interface (bounded model only).
 SPILL_COMPONENT = "dram_activations"
-#: Energy components of loading streamed weights (fetched and written once per batch in the bounded model).
+#: Energy components of loading streamed weights into the crossbars (the reference's SRAM stream model): fetched
+#: and written once per batch in the bounded model, and not paid where weights stay on chip
+#: (:mod:`imc_moo.problem.deployment`).
 WEIGHT_LOAD_COMPONENTS = ("dram", "cell_write", "weight_drivers")
-GLB_WORD_BITS = 2048
 
 
 class PerformanceError(ValueError):
@@ -261,6 +262,15 @@ def layer_times(d: Designs, network: Network, a: LayerActions, perf: Performance
     return demand_times(dem, np.arange(d.n), d.base_latency_s, d.glb_depth, network, perf)
 
 
+def timed_spare(spare: np.ndarray, holding: str) -> tuple[np.ndarray, np.ndarray]:
+    """(the spare crossbars a design is timed with, whether its resident layers fit), of the shape of ``spare``
+    (:func:`spare_crossbars`): streamed weights -1 (unlimited) and always fit; held ones at least 0, a design whose
+    layers do not fit being timed with one copy of each (and invalid)."""
+    if holding == "streamed":
+        return spare, np.ones(spare.shape, dtype=bool)
+    return np.maximum(spare, 0), spare >= 0
+
+
 def spare_crossbars(d: Designs, crossbars: np.ndarray, holding: str) -> np.ndarray:
     """(n, W) int64: the crossbars beyond one copy of every resident layer that each network's copies may use
     (negative: the resident layers do not fit; -1 where weights are streamed, which :func:`layer_copies` reads as
@@ -401,13 +411,19 @@ class BoundedTable:
         self.n_loaded = len(self._index)
 
 
+@functools.cache
+def _code_digest() -> str:
+    """Hash of the code the bounded sums come from: the reference tables' (:func:`model_digest`) and this module."""
+    return hashlib.sha256((model_digest() + Path(__file__).read_text()).encode()).hexdigest()[:12]
+
+
 def _cache_entry(network: Network, memory: str, perf: Performance, streamed: bool) -> tuple[Path | None, str]:
     """``(<cache>/bounded/<memory>-<network>-<settings>-<model>.npz, key)`` (path None without a cache): keyed by
     what the sums depend on, the network's content, the limits, the batch, the weights' holding and the model's
     code (this module's and the reference tables')."""
     settings = hashlib.sha256(json.dumps({"bounds": perf.bounds.as_dict(), "batch": perf.batch,
                                           "streamed": streamed}, sort_keys=True).encode()).hexdigest()[:16]
-    code = hashlib.sha256((model_digest() + Path(__file__).read_text()).encode()).hexdigest()[:12]
+    code = _code_digest()
     network_hash = network_digest(network)
     key = f"bounded|{memory}|{network_hash}|{settings}|{code}"
     root = cache_dir()
@@ -525,8 +541,7 @@ def set_timing(d: Designs, networks, keys: np.ndarray, crossbars: np.ndarray, pe
     n, W = crossbars.shape
     streamed = holding == "streamed"
     spare = spare_crossbars(d, crossbars, holding)
-    fits = (spare >= 0) | streamed
-    used = spare if streamed else np.maximum(spare, 0)  # a design that does not fit is timed with one copy (invalid)
+    used, fits = timed_spare(spare, holding)
     codes = design_codes(d, keys)
     s = np.empty((len(FEATURES), n, W))
     by_bound = np.empty((n, W, len(BOUNDS))) if breakdown else None
@@ -606,4 +621,4 @@ def physics(energy_j: np.ndarray, latency_s: np.ndarray, area_mm2: np.ndarray, m
 __all__ = ["BOUNDS", "PERFORMANCE_MODES", "PHYSICS_COLUMNS", "WEIGHT_HOLDING", "BoundedTable", "LayerDemands",
            "LayerTimes", "Performance", "PerformanceError", "Timing", "activation_bits", "bound_names",
            "bounded_energy_pj", "by_bound_s", "demand_times", "layer_copies", "layer_demands", "layer_times",
-           "physics", "power_limit_w", "power_limited", "save_tables", "set_timing", "spare_crossbars"]
+           "physics", "power_limit_w", "power_limited", "save_tables", "set_timing", "spare_crossbars", "timed_spare"]

@@ -17,8 +17,9 @@ A chip serving a *workload mix* (each network a share of the inferences, a switc
   within a million inferences.
 
 For SRAM, ``resident`` and ``reprogram`` keep weights in the SRAM crossbars between inferences, so the
-per-inference energy drops the reference's weight-loading terms (:data:`WEIGHT_LOAD_COMPONENTS`: DRAM fetch, cell
-writes, weight drivers); its cycle count is the reference's SRAM dataflow's.
+per-inference energy drops the reference's weight-loading terms
+(:data:`imc_moo.model.performance.WEIGHT_LOAD_COMPONENTS`: DRAM fetch, cell writes, weight drivers); its cycle
+count is the reference's SRAM dataflow's.
 
 Write model (per design x network; SI units: J, s, cells; arrays (n,) over designs):
 
@@ -64,9 +65,6 @@ from imc_moo.model.cost import WEIGHT_BITS, Designs, chip_cells, weight_cells
 from imc_moo.workloads import Network
 
 DEPLOYMENTS = ("resident", "reprogram", "stream")
-#: Per-inference energy components of the reference's SRAM stream model that load weights into the crossbars;
-#: dropped when the weights stay on chip (``resident``, ``reprogram``).
-WEIGHT_LOAD_COMPONENTS = ("dram", "cell_write", "weight_drivers")
 #: RRAM SET pulse width [s]: ``-SetPulse (ns): 50`` of CiMLoop's ``rram_neurosim_default.cell.yaml``, the cell the
 #: reference's RRAM macro uses (its NeuroSim ``cell_write`` energy is one such pulse).
 SET_PULSE_S = 50e-9

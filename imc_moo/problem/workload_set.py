@@ -44,9 +44,16 @@ from pymoo.core.problem import Problem
 from imc_moo.hardware import HardwareError, memory_technology
 from imc_moo.model.api import EDAP_SCALE, energy_coefficients, evaluate_set, fidelity_warning_text
 from imc_moo.model.cost import Designs, chip_cells, weight_cells
-from imc_moo.model.performance import BOUNDS, POWER_BOUND, Performance, PerformanceError, physics, power_limited
-from imc_moo.problem.deployment import (
+from imc_moo.model.performance import (
+    BOUNDS,
+    POWER_BOUND,
     WEIGHT_LOAD_COMPONENTS,
+    Performance,
+    PerformanceError,
+    physics,
+    power_limited,
+)
+from imc_moo.problem.deployment import (
     Deployment,
     DeploymentError,
     default_deployment,
