@@ -43,10 +43,12 @@ import numpy as np
 from imc_moo import paths
 from imc_moo.model import mapping, performance, tabulated
 from imc_moo.model.api import evaluate
-from imc_moo.problem import WorkloadSetProblem
+from imc_moo.problem import PartitionedProblem, WorkloadSetProblem
 
 #: (memory, workload set, design-space variant)
 CONFIGS = (("rram", "cnn4", "rram"), ("sram", "cnn4", "sram"), ("sram", "mixed9", "sram_large"))
+#: Partitioned chips (imc_moo.problem.tenancy), bounded model only: (memories, set, space, partitions).
+PARTITIONED = ((("rram", "sram"), "mixed9", "tenancy", 3), (("sram",), "mixed9", "tenancy", 3))
 SIZES = (1, 100, 10_000, 100_000)
 #: The performance models timed (imc_moo.model.performance).
 MODELS = ("reference", "bounded")
@@ -106,15 +108,22 @@ def max_rss_mib() -> float:
 
 def run(sizes, seed: int, cache: Path) -> list[dict]:
     rows = []
-    for (memory, set_name, variant), model in itertools.product(CONFIGS, MODELS):
-        problem = WorkloadSetProblem(set_name, memory, "edap", space=variant, performance=model)
+    chips = [(memory, set_name, model, WorkloadSetProblem(set_name, memory, "edap", space=variant,
+                                                          performance=model))
+             for (memory, set_name, variant), model in itertools.product(CONFIGS, MODELS)]
+    chips += [("+".join(memories) + f" K={k}", set_name, "bounded",
+               PartitionedProblem(set_name, memories[0], memories=memories, partitions=k, space=variant,
+                                  objectives="edap"))
+              for memories, set_name, variant, k in PARTITIONED]
+    for memory, set_name, model, problem in chips:
         n_layers = sum(n.n_layers for n in problem.networks)
         rng = np.random.default_rng(seed)
         for n in sizes:
             genomes = problem.space.sample(n, rng)
-            variants = [("problem", hot_path)] + ([("evaluate()", api_path)] if n == API_SIZE else [])
+            api_too = n == API_SIZE and not isinstance(problem, PartitionedProblem)
+            variants = [("problem", hot_path)] + ([("evaluate()", api_path)] if api_too else [])
             for api, fn in variants:
-                store = cache / f"{memory}-{set_name}-{model}-{n}-{api}"
+                store = cache / f"{memory}-{set_name}-{model}-{n}-{api}".replace(" ", "_")
                 clear_caches()
                 os.environ[paths.CACHE_ENV] = "off"
                 cold = timed(fn, genomes, problem)
@@ -129,7 +138,7 @@ def run(sizes, seed: int, cache: Path) -> list[dict]:
                 peak = traced_peak_mib(fn, genomes, problem)
                 rows.append(dict(memory=memory, set=set_name, model=model, api=api, n=n, layers=n_layers, cold=cold,
                                  cached=cached, warm=warm, pairs=n * n_layers, peak=peak))
-                print(f"  done {memory:4s} {set_name:6s} {model:9s} {api:10s} n={n:>7,d}: cold {cold:8.3f} s, cached "
+                print(f"  done {memory:9s} {set_name:6s} {model:9s} {api:10s} n={n:>7,d}: cold {cold:8.3f} s, cached "
                       f"{cached:8.4f} s, warm {warm:8.4f} s, peak {peak:7.1f} MiB, max RSS so far "
                       f"{max_rss_mib():7.1f} MiB", flush=True)
     return rows

@@ -363,8 +363,13 @@ def console_line(summary: dict, aggregation: str, outdir: Path) -> str:
         violated = ", ".join(f"{k} +{v:.3g}" for k, v in summary["violations"].items())
         found = f"NO feasible design; the least violating one exceeds {violated}"
         found += f" ({objectives})" if objectives else ""
+    chip = ""
+    if summary.get("partitions"):
+        from imc_moo.app.export import partition_text
+
+        chip = f"\n  chip of {len(summary['partitions'])} partition(s): {partition_text(summary['partitions'])}"
     return (f"{found} after {summary['evaluations']:,} designs in {summary['wall_time_s']:.1f} s "
-            f"({summary['stop_reason']}); results in {outdir}")
+            f"({summary['stop_reason']}); results in {outdir}{chip}")
 
 
 class SweepSummary(Callback):

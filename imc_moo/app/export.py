@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -58,6 +59,48 @@ CHIP_PHYSICS = ("power_w", "power_density_w_per_mm2", "tops_per_w", "tops_per_mm
 PER_WORKLOAD_PHYSICS = ("power_w", "throughput_per_s", "tops_per_w", "tops_per_mm2", "bound")
 
 
+#: Columns of a partitioned chip's design (:mod:`imc_moo.problem.tenancy`): each partition's parameters, memory,
+#: area and deployment, and each network's partition.
+_PARTITION_COLUMN = re.compile(r"^(p\d+_(memory|bits_per_cell|xbar_rows|xbar_cols|router_group|tiles_per_chip|"
+                               r"macros_per_tile|glb_depth|glb_mib|area_mm2|deployment)|place_.+)$")
+
+
+def design_columns(columns) -> list[str]:
+    """The design's columns among ``columns`` (an archive's): the design parameters, and a partitioned chip's
+    partitions and placements."""
+    return [c for c in columns if c in DESIGN_COLUMNS or _PARTITION_COLUMN.match(str(c))]
+
+
+def partition_summary(design: pd.Series, workloads: list[str]) -> list[dict]:
+    """A partitioned chip's built partitions (:mod:`imc_moo.problem.tenancy`), each with its memory, crossbar, macros,
+    buffer bank, area, deployment and networks; empty for a chip of one partition."""
+    out = []
+    k = 0
+    while f"p{k}_area_mm2" in design:
+        networks = [w for w in workloads if int(design.get(f"place_{w}", 0)) == k]
+        if networks:
+            macros = (int(design[f"p{k}_router_group"]) * int(design[f"p{k}_tiles_per_chip"])
+                      * int(design[f"p{k}_macros_per_tile"]))
+            out.append({"partition": k, "memory": str(design.get(f"p{k}_memory", "")),
+                        "bits_per_cell": int(design[f"p{k}_bits_per_cell"]),
+                        "crossbar": f"{int(design[f'p{k}_xbar_rows'])}x{int(design[f'p{k}_xbar_cols'])}",
+                        "macros": macros, "glb_mib": float(design[f"p{k}_glb_mib"]),
+                        "area_mm2": float(design[f"p{k}_area_mm2"]), "deployment": str(design[f"p{k}_deployment"]),
+                        "networks": networks})
+        k += 1
+    return out
+
+
+def partition_text(partitions: list[dict], memory: str = "") -> str:
+    """One line of a partitioned chip, e.g. ``p0 SRAM 512x256 x128 macros, 1 MiB, 36.7 mm2, stream: resnet18, vgg16;
+    p1 ...``."""
+    return "; ".join(
+        f"p{p['partition']} {(p['memory'] or memory).upper()} {p['crossbar']}"
+        + (f" {p['bits_per_cell']}b/cell" if (p["memory"] or memory) == "rram" else "")
+        + f" x{p['macros']} macros, {p['glb_mib']:g} MiB, {p['area_mm2']:.3g} mm², {p['deployment']}: "
+        + ", ".join(p["networks"]) for p in partitions)
+
+
 def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any]) -> dict:
     """The ``best.json`` payload. A run with no feasible design is a result too: ``feasible`` false, ``edap``
     null, and the least-violating design with its EDAP (``least_violating_edap``, null if it cannot be mapped) and
@@ -83,7 +126,8 @@ def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any])
             "least_violating_edap": _plain(best["edap"]) if best["edap"] < PENALTY else None,
             "violations": {k[2:]: _plain(v) for k, v in best.items() if k.startswith("g_") and v > 0},
         }),
-        "design": {c: _plain(best[c]) for c in DESIGN_COLUMNS},
+        "design": {c: _plain(best[c]) for c in design_columns(best.index)},
+        **({"partitions": partitions} if (partitions := partition_summary(best, workloads)) else {}),
         "per_workload": per_workload,
         "version": __version__,
     }

@@ -8,7 +8,8 @@ OmegaConf checks every value against these dataclasses when the config is compos
   ``space``, ``problem`` and ``algorithm`` groups;
 * ``conf/space/*.yaml`` (:class:`SpaceConfig`): one value list per design parameter (a problem picks its default
   list file; ``space.xbar_rows=[64,128]`` narrows a gene from the command line);
-* ``conf/problem/*.yaml`` (:class:`ProblemConfig`): ``_target_`` :class:`~imc_moo.problem.WorkloadSetProblem`;
+* ``conf/problem/*.yaml`` (:class:`ProblemConfig`): ``_target_`` :func:`~imc_moo.problem.make_problem` (a
+  :class:`~imc_moo.problem.WorkloadSetProblem`, or with ``partitions`` a :class:`~imc_moo.problem.PartitionedProblem`);
 * ``conf/algorithm/*.yaml``: the algorithm schemas of :mod:`imc_moo.algorithms.schemas`.
 
 :func:`register_schemas` stores them all (through :func:`imc_moo.app.config.register`, which the app and the
@@ -78,6 +79,8 @@ class MixConfig:
     inferences_per_switch: float | None = None
     #: inferences over the chip's lifetime: the writes that wear the cells (endurance constraint)
     lifetime_inferences: float = 1e9
+    #: network -> inferences per second it must sustain (a constraint per partition; sets the shares); null: none
+    rates_hz: Any = None
 
 
 @dataclass
@@ -121,7 +124,7 @@ class LimitsConfig:
 class ProblemConfig:
     """A workload set as a pymoo problem (:class:`~imc_moo.problem.WorkloadSetProblem`)."""
 
-    _target_: str = "imc_moo.problem.WorkloadSetProblem"
+    _target_: str = "imc_moo.problem.make_problem"
     name: str = MISSING
     memory: str = MISSING
     #: a set name, a network, a path to a network file, or a list of them
@@ -133,9 +136,14 @@ class ProblemConfig:
     #: chip area limit [mm2]
     area_limit_mm2: float = MISSING
     weights_on_chip: bool | None = None
-    #: resident, reprogram or stream (imc_moo/problem/deployment.py); null: the memory's (RRAM reprogram, SRAM
-    #: stream)
+    #: resident, reprogram or stream (imc_moo/problem/deployment.py); auto (partitioned chips): per partition,
+    #: resident when its networks fit, else the memory's; null: the memory's (RRAM reprogram, SRAM stream)
     deployment: str | None = None
+    #: the most partitions of the chip, each with its own crossbars and memory, networks placed on them
+    #: (imc_moo/problem/tenancy.py); null: one chip, the method's
+    partitions: int | None = None
+    #: the memory technologies a partition may use, e.g. [rram, sram] (a gene per partition); null: [memory]
+    memories: list[str] | None = None
     mix: MixConfig = field(default_factory=MixConfig)
     #: writes a cell survives; null: the memory's (RRAM 1e6, SRAM unlimited)
     endurance_cycles: float | None = None

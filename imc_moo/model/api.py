@@ -263,11 +263,12 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
 
 def evaluate_set(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]], *,
                  performance: Performance | str | None = None, holding: str | None = None,
-                 breakdown: bool = False) -> NetworkResult:
+                 breakdown: bool = False, members: np.ndarray | None = None) -> NetworkResult:
     """:func:`evaluate_network` of W networks at once (tabulated path), every array (n, W): the per-network work is
     one gather each, the rest one array expression for all of them (a design of a 9-network set in well under
-    a millisecond). ``holding="set"``: every network's weights resident at once (the bounded model's replicas);
-    ``breakdown``: the bounded model's time per bounding resource too (``timing.by_bound_s``)."""
+    a millisecond). ``holding="set"``: every network's weights resident at once (the bounded model's replicas),
+    or those of ``members`` (n, W) bool on each design (a partition's networks); ``breakdown``: the bounded
+    model's time per bounding resource too (``timing.by_bound_s``)."""
     perf = Performance.of(performance)
     holding = default_holding(d.memory) if holding is None else holding
     cells = np.stack([weight_cells(d, net) for net in networks], axis=1)
@@ -275,7 +276,7 @@ def evaluate_set(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[
     energy_pj, cycles, valid, crossbars = set_costs(d, networks, thetas, keys)
     timing = None
     if perf.bounded:
-        timing = set_timing(d, networks, keys, crossbars, perf, holding, breakdown)
+        timing = set_timing(d, networks, keys, crossbars, perf, holding, breakdown, members)
         energy_pj = bounded_energy_pj(energy_pj, timing.spill_bits, perf, holding)
     return _network_result(d, cells, energy_pj, cycles, valid, perf, timing)
 

@@ -271,19 +271,21 @@ def timed_spare(spare: np.ndarray, holding: str) -> tuple[np.ndarray, np.ndarray
     return np.maximum(spare, 0), spare >= 0
 
 
-def spare_crossbars(d: Designs, crossbars: np.ndarray, holding: str) -> np.ndarray:
+def spare_crossbars(d: Designs, crossbars: np.ndarray, holding: str, members: np.ndarray | None = None) -> np.ndarray:
     """(n, W) int64: the crossbars beyond one copy of every resident layer that each network's copies may use
     (negative: the resident layers do not fit; -1 where weights are streamed, which :func:`layer_copies` reads as
     unlimited), given one copy's ``crossbars`` (n, W) per network. ``set``: the networks' spares are the chip's
-    spare split in proportion to their crossbars."""
+    spare split in proportion to their crossbars; ``members`` (n, W) bool, default all: the networks resident
+    together on each design (a partition's, :mod:`imc_moo.problem.tenancy`; the others' spares are meaningless)."""
     if holding == "streamed":
         return np.full(crossbars.shape, -1, dtype=np.int64)
     macros = d.n_macros[:, None].astype(float)
     if holding == "network":
         return (macros - crossbars).astype(np.int64)
-    total = crossbars.sum(axis=1, keepdims=True)
+    total = (crossbars if members is None else np.where(members, crossbars, 0.0)).sum(axis=1, keepdims=True)
     spare = macros - total
-    return np.where(spare < 0, spare, np.floor(spare * crossbars / np.maximum(total, 1.0))).astype(np.int64)
+    split = np.where(spare < 0, spare, np.floor(spare * crossbars / np.maximum(total, 1.0))).astype(np.int64)
+    return split if members is None else np.where(members, split, 0)
 
 
 # -- the tabulated fast path ---------------------------------------------------------------------------------------
@@ -532,15 +534,16 @@ class Timing:
 
 
 def set_timing(d: Designs, networks, keys: np.ndarray, crossbars: np.ndarray, perf: Performance, holding: str,
-               breakdown: bool = False) -> Timing:
+               breakdown: bool = False, members: np.ndarray | None = None) -> Timing:
     """Bounded times of ``networks`` on designs ``d`` (mapping ``keys`` (n,)), whose one copy of every layer
-    occupies ``crossbars`` (n, W), the weights held as ``holding`` (:data:`WEIGHT_HOLDING`); with ``breakdown``
-    also the time each resource bounds."""
+    occupies ``crossbars`` (n, W), the weights held as ``holding`` (:data:`WEIGHT_HOLDING`; ``set``: of the
+    networks ``members`` (n, W), default all, :func:`spare_crossbars`); with ``breakdown`` also the time each
+    resource bounds."""
     if holding not in WEIGHT_HOLDING:
         raise PerformanceError(f"unknown weight holding {holding!r}: use one of {', '.join(WEIGHT_HOLDING)}")
     n, W = crossbars.shape
     streamed = holding == "streamed"
-    spare = spare_crossbars(d, crossbars, holding)
+    spare = spare_crossbars(d, crossbars, holding, members)
     used, fits = timed_spare(spare, holding)
     codes = design_codes(d, keys)
     s = np.empty((len(FEATURES), n, W))

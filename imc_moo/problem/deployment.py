@@ -76,6 +76,10 @@ VERIFY_READ_S = 10e-9
 ENDURANCE_CYCLES = {"rram": 1e6, "sram": math.inf}
 #: Default inferences over the chip's lifetime: ~6 per second for 5 years.
 LIFETIME_INFERENCES = 1e9
+#: The scheduling frame of a workload mix with rates [s]: a partition that time-shares its networks runs each of them
+#: once per frame (so rates x time per inference must fit in it), and a reprogrammed one switches to each once per
+#: frame. One second: the unit rates are given in, and long enough that a frame's switches are few.
+FRAME_S = 1.0
 
 
 class DeploymentError(ValueError):
@@ -155,15 +159,20 @@ def switch_cost(d: Designs, network: Network) -> SwitchCost:
 
 
 # -- capacity and endurance ------------------------------------------------------------------------------------------
-def resident_capacity(d: Designs, networks: Sequence[Network]) -> np.ndarray:
-    """``resident``'s capacity constraint, (n,): weight cells of all networks together / cells on chip - 1
-    (feasible when <= 0)."""
-    return sum(weight_cells(d, net) for net in networks) / chip_cells(d).astype(float) - 1.0
+def resident_capacity(d: Designs, networks: Sequence[Network], members: np.ndarray | None = None) -> np.ndarray:
+    """``resident``'s capacity constraint, (n,): weight cells of all networks together (or of ``members`` (n, W)
+    bool, the networks a partition holds) / cells on chip - 1 (feasible when <= 0)."""
+    if members is None:
+        return sum(weight_cells(d, net) for net in networks) / chip_cells(d).astype(float) - 1.0
+    cells = sum(np.where(members[:, w], weight_cells(d, net), 0) for w, net in enumerate(networks))
+    return cells / chip_cells(d).astype(float) - 1.0
 
 
-def wear_regions(d: Designs, networks: Sequence[Network]) -> np.ndarray:
-    """k, (n,) float >= 1: copies of the largest network the chip holds, the regions writes rotate over."""
-    largest = np.max([weight_cells(d, net) for net in networks], axis=0)
+def wear_regions(d: Designs, networks: Sequence[Network], members: np.ndarray | None = None) -> np.ndarray:
+    """k, (n,) float >= 1: copies of the largest network (of ``members``, default all) the chip holds, the regions
+    writes rotate over."""
+    cells = np.array([weight_cells(d, net) for net in networks])  # (W, n)
+    largest = cells.max(axis=0) if members is None else np.where(members.T, cells, 1).max(axis=0)
     return np.maximum(1.0, np.floor(chip_cells(d) / largest))
 
 
@@ -179,6 +188,9 @@ class Deployment:
         inferences_per_switch: mean inferences between switches, ``math.inf`` for never.
         lifetime_inferences: inferences over the chip's lifetime (for the endurance constraint).
         endurance_cycles: writes a cell survives.
+        rates_hz: (W,) inferences per second each network must sustain (``mix.rates_hz``), or None. Rates set the
+            shares, and, unless ``inferences_per_switch`` is given, how often a reprogrammed partition switches:
+            each of its networks once per :data:`FRAME_S` (a run of ``rate x FRAME_S`` inferences, at least one).
     """
 
     mode: str
@@ -187,6 +199,7 @@ class Deployment:
     inferences_per_switch: float
     lifetime_inferences: float
     endurance_cycles: float
+    rates_hz: np.ndarray | None = None
 
     @classmethod
     def of(cls, memory: str, workloads: Sequence[str], mode: str | None = None, mix: Mapping | None = None,
@@ -208,12 +221,18 @@ class Deployment:
                 f"deployment=stream is not available for {memory.upper()}: writing every weight before every "
                 "inference is deployment=reprogram with mix.inferences_per_switch=1 (which prices the writes and "
                 "the wear); use resident or reprogram")
-        mix = dict(mix or {})
-        unknown = sorted(set(mix) - {"shares", "inferences_per_switch", "lifetime_inferences"})
+        mix = {k: v for k, v in dict(mix or {}).items() if not (k == "rates_hz" and v is None)}
+        unknown = sorted(set(mix) - {"shares", "inferences_per_switch", "lifetime_inferences", "rates_hz"})
         if unknown:
             raise DeploymentError(f"unknown mix key(s) {', '.join(unknown)}: use shares, inferences_per_switch, "
-                                  "lifetime_inferences")
-        shares, equal = _shares(mix.get("shares"), list(workloads))
+                                  "lifetime_inferences, rates_hz")
+        rates = None
+        if mix.get("rates_hz"):
+            if mix.get("shares"):
+                raise DeploymentError("mix.shares and mix.rates_hz are both given: the rates set the shares, so "
+                                      "give one of them")
+            rates, _ = _shares(mix["rates_hz"], list(workloads), key="mix.rates_hz", normalise=False)
+        shares, equal = _shares(rates if rates is not None else mix.get("shares"), list(workloads))
         ips = _positive("mix.inferences_per_switch", mix.get("inferences_per_switch"), math.inf, at_least=1.0,
                         fix="a mean number of inferences between switches >= 1 (1: every inference), "
                             "or null for never")
@@ -222,13 +241,21 @@ class Deployment:
         endurance = _positive("endurance_cycles", endurance_cycles, ENDURANCE_CYCLES[memory],
                               fix="the writes a cell survives, e.g. 1e6, or null for the memory's value")
         return cls(mode=mode, shares=shares, equal_shares=equal, inferences_per_switch=ips,
-                   lifetime_inferences=lifetime, endurance_cycles=endurance)
+                   lifetime_inferences=lifetime, endurance_cycles=endurance, rates_hz=rates)
 
     @property
     def switching(self) -> bool:
-        """Switches cost something: ``reprogram`` with a finite switching rate (a set of one network never
-        switches: :meth:`switches_for`)."""
-        return self.mode == "reprogram" and math.isfinite(self.inferences_per_switch)
+        """Switches cost something: ``reprogram`` with a finite switching rate, given or set by the rates (a set
+        of one network never switches: :meth:`switches_for`)."""
+        return self.mode == "reprogram" and (math.isfinite(self.inferences_per_switch) or self.rates_hz is not None)
+
+    @property
+    def per_switch(self) -> float | np.ndarray:
+        """Inferences between switches: ``inferences_per_switch``, or per network (W,) from the rates (a run of
+        ``rate x FRAME_S`` inferences, at least 1) when only rates are given."""
+        if self.rates_hz is not None and not math.isfinite(self.inferences_per_switch):
+            return np.maximum(1.0, self.rates_hz * FRAME_S)
+        return self.inferences_per_switch
 
     def switches_for(self, n_networks: int) -> bool:
         return self.switching and n_networks > 1
@@ -240,30 +267,54 @@ class Deployment:
     def streams(self) -> bool:
         return self.mode == "stream"
 
-    def amortised_switch_cost(self, d: Designs, networks: Sequence[Network]) -> tuple[np.ndarray, np.ndarray]:
+    def amortised_switch_cost(self, d: Designs, networks: Sequence[Network],
+                              members: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per-inference switching energy [J] and time [s], each (n, W): switch cost of network w /
-        inferences_per_switch (zero when nothing switches)."""
+        inferences between switches (:attr:`per_switch`; zero when nothing switches). ``members`` (n, W) bool:
+        the networks sharing each design (a partition's): a design with one of them never switches."""
         W = len(networks)
         if not self.switches_for(W):
             return np.zeros((d.n, W)), np.zeros((d.n, W))
         costs = [switch_cost(d, net) for net in networks]
-        energy = np.column_stack([c.energy_j for c in costs]) / self.inferences_per_switch
-        latency = np.column_stack([c.latency_s for c in costs]) / self.inferences_per_switch
+        energy = np.column_stack([c.energy_j for c in costs]) / self.per_switch
+        latency = np.column_stack([c.latency_s for c in costs]) / self.per_switch
+        if members is not None:
+            alone = members.sum(axis=1) < 2
+            energy[alone] = 0.0
+            latency[alone] = 0.0
         return energy, latency
 
-    def endurance_constraint(self, d: Designs, networks: Sequence[Network]) -> np.ndarray:
-        """(n,): lifetime writes per cell / endurance - 1, lifetime writes = lifetime switches / wear regions."""
-        switches = self.lifetime_inferences / self.inferences_per_switch
-        return switches / (wear_regions(d, networks) * self.endurance_cycles) - 1.0
+    def endurance_constraint(self, d: Designs, networks: Sequence[Network],
+                             members: np.ndarray | None = None) -> np.ndarray:
+        """(n,): lifetime writes per cell / endurance - 1, lifetime writes = lifetime switches / wear regions.
+        ``members`` (n, W): the networks sharing each design (a partition's): its switches are those of its
+        networks' inferences (a design with one network never switches)."""
+        per_switch = self.per_switch
+        if np.ndim(per_switch) == 0 and (members is None or members.all()):
+            switches = np.full(d.n, self.lifetime_inferences / per_switch)
+        else:
+            members = np.ones((d.n, len(networks)), dtype=bool) if members is None else members
+            runs = np.where(members, self.shares / per_switch, 0.0).sum(axis=1)  # switches per inference of the mix
+            switches = np.where(members.sum(axis=1) < 2, 0.0, self.lifetime_inferences * runs)
+        return switches / (wear_regions(d, networks, members) * self.endurance_cycles) - 1.0
 
     def describe(self) -> str:
         ips = "never" if not math.isfinite(self.inferences_per_switch) else f"{self.inferences_per_switch:g}"
+        if self.rates_hz is not None:
+            if not math.isfinite(self.inferences_per_switch):
+                ips = f"a run per network per {FRAME_S:g} s frame"
+            rates = "/".join(f"{r:g}" for r in self.rates_hz)
+            return f"deployment {self.mode} | rates {rates} per s | inferences per switch {ips}"
         shares = "equal" if self.equal_shares else "/".join(f"{s:.3g}" for s in self.shares)
         return f"deployment {self.mode} | shares {shares} | inferences per switch {ips}"
 
 
-def _shares(value, workloads: list[str]) -> tuple[np.ndarray, bool]:
+def _shares(value, workloads: list[str], key: str = "mix.shares",
+            normalise: bool = True) -> tuple[np.ndarray, bool]:
+    """(values per network in workload order, all equal) of a mapping or list: shares normalised to sum 1 (None:
+    equal), or with ``normalise=False`` the numbers as given (rates)."""
     W = len(workloads)
+    what_each = "share" if normalise else "rate (inferences per second)"
     if value is None or (isinstance(value, Mapping) and not value):
         return np.full(W, 1.0 / W), True
     if isinstance(value, Mapping):
@@ -273,24 +324,27 @@ def _shares(value, workloads: list[str]) -> tuple[np.ndarray, bool]:
         if extra or missing:
             what = (f"names {', '.join(extra)}, not in the workloads" if extra
                     else f"lacks {', '.join(missing)}")
-            raise DeploymentError(f"mix.shares {what}: give one share per network of "
-                                  f"{', '.join(workloads)} (or null for equal shares)")
+            raise DeploymentError(f"{key} {what}: give one {what_each} per network of "
+                                  f"{', '.join(workloads)}" + (" (or null for equal shares)" if normalise else ""))
         raw = [by_name[w] for w in workloads]
     elif isinstance(value, (list, tuple, np.ndarray)):
         if len(value) != W:
-            raise DeploymentError(f"mix.shares has {len(value)} values for {W} networks: give one share per "
-                                  f"network of {', '.join(workloads)} (or null for equal shares)")
+            raise DeploymentError(f"{key} has {len(value)} values for {W} networks: give one {what_each} per "
+                                  f"network of {', '.join(workloads)}" + (" (or null for equal shares)"
+                                                                          if normalise else ""))
         raw = list(value)
     else:
-        raise DeploymentError(f"mix.shares must map each network to its share, e.g. {{{workloads[0]}: 2, ...}}, "
+        raise DeploymentError(f"{key} must map each network to its {what_each}, e.g. {{{workloads[0]}: 2, ...}}, "
                               f"got {value!r}")
     for name, v in zip(workloads, raw):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v) \
                 or v <= 0:
-            raise DeploymentError(f"mix.shares.{name}={v!r} is not a positive number: give every network a share "
-                                  "> 0 (drop a network the mix never runs from the workloads)")
+            raise DeploymentError(f"{key}.{name}={v!r} is not a positive number: give every network a "
+                                  f"{what_each} > 0 (drop a network the mix never runs from the workloads)")
     shares = np.asarray(raw, dtype=float)
     equal = bool(np.all(shares == shares[0]))
+    if not normalise:
+        return shares, equal
     with np.errstate(over="ignore"):
         total = shares.sum()
     if not np.isfinite(total):  # shares near the float maximum: their sum overflows (every share would be 0)

@@ -47,12 +47,14 @@ from imc_moo.model.cost import Designs, chip_cells, weight_cells
 from imc_moo.model.performance import (
     BOUNDS,
     POWER_BOUND,
+    SPILL_COMPONENT,
     WEIGHT_LOAD_COMPONENTS,
     Performance,
     PerformanceError,
     physics,
     power_limited,
 )
+from imc_moo.model.tables import DRAM_PJ_PER_BIT
 from imc_moo.problem.deployment import (
     Deployment,
     DeploymentError,
@@ -163,12 +165,32 @@ class Evaluation:
 
     def take(self, index) -> Evaluation:
         """The rows ``index`` (an index array or slice) of every field."""
-        return Evaluation(**{k: v[index] for k, v in vars(self).items()})
+        return type(self)(**{k: v[index] for k, v in vars(self).items()})
 
     @staticmethod
     def stack(parts: Sequence[Evaluation]) -> Evaluation:
-        """Rows of several evaluations, in order."""
-        return Evaluation(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
+        """Rows of several evaluations (of one type), in order."""
+        return type(parts[0])(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
+
+
+@dataclass
+class NetworkRun:
+    """Every network of a set on n designs (:meth:`WorkloadSetProblem.run_networks`), arrays (n, W): energy and
+    latency per inference (switching amortised, the power limit applied), ``valid``, ``weights_fit``, the amortised
+    ``switch_energy_j`` / ``switch_latency_s``, ``fidelity_flags``, ``bound`` and ``interval_s`` (see
+    :class:`Evaluation`), and ``dram_bytes``, the bytes an inference moves through the DRAM interface (streamed
+    weights and spilled activations)."""
+
+    energy_j: np.ndarray
+    latency_s: np.ndarray
+    valid: np.ndarray
+    weights_fit: np.ndarray
+    switch_energy_j: np.ndarray
+    switch_latency_s: np.ndarray
+    fidelity_flags: np.ndarray
+    bound: np.ndarray
+    interval_s: np.ndarray
+    dram_bytes: np.ndarray
 
 
 class WorkloadSetProblem(Problem):
@@ -281,9 +303,8 @@ class WorkloadSetProblem(Problem):
             self.weights_on_chip = bool(weights_on_chip)
         else:  # without a deployment, the memory's rule (RRAM resident, SRAM streamed), as before deployments
             self.weights_on_chip = tech.weights_resident if deployment is None else on_chip
+        #: the calibrated energy coefficients of the memory, one per network
         self._theta = [energy_coefficients(tech.name)] * len(self.networks)
-        #: SRAM weights kept on chip: the reference's per-inference weight loading is not paid
-        self._drop_weight_loading = tech.streams_weights and not self.deployment.streams
         self._resident = self.weights_on_chip and self.deployment.mode == "resident"
         self._endurance = self.deployment.has_endurance_constraint(len(self.networks))
         try:
@@ -348,34 +369,59 @@ class WorkloadSetProblem(Problem):
         """Evaluate genomes (n, n_var) on every workload: a pure function (no cache, no counting; a run's
         :class:`~imc_moo.algorithms.ledger.Ledger` does both)."""
         d = self.designs(genomes)
-        r = evaluate_set(d, self.networks, self._theta, performance=self.performance,
-                         holding=self._holding)  # every array (n, W)
+        run = self.run_networks(d, self._holding)
+        area = d.total_area_mm2
+        edap = self.aggregate(run.energy_j) * self.aggregate(run.latency_s) * area * EDAP_SCALE
+        G = np.hstack([self.design_constraints(d), *self._limit_constraints(run.energy_j, run.latency_s,
+                                                                            run.interval_s),
+                       (~run.valid).sum(axis=1, keepdims=True).astype(float)])
+        return self._evaluation(run, area, G, edap, d.technology_nm)
+
+    def _evaluation(self, run: NetworkRun, area: np.ndarray, G: np.ndarray, edap: np.ndarray,
+                    technology_nm: np.ndarray) -> Evaluation:
+        mappable = run.valid.all(axis=1)
+        return Evaluation(energy_j=run.energy_j, latency_s=run.latency_s, area_mm2=area, valid=run.valid,
+                          weights_fit=run.weights_fit, G=G, edap=np.where(mappable, edap, PENALTY),
+                          cost=area * cost_factor(technology_nm), switch_energy_j=run.switch_energy_j,
+                          switch_latency_s=run.switch_latency_s, fidelity_flags=run.fidelity_flags, bound=run.bound,
+                          interval_s=run.interval_s)
+
+    def run_networks(self, d: Designs, holding: str, members: np.ndarray | None = None,
+                     deployment: Deployment | None = None) -> NetworkRun:
+        """Every network on designs ``d`` (one memory) with its weights held as ``holding``
+        (:data:`~imc_moo.model.performance.WEIGHT_HOLDING`) under ``deployment`` (default the problem's):
+        per inference, switching amortised, the power limit applied. ``members`` (n, W) bool: the networks that
+        share each design (a partition's, :mod:`imc_moo.problem.tenancy`; default all)."""
+        deployment = self.deployment if deployment is None else deployment
+        drop_weight_loading = d.technology.streams_weights and holding != "streamed"
+        r = evaluate_set(d, self.networks, [energy_coefficients(d.memory)] * len(self.networks),
+                         performance=self.performance, holding=holding, members=members)  # every array (n, W)
         energy, latency, valid, fits, flags = r.energy_j, r.latency_s, r.valid, r.weights_fit, r.fidelity_flags
-        if self._drop_weight_loading:
+        if drop_weight_loading:
             energy = sum(v for k, v in r.energy_components_j.items() if k not in WEIGHT_LOAD_COMPONENTS)
-        switch_energy, switch_latency = self.deployment.amortised_switch_cost(d, self.networks)
-        if self.switches:
+        switch_energy, switch_latency = deployment.amortised_switch_cost(d, self.networks, members)
+        switches = deployment.switches_for(len(self.networks))
+        if switches:
             energy += switch_energy
             latency += switch_latency
         area = d.total_area_mm2
         bound = np.full(energy.shape, -1, dtype=np.int8)
         if r.timing is not None:  # bounded: the power limit applies to the energy as deployed, switching included
             latency, stretched = r.latency_s, r.power_stretched
-            if self.switches or self._drop_weight_loading:
+            if switches or drop_weight_loading:
                 latency, stretched = power_limited(energy, r.timing.time_s + switch_latency, area,
                                                    self.performance.bounds)
             bound[:] = np.where(stretched, len(BOUNDS), r.timing.bound)
         interval = latency
         if self.pipeline and r.timing is not None:  # an inference starts every slowest layer, within the power limit
             interval, _ = power_limited(energy, r.timing.max_layer_s + switch_latency, area, self.performance.bounds)
-        edap = self.aggregate(energy) * self.aggregate(latency) * area * EDAP_SCALE
-        mappable = valid.all(axis=1)
-        G = np.hstack([self.design_constraints(d), *self._limit_constraints(energy, latency, interval),
-                       (~valid).sum(axis=1, keepdims=True).astype(float)])
-        return Evaluation(energy_j=energy, latency_s=latency, area_mm2=area, valid=valid, weights_fit=fits, G=G,
-                          edap=np.where(mappable, edap, PENALTY), cost=area * cost_factor(d.technology_nm),
+        dram_j = r.energy_components_j.get(SPILL_COMPONENT, 0.0)
+        if not drop_weight_loading:
+            dram_j = dram_j + r.energy_components_j.get("dram", 0.0)
+        return NetworkRun(energy_j=energy, latency_s=latency, valid=valid, weights_fit=fits,
                           switch_energy_j=switch_energy, switch_latency_s=switch_latency, fidelity_flags=flags,
-                          bound=bound, interval_s=interval)
+                          bound=bound, interval_s=interval,
+                          dram_bytes=np.broadcast_to(dram_j / (DRAM_PJ_PER_BIT * 1e-12 * 8), energy.shape))
 
     def _limit_constraints(self, energy: np.ndarray, latency: np.ndarray, interval: np.ndarray) -> list[np.ndarray]:
         """(n, 1) per limit of :attr:`limits`, feasible when <= 0: the worst network's latency / limit - 1,
@@ -499,7 +545,7 @@ class WorkloadSetProblem(Problem):
         is (pymoo's own ``__str__`` calls ``self.name()``, which is this problem's name string)."""
         derived = f"{self.memory}_{'+'.join(self.workloads)}"  # the name given when none was
         named = f"{self.name}: " if self.name and self.name != derived else ""
-        return f"WorkloadSetProblem({named}{self.describe()})"
+        return f"{type(self).__name__}({named}{self.describe()})"
 
     __str__ = __repr__
 

@@ -334,3 +334,20 @@ def test_the_streamed_archive_is_the_archive_written_at_once(cli, tmp_path, monk
     assert len(archive) == 400 and not (tmp_path / "each" / export.STREAMED_ARCHIVE).exists()
     assert each.decode().count("\n") == 401 and each.decode().splitlines()[0] == ",".join(archive.columns)
     assert csv_text(archive.head(0)).strip() == each.decode().splitlines()[0]
+
+
+def test_cli_partitioned_chip_run(cli, tmp_path):
+    """problem=tenancy_rates runs from the command line and prints the chip as its partitions, whose networks,
+    memories and areas best.json and the archive hold too."""
+    out = tmp_path / "run"
+    res = cli.process("problem=tenancy_rates", *SMALL, "plots=false", f"hydra.run.dir={out}")
+    assert res.returncode == 0, res.stderr
+    best = json.loads((out / "best.json").read_text())
+    parts = best["partitions"]
+    assert sorted(w for p in parts for w in p["networks"]) == sorted(["resnet50", "mobilenet_v3", "mobilebert"])
+    assert sum(p["area_mm2"] for p in parts) == pytest.approx(best["area_mm2"], rel=1e-12)
+    assert f"chip of {len(parts)} partition(s): p{parts[0]['partition']} {parts[0]['memory'].upper()}" in res.stdout
+    archive = pd.read_csv(out / "archive.csv")
+    assert {"place_resnet50", "p0_memory", "p2_deployment", "power_at_rates_w", "g_load_p0"} <= set(archive)
+    feasible = archive[archive["feasible"]]
+    assert (feasible[["g_load_p0", "g_load_p1", "g_load_p2", "g_power_at_rates"]] <= 0).all().all()
