@@ -113,8 +113,8 @@ class PartitionedSpace:
         return self.partitions == 1 and len(self.memories) == 1
 
     def column(self, param: str, k: int) -> str:
-        """The table column of a partition's parameter."""
-        return param if self.partitions == 1 else f"p{k}_{param}"
+        """The table column of a partition's parameter (prefixed ``p<k>_`` unless the chip is :attr:`plain`)."""
+        return param if self.plain else f"p{k}_{param}"
 
     @property
     def all_values(self) -> dict[str, tuple]:

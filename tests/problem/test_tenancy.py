@@ -106,3 +106,13 @@ def test_rates_set_the_shares_and_bad_rates_are_one_line():
     with pytest.raises(ProblemError, match="both given"):
         PartitionedProblem(["resnet18", "alexnet"], partitions=2, space=TENANCY,
                            mix={"rates_hz": {"resnet18": 30, "alexnet": 1}, "shares": {"resnet18": 1, "alexnet": 1}})
+
+
+def test_one_partition_of_a_chosen_memory_names_its_columns():
+    chip = PartitionedProblem("cnn4", memory="rram", memories=["rram", "sram"], partitions=1, space=TENANCY)
+    genomes = chip.space.sample(200, np.random.default_rng(2))
+    table = chip.results_frame(genomes, chip.evaluate_genomes(genomes))
+    assert {"p0_memory", "p0_xbar_rows", "p0_glb_mib", "p0_area_mm2", "p0_deployment"} <= set(table)
+    assert set(table["p0_memory"]) == {"rram", "sram"}
+    assert (table.loc[table["p0_memory"] == "sram", "p0_bits_per_cell"] == 1).all()
+    assert np.array_equal(table["p0_area_mm2"], table["area_mm2"])
