@@ -124,6 +124,14 @@ class NetworkTable:
             at = self.index[keys]
         return np.take(self.sums, at, axis=0, out=out, mode="clip")  # clip: no buffered copy (at is in range)
 
+    def column(self, keys: np.ndarray, feature: str) -> np.ndarray:
+        """One sum (a name of :data:`FEATURES`) of designs with mapping ``keys`` (n,): a gather of n values."""
+        at = self.index[keys]
+        if (at < 0).any():
+            self._fill(np.unique(keys[at < 0]))
+            at = self.index[keys]
+        return self.sums[at, _F[feature]]
+
     def _fill(self, keys: np.ndarray) -> None:
         L = max(self.network.n_layers, 1)
         step = max(1, FILL_PAIRS // L)

@@ -47,7 +47,6 @@ from pymoo.core.problem import Problem
 
 from imc_moo.hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, DesignError, HardwareError, memory_technology
 from imc_moo.model.cost import Designs, chip_cells, weight_cells
-from imc_moo.model.tabulated import FEATURES as TABLE_FEATURES
 from imc_moo.model.tabulated import network_table
 from imc_moo.problem.deployment import (
     DEPLOYMENTS,
@@ -71,7 +70,6 @@ AUTO = "auto"
 HOLDING = {"resident": "set", "reprogram": "network", "stream": "streamed"}
 #: Codes of the ``p<k>_deployment`` column (-1: the partition is not built).
 MODES = ("resident", "reprogram", "stream")
-_CROSSBARS = TABLE_FEATURES.index("crossbars")
 
 
 @dataclass
@@ -437,7 +435,7 @@ class PartitionedProblem(WorkloadSetProblem):
         cells_fit = resident_capacity(d, self.networks, members) <= 0
         if self.performance.bounded:
             keys = d.mapping_keys
-            crossbars = np.column_stack([network_table(net, memory).rows(keys)[:, _CROSSBARS]
+            crossbars = np.column_stack([network_table(net, memory).column(keys, "crossbars")
                                          for net in self.networks])
             cells_fit &= np.where(members, crossbars, 0.0).sum(axis=1) <= d.n_macros
         return np.where(cells_fit, modes[0], modes[1]).astype(object)
