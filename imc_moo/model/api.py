@@ -273,7 +273,7 @@ def evaluate_set(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[
     holding = default_holding(d.memory) if holding is None else holding
     cells = np.stack([weight_cells(d, net) for net in networks], axis=1)
     keys = d.mapping_keys
-    energy_pj, cycles, valid, crossbars = set_costs(d, networks, thetas, keys)
+    energy_pj, cycles, valid, crossbars = set_costs(d, networks, thetas, keys, members)
     timing = None
     if perf.bounded:
         timing = set_timing(d, networks, keys, crossbars, perf, holding, breakdown, members)

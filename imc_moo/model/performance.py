@@ -319,13 +319,14 @@ class BoundedTable:
         self._load()
 
     def rows(self, d: Designs, code: np.ndarray, spare: np.ndarray,
-             breakdown: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+             breakdown: bool = False, designs_at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """The sums (n, len(FEATURES)) of designs ``d`` whose combinations are ``code`` (n,)
         (:func:`combination_codes` with their ``spare`` crossbars (n,)), and with ``breakdown`` the time of the
-        layers each resource bounds (n, len(BOUNDS)) [s]."""
+        layers each resource bounds (n, len(BOUNDS)) [s]. ``designs_at``: the rows of ``d`` that ``code`` and
+        ``spare`` are of (default all)."""
         at = self._index.get_indexer(code)
         if (at < 0).any():
-            self._fill(d, code, spare, np.flatnonzero(at < 0))
+            self._fill(d if designs_at is None else d.take(designs_at), code, spare, np.flatnonzero(at < 0))
             at = self._index.get_indexer(code)
         return self._rows.take(at, axis=0), self._by_bound.take(at, axis=0) if breakdown else None
 
@@ -537,8 +538,8 @@ def set_timing(d: Designs, networks, keys: np.ndarray, crossbars: np.ndarray, pe
                breakdown: bool = False, members: np.ndarray | None = None) -> Timing:
     """Bounded times of ``networks`` on designs ``d`` (mapping ``keys`` (n,)), whose one copy of every layer
     occupies ``crossbars`` (n, W), the weights held as ``holding`` (:data:`WEIGHT_HOLDING`; ``set``: of the
-    networks ``members`` (n, W), default all, :func:`spare_crossbars`); with ``breakdown`` also the time each
-    resource bounds."""
+    networks ``members`` (n, W), default all, :func:`spare_crossbars`; the times of other networks are left zero,
+    not looked up); with ``breakdown`` also the time each resource bounds."""
     if holding not in WEIGHT_HOLDING:
         raise PerformanceError(f"unknown weight holding {holding!r}: use one of {', '.join(WEIGHT_HOLDING)}")
     n, W = crossbars.shape
@@ -548,12 +549,25 @@ def set_timing(d: Designs, networks, keys: np.ndarray, crossbars: np.ndarray, pe
     codes = design_codes(d, keys)
     s = np.empty((len(FEATURES), n, W))
     by_bound = np.empty((n, W, len(BOUNDS))) if breakdown else None
-    for w, net in enumerate(networks):
-        rows, parts = bounded_table(net, d.memory, perf, streamed).rows(d, combination_codes(codes, used[:, w]),
-                                                                        used[:, w], breakdown)
-        s[:, :, w] = rows.T
+    if members is not None:  # only the members' times are wanted (a partition's networks): the rest stay zero
+        s[:] = 0.0
         if by_bound is not None:
-            by_bound[:, w] = parts
+            by_bound[:] = 0.0
+    for w, net in enumerate(networks):
+        table = bounded_table(net, d.memory, perf, streamed)
+        if members is None:
+            rows, parts = table.rows(d, combination_codes(codes, used[:, w]), used[:, w], breakdown)
+            s[:, :, w] = rows.T
+            if by_bound is not None:
+                by_bound[:, w] = parts
+            continue
+        sel = np.flatnonzero(members[:, w])
+        if len(sel) == 0:
+            continue
+        rows, parts = table.rows(d, combination_codes(codes[sel], used[sel, w]), used[sel, w], breakdown, sel)
+        s[:, sel, w] = rows.T
+        if by_bound is not None:
+            by_bound[sel, w] = parts
     return Timing(time_s=s[_F["time_s"]], bound=s[_F["bound"]].astype(np.int8), by_bound_s=by_bound,
                   max_layer_s=s[_F["max_layer_s"]], spill_bits=s[_F["spill_bits"]], spare_crossbars=spare,
                   fits=fits)

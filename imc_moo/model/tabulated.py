@@ -35,7 +35,7 @@ import numpy as np
 
 from imc_moo.cache import load_entry, save_entry, warn
 from imc_moo.model import tables
-from imc_moo.model.cost import Designs, layer_actions
+from imc_moo.model.cost import ENERGY_COMPONENTS, Designs, layer_actions
 from imc_moo.model.mapping import KEY_AXES, N_KEYS
 from imc_moo.paths import cache_dir
 from imc_moo.workloads import Network
@@ -230,29 +230,59 @@ def _dot(coef: np.ndarray, sums: np.ndarray, count: str) -> np.ndarray:
 
 
 def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]],
-              keys: np.ndarray | None = None
+              keys: np.ndarray | None = None, members: np.ndarray | None = None
               ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Energy per component (n, W) [pJ, calibration ``thetas[w]`` applied], cycles (n, W), every-layer-mappable
     (n, W) bool and the crossbars one copy of every layer occupies (n, W) of each of the W ``networks`` on designs
     ``d``, from the tabulated sums: one gather per network, then one array expression per component for all of
-    them (``keys``: :func:`mapping_keys` of ``d``, default the designs' own)."""
-    lk = d.lookups
+    them (``keys``: :func:`mapping_keys` of ``d``, default the designs' own). ``members`` (n, W) bool: only these
+    design x network pairs are wanted (a partition's networks): only they are gathered and priced (the same
+    expressions, on the pairs), the others are zero."""
     keys = d.mapping_keys if keys is None else keys
-    s = np.empty((len(keys), len(networks), len(FEATURES)))  # (n, W, F), gathered in place
+    theta = {k: np.array([t.get(k, 1.0) for t in thetas]) for k in ENERGY_COMPONENTS}  # (W,) per component
+    if members is None:
+        s = np.empty((len(keys), len(networks), len(FEATURES)))  # (n, W, F), gathered in place
+        for w, net in enumerate(networks):
+            network_table(net, d.memory).rows(keys, out=s[:, w, :])
+        return _costs(d, s, theta, None)
+    rows, nets = np.nonzero(members)  # the wanted pairs, (P,) each
+    s = np.empty((len(rows), 1, len(FEATURES)))  # (P, 1, F): one network per pair
     for w, net in enumerate(networks):
-        network_table(net, d.memory).rows(keys, out=s[:, w, :])
+        sel = np.flatnonzero(nets == w)
+        if len(sel):
+            s[sel, 0, :] = network_table(net, d.memory).rows(keys[rows[sel]])
+    energy, cycles, valid, crossbars = _costs(d, s, {k: v[nets][:, None] for k, v in theta.items()}, rows)
+
+    def spread(x: np.ndarray, fill) -> np.ndarray:  # (P, 1) pairs -> (n, W), ``fill`` elsewhere
+        out = np.full(members.shape, fill, dtype=x.dtype)
+        out[rows, nets] = x[:, 0]
+        return out
+
+    return ({k: spread(v, 0.0) for k, v in energy.items()}, spread(cycles, 0.0), spread(valid, True),
+            spread(crossbars, 0.0))
+
+
+def _costs(d: Designs, s: np.ndarray, theta: dict[str, np.ndarray], rows: np.ndarray | None
+           ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`set_costs`' expressions on gathered sums ``s`` (m, W, F), whose row i is design ``rows[i]`` of ``d``
+    (None: design i), with calibration ``theta`` per component (broadcasting against (m, W))."""
+    lk = d.lookups
+
+    def at(x) -> np.ndarray:  # a per-design value at the rows of s
+        x = np.asarray(x)
+        return x if rows is None else x[rows]
 
     def col(name: str) -> np.ndarray:
         return s[:, :, _F[name]]
 
-    def per(x: np.ndarray) -> np.ndarray:  # a per-design (n,) value against (n, W)
-        return np.asarray(x)[:, None]
+    def per(x: np.ndarray) -> np.ndarray:  # a per-design (n,) value against (m, W)
+        return at(x)[:, None]
 
     in_bits, out_bits = col("in_bits"), col("out_bits")
     e = {
-        "cell": _dot(lk.cell_read, s, "cell"),
-        "row": _dot(lk.row_read, s, "row"),
-        "adc": _dot(lk.adc_read, s, "adc"),
+        "cell": _dot(at(lk.cell_read), s, "cell"),
+        "row": _dot(at(lk.row_read), s, "row"),
+        "adc": _dot(at(lk.adc_read), s, "adc"),
         "glb": col("glb_in_bits") * per(lk.glb_read_pj_per_bit),
         "glb_psum": out_bits * per(lk.glb_write_pj_per_bit + lk.glb_read_pj_per_bit),
         "ibuf": in_bits * per(lk.ibuf_pj_per_bit),
@@ -262,9 +292,9 @@ def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str
     if d.technology.streams_weights:
         assert lk.cell_write is not None and lk.row_write is not None  # set for streamed weights
         e["dram"] = col("weight_bits_padded") * tables.DRAM_PJ_PER_BIT
-        e["cell_write"] = _dot(lk.cell_write, s, "written")
-        e["weight_drivers"] = _dot(lk.row_write, s, "written") / per(d.xbar_cols)
-    energy = {k: v * np.array([theta.get(k, 1.0) for theta in thetas]) for k, v in e.items()}
+        e["cell_write"] = _dot(at(lk.cell_write), s, "written")
+        e["weight_drivers"] = _dot(at(lk.row_write), s, "written") / per(d.xbar_cols)
+    energy = {k: v * theta[k] for k, v in e.items()}
     return energy, col("cycles"), col("unmappable") == 0, col("crossbars")
 
 

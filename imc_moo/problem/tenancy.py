@@ -399,12 +399,13 @@ class PartitionedProblem(WorkloadSetProblem):
                 members = members_k[rows]
                 area_parts[rows, k] = d.total_area_mm2
                 modes = self._partition_modes(d, m, members)
-                for mode_name in np.unique(modes):
-                    sel = np.flatnonzero(modes == mode_name)
+                for code in np.unique(modes):
+                    mode_name = MODES[code]
+                    sel = np.flatnonzero(modes == code)
                     part = d if len(sel) == len(rows) else d.take(sel)
                     at, mem = rows[sel], members[sel]
                     dep = self.deployments[(m, mode_name)]
-                    mode[at, k] = MODES.index(mode_name)
+                    mode[at, k] = code
                     r = self.run_networks(part, HOLDING[mode_name], mem, dep)
                     _scatter(run, r, at, mem)
                     capacity[at] = np.where(mem, self._capacity(part, mode_name, mem), capacity[at])
@@ -427,18 +428,19 @@ class PartitionedProblem(WorkloadSetProblem):
         return PartitionedEvaluation(**vars(ev), partition_area_mm2=area_parts, partition_mode=mode)
 
     def _partition_modes(self, d: Designs, memory: str, members: np.ndarray) -> np.ndarray:
-        """(n,) the deployment mode of each partition design holding ``members``: the fixed mode, or ``auto``'s
-        choice (resident when one copy of its networks' layers fits its crossbars and their weights its cells)."""
-        modes = self._modes(memory)
+        """(n,) int8, the deployment mode (an index into :data:`MODES`) of each partition design holding
+        ``members``: the fixed mode, or ``auto``'s choice (resident when one copy of its networks' layers fits its
+        crossbars and their weights its cells)."""
+        modes = [MODES.index(mode) for mode in self._modes(memory)]
         if len(modes) == 1:
-            return np.full(d.n, modes[0], dtype=object)
+            return np.full(d.n, modes[0], dtype=np.int8)
         cells_fit = resident_capacity(d, self.networks, members) <= 0
         if self.performance.bounded:
             keys = d.mapping_keys
             crossbars = np.column_stack([network_table(net, memory).column(keys, "crossbars")
                                          for net in self.networks])
             cells_fit &= np.where(members, crossbars, 0.0).sum(axis=1) <= d.n_macros
-        return np.where(cells_fit, modes[0], modes[1]).astype(object)
+        return np.where(cells_fit, modes[0], modes[1]).astype(np.int8)
 
     def _capacity(self, d: Designs, mode: str, members: np.ndarray) -> np.ndarray:
         """(n, W) capacity constraint values of the networks on these partition designs: resident, the partition's
