@@ -244,8 +244,7 @@ class PartitionedSpace:
                 out[param] = cols[param]
         for k in range(self.partitions):
             memory = self.memory_of(cols, k)
-            if len(self.memories) > 1:
-                out[f"p{k}_memory"] = memory.astype(object)
+            out[f"p{k}_memory"] = memory.astype(object)
             for param in PARTITION_PARAMS:
                 out[self.column(param, k)] = cols[self.column(param, k)].astype(np.int64)
             binary = ~np.isin(memory, [m for m in self.memories if memory_technology(m).weights_resident])

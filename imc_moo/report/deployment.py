@@ -74,10 +74,10 @@ def deployment_runs(bests: dict[Path, dict]) -> pd.DataFrame:
     rows = []
     for run, best in bests.items():
         ident = run_identity(run)
-        if ident is None:
+        design = best.get("design", {})
+        if ident is None or "xbar_rows" not in design:  # a partitioned chip's deployment is per partition
             continue
         se, st = switch_shares(read_table(run / "pareto.csv"))
-        design = best.get("design", {})
         macros = 1
         for k in ("router_group", "tiles_per_chip", "macros_per_tile"):
             macros *= int(design.get(k) or 0)
