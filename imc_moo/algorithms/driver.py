@@ -56,6 +56,17 @@ def check_inner(factory: Callable) -> str:
     return name
 
 
+def check_problem(name: str, factory: Callable, problem) -> None:
+    """Refuse, in one line, a baseline (a :func:`runner`: specialized, sequential, largest_workload) on a chip of
+    several partitions or memories: they search the method's chip, one design per network or one gene group at a
+    time."""
+    space = getattr(problem, "space", None)
+    if is_runner(factory) and not getattr(space, "plain", True):
+        raise ValueError(f"algorithm={name} searches the method's one-partition chip (a design per network, or a "
+                         f"gene group at a time); this problem's chip has partitions or a memory gene "
+                         f"({space.name}): use phased_ga, nsga2, nsga3, ga or random, or problem.partitions=null")
+
+
 def resolve_algorithm(algorithm: str | Callable, **knobs) -> tuple[str, Callable]:
     """``(name, factory)`` of an algorithm given by name (its packaged config, ``knobs`` merged in and
     type-checked, built by :func:`hydra.utils.instantiate`) or as a factory (``knobs`` bound to it; what
@@ -150,6 +161,7 @@ def run_algorithm(algorithm: str | Callable, problem: WorkloadSetProblem, budget
     if ledger.cap is None:
         ledger.cap = budget
     history = RunHistory(ledger, progress) if history is None else history
+    check_problem(name, factory, problem)
     start = time.perf_counter()
     if is_runner(factory):
         reason, extra = factory(problem, ledger, seed, history)

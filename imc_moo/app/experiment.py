@@ -74,6 +74,7 @@ def build(cfg: DictConfig, keep: bool = False) -> tuple[WorkloadSetProblem, str,
     problem, algorithm and budget (the pre-check's to its run)."""
     global _prebuilt
     from imc_moo.algorithms import check_budget, check_seed, is_runner, resolve_algorithm
+    from imc_moo.algorithms.driver import check_problem
 
     check_keys(cfg)
     check_budget(cfg.budget)
@@ -91,6 +92,7 @@ def build(cfg: DictConfig, keep: bool = False) -> tuple[WorkloadSetProblem, str,
         problem = build_problem(cfg.problem)
         name, factory = algorithm_factory(cfg.algorithm)
         resolve_algorithm(factory)  # checks a baseline's inner search
+        check_problem(name, factory, problem)
         if not is_runner(factory):
             factory(problem, cfg.budget)  # builds the pymoo algorithm once: its own checks (e.g. pop_size) run here
         built = (problem, name, factory)

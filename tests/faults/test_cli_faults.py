@@ -106,6 +106,13 @@ CATALOGUE = [
     (["problem.workloads=[]"], "empty workload set"),
     (["problem.workloads=[/no/such/net.yaml]"], "network file not found"),
     (["problem.library_dirs=[/no/such/dir]"], "is not a directory"),
+    # the partitioned chip
+    (["problem=tenancy_cnn4", "algorithm=specialized"], "algorithm=specialized searches the method's one-partition"),
+    (["problem=tenancy_cnn4", "problem.partitions=0"], "partitions=0 must be a whole number from 1 to 8"),
+    (["problem=tenancy_cnn4", "problem.memories=[rram,dram]"], "dram"),
+    (["problem=tenancy_rates", "problem.mix.rates_hz.resnet50=-1"], "mix.rates_hz.resnet50=-1 is not a positive"),
+    (["problem=tenancy_cnn4", "problem.deployment=sometimes"], "unknown deployment 'sometimes'"),
+    (["problem=tenancy_cnn4", "problem.weights_on_chip=true"], "weights_on_chip does not apply to a partitioned"),
 ]
 
 
