@@ -261,6 +261,10 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
             aggregation = cfg.problem.aggregation
             pareto_plot(archive, pareto_front(archive), best_row(archive), stage / "pareto.png", title, aggregation)
             convergence_plot(history, stage / "convergence.png", title, aggregation)
+            if summary.get("partitions"):
+                from imc_moo.app.plots import chip_plot
+
+                chip_plot(summary["partitions"], stage / "chip.png", f"{title} · best EDAP chip")
         recorded = resume.inputs(cfg)  # the network files these results come from: resuming compares them
         if recorded is not None:
             write_text(stage / resume.INPUTS_FILE, json.dumps(recorded, indent=2) + "\n")

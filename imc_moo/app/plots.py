@@ -253,3 +253,33 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "", aggrega
     fig.suptitle(title)
     fig.tight_layout()  # the right panel's label otherwise runs into the left panel's ticks
     save_figure(fig, path)
+
+
+def chip_plot(partitions: list[dict], path: Path, title: str = "") -> None:
+    """A partitioned chip drawn as its partitions (``best.json``'s ``partitions``): one block per partition, its
+    width its share of the chip's area, labelled with its memory, crossbar, macros, buffer bank, area and deployment,
+    and the networks placed on it."""
+    set_theme()
+    total = sum(p["area_mm2"] for p in partitions) or 1.0
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    x = 0.0
+    colours = {"rram": DEEP[0], "sram": DEEP[1]}
+    for p in partitions:
+        width = p["area_mm2"] / total
+        ax.add_patch(matplotlib.patches.Rectangle((x, 0), width, 1, facecolor=colours.get(p["memory"], DEEP[7]),
+                                                  alpha=0.35, edgecolor=DARK, linewidth=1.0))
+        head = (f"p{p['partition']}: {p['memory'].upper()} {p['crossbar']}"
+                + (f", {p['bits_per_cell']} b/cell" if p["memory"] == "rram" else "")
+                + f"\n{p['macros']:,} macros, {p['glb_mib']:g} MiB\n{p['area_mm2']:.3g} mm², {p['deployment']}")
+        ax.text(x + width / 2, 0.95, head, ha="center", va="top", fontsize=7.5)
+        ax.text(x + width / 2, 0.45, "\n".join(p["networks"]), ha="center", va="center", fontsize=8, weight="bold")
+        x += width
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.set_xlabel(f"chip area {total:.4g} mm² (block widths: each partition's share)")
+    if title:
+        ax.set_title(title)
+    save_figure(fig, path)

@@ -340,7 +340,7 @@ def test_cli_partitioned_chip_run(cli, tmp_path):
     """problem=tenancy_rates runs from the command line and prints the chip as its partitions, whose networks,
     memories and areas best.json and the archive hold too."""
     out = tmp_path / "run"
-    res = cli.process("problem=tenancy_rates", *SMALL, "plots=false", f"hydra.run.dir={out}")
+    res = cli.process("problem=tenancy_rates", *SMALL, f"hydra.run.dir={out}")
     assert res.returncode == 0, res.stderr
     best = json.loads((out / "best.json").read_text())
     parts = best["partitions"]
@@ -351,3 +351,4 @@ def test_cli_partitioned_chip_run(cli, tmp_path):
     assert {"place_resnet50", "p0_memory", "p2_deployment", "power_at_rates_w", "g_load_p0"} <= set(archive)
     feasible = archive[archive["feasible"]]
     assert (feasible[["g_load_p0", "g_load_p1", "g_load_p2", "g_power_at_rates"]] <= 0).all().all()
+    assert (out / "chip.png").stat().st_size > 0  # the chip drawn as its partitions
