@@ -10,13 +10,14 @@ EDAP (the problem's aggregation: cnn4 max, the others mean; with rates, energy p
 the rates / the summed rate):
 
 * **best known**: the lowest EDAP of every run below: the phased GA at 1,000 / 3,300 / 10,000 designs, GA and
-  random search at 10,000, and GA at 100,000 (``--quick``: 20,000), several seeds;
+  random search at 10,000 (3 seeds), and GA and random search at 100,000 (2 seeds; ``--quick``: one seed of
+  everything, the long runs 20,000);
 * **specialized chips**: each network alone on its best chip of the same lists (exhaustive: every single-partition
   design of each memory and mode), the set's EDAP with their areas summed, and each network's own optimum (the
   per-network gap of a joint chip: its EDAP on that chip, with the chip's area, / its optimum);
-* **lower bound** from relaxing the placement: every network on its own best partition, independently, with the
-  best energy, the best latency and the least area each reaches alone (sharing a partition, a voltage or a clock can
-  only add). No partitioned chip of these lists has a lower EDAP;
+* **lower bound** from relaxing the placement: every network on its own best partition, independently (sharing a
+  partition, a voltage or a clock can only add; :func:`bounds` says why the bound holds). No chip of partitions of
+  these lists and memories has a lower EDAP;
 * **anytime**: the median best EDAP of each algorithm after 1,000 / 3,300 / 10,000 designs (phased GA: a run per
   budget, its phases set by it), as a ratio to the best known.
 
@@ -90,6 +91,9 @@ def one_run(spec: tuple) -> dict:
            "best_edap": float(feasible["edap"].min()) if len(feasible) else np.nan}
     if len(feasible):
         best = feasible.loc[feasible["edap"].idxmin()]
+        row.update(least_area_mm2=feasible["area_mm2"].min(),
+                   least_power_at_rates_w=feasible["power_at_rates_w"].min() if "power_at_rates_w" in feasible
+                   else np.nan)
         row.update(area_mm2=best["area_mm2"], energy_j=best["energy_j"], latency_s=best["latency_s"],
                    power_at_rates_w=best.get("power_at_rates_w", np.nan),
                    partitions_used=sum(best.get(f"p{k}_area_mm2", best["area_mm2"]) > 0 for k in range(partitions)),
@@ -104,48 +108,65 @@ def one_run(spec: tuple) -> dict:
 
 def alone(case: str) -> pd.DataFrame:
     """Every network alone on every single-partition design of each memory and mode (exhaustive): per network x
-    memory x mode, the best EDAP and the least energy, latency and area over its feasible designs."""
+    memory x mode, its best feasible chip (``best_*``: EDAP and that chip's energy, latency, area), and the least
+    EDAP over the designs that hold and map it within the area limit, the rates' load, power and DRAM constraints
+    left out (``relaxed_edap``: what any partition of a feasible chip can do for it)."""
     names = problem(case, ("rram",), 1, None).workloads
     rows = []
     for w, memory, deployment in itertools.product(names, ("rram", "sram"), (None, "resident")):
         p = problem(case, (memory,), 1, deployment, workloads=[w])
         grids = np.indices(tuple(p.space.cardinalities)).reshape(p.n_var, -1).T
         ev = p.evaluate_genomes(grids)
+        kept = [j for j, c in enumerate(p.constraint_names) if not c.startswith(("load_", "power_at", "dram_at"))]
+        relaxed = (ev.G[:, kept] <= 0).all(axis=1)
         ok = ev.feasible
-        if not ok.any():
-            continue
-        edap = ev.edap[ok]
-        i = int(np.argmin(edap))
-        rows.append({"case": case, "network": w, "memory": memory, "deployment": p.deployment.mode,
-                     "designs": len(grids),
-                     "best_edap": float(edap[i]), "best_area_mm2": float(ev.area_mm2[ok][i]),
-                     "best_energy_j": float(ev.energy_j[ok, 0][i]), "best_latency_s": float(ev.latency_s[ok, 0][i]),
-                     "min_energy_j": float(ev.energy_j[ok, 0].min()), "min_latency_s": float(ev.latency_s[ok, 0].min()),
-                     "min_area_mm2": float(ev.area_mm2[ok].min())})
+        row = {"case": case, "network": w, "memory": memory, "deployment": p.deployment.mode, "designs": len(grids),
+               "relaxed_edap": float(ev.edap[relaxed].min()) if relaxed.any() else np.nan,
+               "best_edap": np.nan, "best_area_mm2": np.nan, "best_energy_j": np.nan, "best_latency_s": np.nan}
+        if ok.any():
+            i = int(np.argmin(np.where(ok, ev.edap, np.inf)))
+            row.update(best_edap=float(ev.edap[i]), best_area_mm2=float(ev.area_mm2[i]),
+                       best_energy_j=float(ev.energy_j[i, 0]), best_latency_s=float(ev.latency_s[i, 0]))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def aggregate(values: np.ndarray, how: str, shares: np.ndarray) -> float:
-    return float(values.max() if how == "max" else values @ shares)
+def aggregate(values: np.ndarray, how: str, shares: np.ndarray) -> np.ndarray:
+    """Per-network values (..., W) aggregated as the problem does (max, or the share-weighted mean)."""
+    return values.max(axis=-1) if how == "max" else values @ shares
 
 
 def bounds(case: str, singles: pd.DataFrame, memories) -> dict:
-    """Specialized chips (each network's best chip, areas summed) and the relaxed-placement lower bound, over the
-    single-partition designs of ``memories``."""
-    spec = CASES[case]
+    """Over the single-partition designs of ``memories``:
+
+    * ``specialized``: one chip per network, each the best-EDAP chip of the memory chosen for it (every choice of
+      memories tried), the set's EDAP with their areas summed: what separate chips deliver;
+    * ``bound``: no chip of partitions of these memories has a lower EDAP. Network w sits on a partition of area
+      A_p(w) <= A; alone there it costs at most what it costs shared (sharing adds switching or takes spare
+      crossbars, never energy), so E_w L_w A >= E_w L_w A_p(w) >= R_w, its relaxed optimum (``relaxed_edap``).
+      With max: EDAP = max E max L A >= max_w R_w. With the mean (shares s): (sum s E)(sum s L) >= (sum s
+      sqrt(E L))^2 (Cauchy-Schwarz), so EDAP >= (sum_w s_w sqrt(R_w))^2;
+    * ``own_best``: each network's best feasible EDAP alone."""
+    how = CASES[case]["aggregation"]
+    singles = singles[singles["case"] == case]
     sub = singles[singles["memory"].isin(memories)]
-    names = list(dict.fromkeys(singles["network"]))
-    p = problem(case, ("rram",), 1, None)
-    shares = p.deployment.shares
-    best = sub.loc[sub.groupby("network")["best_edap"].idxmin()].set_index("network").loc[names]
-    low = sub.groupby("network")[["min_energy_j", "min_latency_s", "min_area_mm2"]].min().loc[names]
-    how = spec["aggregation"]
-    scale = 1e6  # mJ * ms
-    specialized = (aggregate(best["best_energy_j"].to_numpy(), how, shares)
-                   * aggregate(best["best_latency_s"].to_numpy(), how, shares) * best["best_area_mm2"].sum() * scale)
-    bound = (aggregate(low["min_energy_j"].to_numpy(), how, shares)
-             * aggregate(low["min_latency_s"].to_numpy(), how, shares) * low["min_area_mm2"].max() * scale)
-    return {"specialized": specialized, "bound": bound, "own_best": best["best_edap"].to_dict()}
+    names = list(problem(case, ("rram",), 1, None).workloads)
+    shares = problem(case, ("rram",), 1, None).deployment.shares
+    relaxed = sub.groupby("network")["relaxed_edap"].min().reindex(names).to_numpy()
+    bound = float(relaxed.max() if how == "max" else (shares @ np.sqrt(relaxed)) ** 2)
+    best = sub.dropna(subset=["best_edap"])
+    per_memory = best.loc[best.groupby(["network", "memory"])["best_edap"].idxmin()]
+    options = [per_memory[per_memory["network"] == w] for w in names]
+    own = {w: float(o["best_edap"].min()) if len(o) else np.nan for w, o in zip(names, options)}
+    if any(len(o) == 0 for o in options):
+        return {"specialized": np.nan, "bound": bound, "own_best": own}
+    combos = np.array(list(itertools.product(*[range(len(o)) for o in options])))  # (C, W) a memory per network
+    pick = [o.iloc[combos[:, j]] for j, o in enumerate(options)]
+    energy = np.column_stack([p["best_energy_j"].to_numpy() for p in pick])
+    latency = np.column_stack([p["best_latency_s"].to_numpy() for p in pick])
+    area = np.column_stack([p["best_area_mm2"].to_numpy() for p in pick]).sum(axis=1)
+    specialized = aggregate(energy, how, shares) * aggregate(latency, how, shares) * area * 1e6  # mJ * ms * mm2
+    return {"specialized": float(specialized.min()), "bound": bound, "own_best": own}
 
 
 def markdown(df: pd.DataFrame, digits: int = 4) -> str:
@@ -157,7 +178,9 @@ def markdown(df: pd.DataFrame, digits: int = 4) -> str:
 def report(runs: pd.DataFrame, singles: pd.DataFrame, command: str, wall_s: float) -> str:
     lines = ["# The tenancy study: one chip split into partitions, or not", "",
              f"`{command}` — {dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-             f"{wall_s / 60:.1f} min. Bounded model, EDAP in mJ·ms·mm², every chip on the value lists of "
+             + (f"{wall_s / 60:.1f} min wall, " if np.isfinite(wall_s) else "")
+             + f"{runs['wall_s'].sum() / 60:.1f} min of searches ({len(runs)} runs). Bounded model, EDAP in "
+             "mJ·ms·mm², every chip on the value lists of "
              "`conf/space/tenancy.yaml`. See `benchmarks/tenancy.py` for what each column is.", ""]
     for case in CASES:
         r = runs[runs["case"] == case]
@@ -170,7 +193,8 @@ def report(runs: pd.DataFrame, singles: pd.DataFrame, command: str, wall_s: floa
                 continue
             b = bounds(case, singles, memories)
             best = c.loc[c["best_edap"].idxmin()]
-            gaps = [best[f"edap_{w}"] / b["own_best"][w] for w in b["own_best"]]
+            own = bounds(case, singles, ("rram", "sram"))["own_best"]  # each network's optimum on any memory
+            gaps = [best[f"edap_{w}"] / own[w] for w in own]
             row = {"chip": label, "best known EDAP": best["best_edap"], "vs method RRAM": best["best_edap"] / method,
                    "specialized chips (areas summed)": b["specialized"],
                    "vs specialized": best["best_edap"] / b["specialized"],
@@ -178,7 +202,9 @@ def report(runs: pd.DataFrame, singles: pd.DataFrame, command: str, wall_s: floa
                    "partitions used": int(best["partitions_used"]), "memories": best["memories_used"],
                    "area mm²": best["area_mm2"], "worst per-network gap": max(gaps)}
             if case == "rates":
-                row["power at rates W"] = best["power_at_rates_w"]
+                row["its power at the rates W"] = best["power_at_rates_w"]
+                row["least power at the rates in any run W"] = c["least_power_at_rates_w"].min()
+                row["least area meeting the rates mm²"] = c["least_area_mm2"].min()
             table.append(row)
         lines += [markdown(pd.DataFrame(table)), ""]
         anytime = []
@@ -199,14 +225,23 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="one seed, long runs of 20,000 designs")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--report-only", action="store_true", help="report <out>/runs.csv and alone.csv again")
     args = parser.parse_args(argv)
+    command = "python benchmarks/tenancy.py" + (" --quick" if args.quick else "")
+    if args.report_only:
+        runs, singles = pd.read_csv(args.out / "runs.csv"), pd.read_csv(args.out / "alone.csv")
+        text = report(runs, singles, command, np.nan)
+        (args.out / "README.md").write_text(text)
+        print(text)
+        return 0
     seeds = (0,) if args.quick else (0, 1, 2)
     long_budget, long_seeds = (20_000, (0,)) if args.quick else (100_000, (0, 1))
     specs = [(case, chip, "phased_ga", b, s) for case in CASES for chip in range(len(CHIPS)) for b in BUDGETS
              for s in seeds]
     specs += [(case, chip, a, BUDGETS[-1], s) for case in CASES for chip in range(len(CHIPS))
               for a in ("ga", "random") for s in seeds]
-    specs += [(case, chip, "ga", long_budget, s) for case in CASES for chip in range(len(CHIPS)) for s in long_seeds]
+    specs += [(case, chip, a, long_budget, s) for case in CASES for chip in range(len(CHIPS)) for a in ("ga", "random")
+              for s in long_seeds]
     specs.sort(key=lambda x: -x[3])  # longest first: the pool ends together
     start = time.perf_counter()
     print(f"{len(specs)} runs on {args.jobs} processes", flush=True)
@@ -214,7 +249,6 @@ def main(argv=None) -> int:
         singles = pd.concat(list(pool.map(alone, CASES)), ignore_index=True)
         runs = pd.DataFrame(list(pool.map(one_run, specs)))
     wall = time.perf_counter() - start
-    command = "python benchmarks/tenancy.py" + (" --quick" if args.quick else "")
     args.out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(args.out / "runs.csv", index=False)
     singles.to_csv(args.out / "alone.csv", index=False)
