@@ -20,6 +20,7 @@ from imc_moo.model.cost import (
     chip_cells,
     layer_actions,
     layer_costs,
+    network_weights,
     weight_cells,
 )
 from imc_moo.model.performance import (
@@ -32,13 +33,14 @@ from imc_moo.model.performance import (
     bounded_energy_pj,
     by_bound_s,
     layer_times,
+    pair_timing,
     physics,
     power_limited,
     set_timing,
     spare_crossbars,
     timed_spare,
 )
-from imc_moo.model.tabulated import set_costs
+from imc_moo.model.tabulated import pair_costs, set_costs
 from imc_moo.workloads import Network, WorkloadError, load_workloads
 
 #: EDAP unit used in outputs: mJ * ms * mm2 (J -> mJ is 1e3, s -> ms is 1e3).
@@ -263,22 +265,39 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
 
 def evaluate_set(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]], *,
                  performance: Performance | str | None = None, holding: str | None = None,
-                 breakdown: bool = False, members: np.ndarray | None = None) -> NetworkResult:
+                 breakdown: bool = False) -> NetworkResult:
     """:func:`evaluate_network` of W networks at once (tabulated path), every array (n, W): the per-network work is
     one gather each, the rest one array expression for all of them (a design of a 9-network set in well under
-    a millisecond). ``holding="set"``: every network's weights resident at once (the bounded model's replicas),
-    or those of ``members`` (n, W) bool on each design (a partition's networks); ``breakdown``: the bounded
-    model's time per bounding resource too (``timing.by_bound_s``)."""
+    a millisecond). ``holding="set"``: every network's weights resident at once (the bounded model's replicas);
+    ``breakdown``: the bounded model's time per bounding resource too (``timing.by_bound_s``)."""
     perf = Performance.of(performance)
     holding = default_holding(d.memory) if holding is None else holding
     cells = np.stack([weight_cells(d, net) for net in networks], axis=1)
     keys = d.mapping_keys
-    energy_pj, cycles, valid, crossbars = set_costs(d, networks, thetas, keys, members)
+    energy_pj, cycles, valid, crossbars = set_costs(d, networks, thetas, keys)
     timing = None
     if perf.bounded:
-        timing = set_timing(d, networks, keys, crossbars, perf, holding, breakdown, members)
+        timing = set_timing(d, networks, keys, crossbars, perf, holding, breakdown)
         energy_pj = bounded_energy_pj(energy_pj, timing.spill_bits, perf, holding)
     return _network_result(d, cells, energy_pj, cycles, valid, perf, timing)
+
+
+def evaluate_pairs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]], rows: np.ndarray,
+                   nets: np.ndarray, *, performance: Performance | str | None = None,
+                   holding: str | None = None) -> NetworkResult:
+    """:func:`evaluate_set` of the design x network pairs (``rows[i]``, ``networks[nets[i]]``) only, every array
+    (P,), the same numbers: a partitioned chip's networks, each on the partition it is placed on (``holding="set"``:
+    the networks a design holds are those of its pairs)."""
+    perf = Performance.of(performance)
+    holding = default_holding(d.memory) if holding is None else holding
+    cells = np.array([network_weights(net) for net in networks])[nets] * d.weight_slices[rows]
+    keys = d.mapping_keys
+    energy_pj, cycles, valid, crossbars = pair_costs(d, networks, thetas, rows, nets, keys)
+    timing = None
+    if perf.bounded:
+        timing = pair_timing(d, networks, keys, rows, nets, crossbars, perf, holding)
+        energy_pj = bounded_energy_pj(energy_pj, timing.spill_bits, perf, holding)
+    return _network_result(d, cells, energy_pj, cycles, valid, perf, timing, rows)
 
 
 def _per_design(d: Designs, like: np.ndarray):
@@ -287,15 +306,18 @@ def _per_design(d: Designs, like: np.ndarray):
 
 
 def _network_result(d: Designs, cells: np.ndarray, energy_pj: dict[str, np.ndarray], cycles: np.ndarray,
-                    valid: np.ndarray, perf: Performance, timing: Timing | None) -> NetworkResult:
-    at = _per_design(d, cycles)
+                    valid: np.ndarray, perf: Performance, timing: Timing | None,
+                    rows: np.ndarray | None = None) -> NetworkResult:
+    """The result of arrays (n,) or (n, W) over designs ``d``, or (P,) over design ``rows``."""
+    at = _per_design(d, cycles) if rows is None else rows
     fits = cells <= chip_cells(d)[at] if d.technology.weights_resident else np.ones(cells.shape, dtype=bool)
     comps = {k: v * 1e-12 for k, v in energy_pj.items()}
     energy = cast(np.ndarray, sum(comps.values()))  # never empty: not sum()'s Literal[0]
     if timing is None:
         latency, stretched = cycles * d.base_latency_s[at], np.zeros(np.shape(cycles), dtype=bool)
     else:
-        latency, stretched = power_limited(energy, timing.time_s, d.total_area_mm2, perf.bounds)
+        area = d.total_area_mm2 if rows is None else d.total_area_mm2[rows]
+        latency, stretched = power_limited(energy, timing.time_s, area, perf.bounds)
         valid = valid & timing.fits
     return NetworkResult(
         energy_j=energy,
@@ -305,19 +327,20 @@ def _network_result(d: Designs, cells: np.ndarray, energy_pj: dict[str, np.ndarr
         weights_fit=fits,
         weight_cells=cells,
         energy_components_j=comps,
-        fidelity_flags=fidelity_flags(d, cells),
+        fidelity_flags=fidelity_flags(d, cells, rows),
         performance=perf,
         power_stretched=stretched,
         timing=timing,
     )
 
 
-def fidelity_flags(d: Designs, weight_cells_needed: np.ndarray) -> np.ndarray:
+def fidelity_flags(d: Designs, weight_cells_needed: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """Bits of :data:`FIDELITY_WARNINGS` per design, uint8 of the shape of ``weight_cells_needed`` ((n,), or
-    (n, W) for W networks), given the cells the network's weights need (:func:`~imc_moo.model.cost.weight_cells`)."""
+    (n, W) for W networks, or (P,) for design ``rows``), given the cells the network's weights need
+    (:func:`~imc_moo.model.cost.weight_cells`)."""
     flags = np.zeros(np.shape(weight_cells_needed), dtype=np.uint8)
     if d.technology.streams_weights:
-        at = _per_design(d, weight_cells_needed)
+        at = _per_design(d, weight_cells_needed) if rows is None else rows
         refills = ((weight_cells_needed > WARN_WEIGHT_REFILLS * chip_cells(d)[at])
                    & (d.n_macros <= WARN_MAX_MACROS)[at])
         flags |= refills.astype(np.uint8)

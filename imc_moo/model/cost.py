@@ -351,7 +351,12 @@ def weight_cells(d: Designs, network: Network) -> np.ndarray:
     """Cells needed to hold every weight of ``network`` on chip: sum of C*R*S*M*G * weight slices, shape (n,).
 
     The method's constraint omits G; counting it is the physical truth (depthwise layers need G crossbars)."""
-    return _layer_counts(network)["weights"].sum() * d.weight_slices
+    return network_weights(network) * d.weight_slices
+
+
+def network_weights(network: Network) -> float:
+    """The weights of ``network``: sum of C*R*S*M*G over its layers (:func:`weight_cells` per weight slice)."""
+    return _layer_counts(network)["weights"].sum()
 
 
 def chip_cells(d: Designs) -> np.ndarray:

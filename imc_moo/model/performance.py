@@ -271,21 +271,52 @@ def timed_spare(spare: np.ndarray, holding: str) -> tuple[np.ndarray, np.ndarray
     return np.maximum(spare, 0), spare >= 0
 
 
-def spare_crossbars(d: Designs, crossbars: np.ndarray, holding: str, members: np.ndarray | None = None) -> np.ndarray:
+def spare_crossbars(d: Designs, crossbars: np.ndarray, holding: str) -> np.ndarray:
     """(n, W) int64: the crossbars beyond one copy of every resident layer that each network's copies may use
     (negative: the resident layers do not fit; -1 where weights are streamed, which :func:`layer_copies` reads as
     unlimited), given one copy's ``crossbars`` (n, W) per network. ``set``: the networks' spares are the chip's
-    spare split in proportion to their crossbars; ``members`` (n, W) bool, default all: the networks resident
-    together on each design (a partition's, :mod:`imc_moo.problem.tenancy`; the others' spares are meaningless)."""
+    spare split in proportion to their crossbars."""
     if holding == "streamed":
         return np.full(crossbars.shape, -1, dtype=np.int64)
     macros = d.n_macros[:, None].astype(float)
     if holding == "network":
         return (macros - crossbars).astype(np.int64)
-    total = (crossbars if members is None else np.where(members, crossbars, 0.0)).sum(axis=1, keepdims=True)
+    total = crossbars.sum(axis=1, keepdims=True)
     spare = macros - total
-    split = np.where(spare < 0, spare, np.floor(spare * crossbars / np.maximum(total, 1.0))).astype(np.int64)
-    return split if members is None else np.where(members, split, 0)
+    return np.where(spare < 0, spare, np.floor(spare * crossbars / np.maximum(total, 1.0))).astype(np.int64)
+
+
+def pair_spare_crossbars(d: Designs, crossbars: np.ndarray, holding: str, rows: np.ndarray) -> np.ndarray:
+    """:func:`spare_crossbars` of design x network pairs (design ``rows`` (P,), one copy's ``crossbars`` (P,)):
+    ``set`` splits each design's spare among the networks it holds, those of its pairs."""
+    if holding == "streamed":
+        return np.full(crossbars.shape, -1, dtype=np.int64)
+    macros = d.n_macros[rows].astype(float)
+    if holding == "network":
+        return (macros - crossbars).astype(np.int64)
+    total = np.bincount(rows, weights=crossbars, minlength=d.n)[rows]  # whole numbers: summed exactly
+    spare = macros - total
+    return np.where(spare < 0, spare, np.floor(spare * crossbars / np.maximum(total, 1.0))).astype(np.int64)
+
+
+def pair_timing(d: Designs, networks, keys: np.ndarray, rows: np.ndarray, nets: np.ndarray, crossbars: np.ndarray,
+                perf: Performance, holding: str) -> Timing:
+    """:func:`set_timing` of the design x network pairs (``rows[i]``, ``networks[nets[i]]``) only, every array
+    (P,); ``crossbars`` (P,): one copy of the pair's layers (``set``: the networks of a design are its pairs')."""
+    if holding not in WEIGHT_HOLDING:
+        raise PerformanceError(f"unknown weight holding {holding!r}: use one of {', '.join(WEIGHT_HOLDING)}")
+    spare = pair_spare_crossbars(d, crossbars, holding, rows)
+    used, fits = timed_spare(spare, holding)
+    codes = design_codes(d, keys)[rows]
+    s = np.empty((len(FEATURES), len(rows)))
+    for w, net in enumerate(networks):
+        sel = np.flatnonzero(nets == w)
+        if len(sel):
+            found, _ = bounded_table(net, d.memory, perf, holding == "streamed").rows(
+                d, combination_codes(codes[sel], used[sel]), used[sel], designs_at=rows[sel])
+            s[:, sel] = found.T
+    return Timing(time_s=s[_F["time_s"]], bound=s[_F["bound"]].astype(np.int8), by_bound_s=None,
+                  max_layer_s=s[_F["max_layer_s"]], spill_bits=s[_F["spill_bits"]], spare_crossbars=spare, fits=fits)
 
 
 # -- the tabulated fast path ---------------------------------------------------------------------------------------
@@ -535,39 +566,25 @@ class Timing:
 
 
 def set_timing(d: Designs, networks, keys: np.ndarray, crossbars: np.ndarray, perf: Performance, holding: str,
-               breakdown: bool = False, members: np.ndarray | None = None) -> Timing:
+               breakdown: bool = False) -> Timing:
     """Bounded times of ``networks`` on designs ``d`` (mapping ``keys`` (n,)), whose one copy of every layer
-    occupies ``crossbars`` (n, W), the weights held as ``holding`` (:data:`WEIGHT_HOLDING`; ``set``: of the
-    networks ``members`` (n, W), default all, :func:`spare_crossbars`; the times of other networks are left zero,
-    not looked up); with ``breakdown`` also the time each resource bounds."""
+    occupies ``crossbars`` (n, W), the weights held as ``holding`` (:data:`WEIGHT_HOLDING`); with ``breakdown``
+    also the time each resource bounds."""
     if holding not in WEIGHT_HOLDING:
         raise PerformanceError(f"unknown weight holding {holding!r}: use one of {', '.join(WEIGHT_HOLDING)}")
     n, W = crossbars.shape
     streamed = holding == "streamed"
-    spare = spare_crossbars(d, crossbars, holding, members)
+    spare = spare_crossbars(d, crossbars, holding)
     used, fits = timed_spare(spare, holding)
     codes = design_codes(d, keys)
     s = np.empty((len(FEATURES), n, W))
     by_bound = np.empty((n, W, len(BOUNDS))) if breakdown else None
-    if members is not None:  # only the members' times are wanted (a partition's networks): the rest stay zero
-        s[:] = 0.0
-        if by_bound is not None:
-            by_bound[:] = 0.0
     for w, net in enumerate(networks):
-        table = bounded_table(net, d.memory, perf, streamed)
-        if members is None:
-            rows, parts = table.rows(d, combination_codes(codes, used[:, w]), used[:, w], breakdown)
-            s[:, :, w] = rows.T
-            if by_bound is not None:
-                by_bound[:, w] = parts
-            continue
-        sel = np.flatnonzero(members[:, w])
-        if len(sel) == 0:
-            continue
-        rows, parts = table.rows(d, combination_codes(codes[sel], used[sel, w]), used[sel, w], breakdown, sel)
-        s[:, sel, w] = rows.T
+        rows, parts = bounded_table(net, d.memory, perf, streamed).rows(d, combination_codes(codes, used[:, w]),
+                                                                        used[:, w], breakdown)
+        s[:, :, w] = rows.T
         if by_bound is not None:
-            by_bound[sel, w] = parts
+            by_bound[:, w] = parts
     return Timing(time_s=s[_F["time_s"]], bound=s[_F["bound"]].astype(np.int8), by_bound_s=by_bound,
                   max_layer_s=s[_F["max_layer_s"]], spill_bits=s[_F["spill_bits"]], spare_crossbars=spare,
                   fits=fits)
@@ -638,4 +655,5 @@ def physics(energy_j: np.ndarray, latency_s: np.ndarray, area_mm2: np.ndarray, m
 __all__ = ["BOUNDS", "PERFORMANCE_MODES", "PHYSICS_COLUMNS", "WEIGHT_HOLDING", "BoundedTable", "LayerDemands",
            "LayerTimes", "Performance", "PerformanceError", "Timing", "activation_bits", "bound_names",
            "bounded_energy_pj", "by_bound_s", "demand_times", "layer_copies", "layer_demands", "layer_times",
-           "physics", "power_limit_w", "power_limited", "save_tables", "set_timing", "spare_crossbars", "timed_spare"]
+           "pair_spare_crossbars", "pair_timing", "physics", "power_limit_w", "power_limited", "save_tables",
+           "set_timing", "spare_crossbars", "timed_spare"]

@@ -230,36 +230,34 @@ def _dot(coef: np.ndarray, sums: np.ndarray, count: str) -> np.ndarray:
 
 
 def set_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]],
-              keys: np.ndarray | None = None, members: np.ndarray | None = None
+              keys: np.ndarray | None = None
               ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Energy per component (n, W) [pJ, calibration ``thetas[w]`` applied], cycles (n, W), every-layer-mappable
     (n, W) bool and the crossbars one copy of every layer occupies (n, W) of each of the W ``networks`` on designs
     ``d``, from the tabulated sums: one gather per network, then one array expression per component for all of
-    them (``keys``: :func:`mapping_keys` of ``d``, default the designs' own). ``members`` (n, W) bool: only these
-    design x network pairs are wanted (a partition's networks): only they are gathered and priced (the same
-    expressions, on the pairs), the others are zero."""
+    them (``keys``: :func:`mapping_keys` of ``d``, default the designs' own)."""
     keys = d.mapping_keys if keys is None else keys
     theta = {k: np.array([t.get(k, 1.0) for t in thetas]) for k in ENERGY_COMPONENTS}  # (W,) per component
-    if members is None:
-        s = np.empty((len(keys), len(networks), len(FEATURES)))  # (n, W, F), gathered in place
-        for w, net in enumerate(networks):
-            network_table(net, d.memory).rows(keys, out=s[:, w, :])
-        return _costs(d, s, theta, None)
-    rows, nets = np.nonzero(members)  # the wanted pairs, (P,) each
+    s = np.empty((len(keys), len(networks), len(FEATURES)))  # (n, W, F), gathered in place
+    for w, net in enumerate(networks):
+        network_table(net, d.memory).rows(keys, out=s[:, w, :])
+    return _costs(d, s, theta, None)
+
+
+def pair_costs(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]], rows: np.ndarray,
+               nets: np.ndarray, keys: np.ndarray | None = None
+               ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`set_costs` of the design x network pairs (``rows[i]``, ``networks[nets[i]]``) only, every array (P,):
+    the same expressions on the pairs (a partitioned chip's networks, each on the partition it is placed on)."""
+    keys = d.mapping_keys if keys is None else keys
+    theta = {k: np.array([t.get(k, 1.0) for t in thetas])[nets][:, None] for k in ENERGY_COMPONENTS}
     s = np.empty((len(rows), 1, len(FEATURES)))  # (P, 1, F): one network per pair
     for w, net in enumerate(networks):
         sel = np.flatnonzero(nets == w)
         if len(sel):
             s[sel, 0, :] = network_table(net, d.memory).rows(keys[rows[sel]])
-    energy, cycles, valid, crossbars = _costs(d, s, {k: v[nets][:, None] for k, v in theta.items()}, rows)
-
-    def spread(x: np.ndarray, fill) -> np.ndarray:  # (P, 1) pairs -> (n, W), ``fill`` elsewhere
-        out = np.full(members.shape, fill, dtype=x.dtype)
-        out[rows, nets] = x[:, 0]
-        return out
-
-    return ({k: spread(v, 0.0) for k, v in energy.items()}, spread(cycles, 0.0), spread(valid, True),
-            spread(crossbars, 0.0))
+    energy, cycles, valid, crossbars = _costs(d, s, theta, rows)
+    return {k: v[:, 0] for k, v in energy.items()}, cycles[:, 0], valid[:, 0], crossbars[:, 0]
 
 
 def _costs(d: Designs, s: np.ndarray, theta: dict[str, np.ndarray], rows: np.ndarray | None
@@ -298,4 +296,4 @@ def _costs(d: Designs, s: np.ndarray, theta: dict[str, np.ndarray], rows: np.nda
     return energy, col("cycles"), col("unmappable") == 0, col("crossbars")
 
 
-__all__ = ["FEATURES", "NetworkTable", "model_digest", "network_digest", "network_table", "set_costs"]
+__all__ = ["FEATURES", "NetworkTable", "model_digest", "network_digest", "network_table", "pair_costs", "set_costs"]

@@ -267,21 +267,32 @@ class Deployment:
     def streams(self) -> bool:
         return self.mode == "stream"
 
-    def amortised_switch_cost(self, d: Designs, networks: Sequence[Network],
-                              members: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def amortised_switch_cost(self, d: Designs, networks: Sequence[Network]) -> tuple[np.ndarray, np.ndarray]:
         """Per-inference switching energy [J] and time [s], each (n, W): switch cost of network w /
-        inferences between switches (:attr:`per_switch`; zero when nothing switches). ``members`` (n, W) bool:
-        the networks sharing each design (a partition's): a design with one of them never switches."""
+        inferences between switches (:attr:`per_switch`; zero when nothing switches)."""
         W = len(networks)
         if not self.switches_for(W):
             return np.zeros((d.n, W)), np.zeros((d.n, W))
         costs = [switch_cost(d, net) for net in networks]
         energy = np.column_stack([c.energy_j for c in costs]) / self.per_switch
         latency = np.column_stack([c.latency_s for c in costs]) / self.per_switch
-        if members is not None:
-            alone = members.sum(axis=1) < 2
-            energy[alone] = 0.0
-            latency[alone] = 0.0
+        return energy, latency
+
+    def amortised_pair_switch_cost(self, d: Designs, networks: Sequence[Network], rows: np.ndarray,
+                                   nets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`amortised_switch_cost` of design x network pairs (design ``rows[i]``, network ``nets[i]``),
+        (P,) each: the networks a design holds are those of its pairs, and a design holding one never switches."""
+        energy, latency = np.zeros(len(rows)), np.zeros(len(rows))
+        if not self.switches_for(len(networks)):
+            return energy, latency
+        shared = np.bincount(rows, minlength=d.n)[rows] > 1
+        per_switch = np.broadcast_to(self.per_switch, (len(networks),))
+        for w, net in enumerate(networks):
+            sel = np.flatnonzero((nets == w) & shared)
+            if len(sel):
+                cost = switch_cost(d, net)
+                energy[sel] = cost.energy_j[rows[sel]] / per_switch[w]
+                latency[sel] = cost.latency_s[rows[sel]] / per_switch[w]
         return energy, latency
 
     def endurance_constraint(self, d: Designs, networks: Sequence[Network],

@@ -405,8 +405,9 @@ class PartitionedProblem(WorkloadSetProblem):
                     at, mem = rows[sel], members[sel]
                     dep = self.deployments[(m, mode_name)]
                     mode[at, k] = code
-                    r = self.run_networks(part, HOLDING[mode_name], mem, dep)
-                    _scatter(run, r, at, mem)
+                    pair_rows, pair_nets = np.nonzero(mem)  # each network on the designs it is placed on
+                    r = self.run_pairs(part, HOLDING[mode_name], pair_rows, pair_nets, dep)
+                    _scatter(run, r, at[pair_rows], pair_nets)
                     capacity[at] = np.where(mem, self._capacity(part, mode_name, mem), capacity[at])
                     if dep.has_endurance_constraint(W):
                         endurance[at] = np.maximum(endurance[at], dep.endurance_constraint(part, self.networks, mem))
@@ -503,8 +504,8 @@ def _empty_run(n: int, W: int) -> NetworkRun:
                       bound=np.full((n, W), -1, dtype=np.int8), interval_s=zeros.copy(), dram_bytes=zeros.copy())
 
 
-def _scatter(into: NetworkRun, part: NetworkRun, rows: np.ndarray, members: np.ndarray) -> None:
-    """Copy each network's results on the designs ``rows`` where it is a member into ``into``."""
-    i, w = np.nonzero(members)
+def _scatter(into: NetworkRun, pairs: NetworkRun, rows: np.ndarray, nets: np.ndarray) -> None:
+    """Copy the results of design x network pairs (design ``rows[i]``, network ``nets[i]``), arrays (P,), into
+    ``into``'s (n, W) arrays."""
     for f in dataclasses.fields(NetworkRun):
-        getattr(into, f.name)[rows[i], w] = np.asarray(getattr(part, f.name))[i, w]
+        getattr(into, f.name)[rows, nets] = getattr(pairs, f.name)

@@ -42,7 +42,7 @@ import pandas as pd
 from pymoo.core.problem import Problem
 
 from imc_moo.hardware import HardwareError, memory_technology
-from imc_moo.model.api import EDAP_SCALE, energy_coefficients, evaluate_set, fidelity_warning_text
+from imc_moo.model.api import EDAP_SCALE, energy_coefficients, evaluate_pairs, evaluate_set, fidelity_warning_text
 from imc_moo.model.cost import Designs, chip_cells, weight_cells
 from imc_moo.model.performance import (
     BOUNDS,
@@ -386,25 +386,38 @@ class WorkloadSetProblem(Problem):
                           switch_latency_s=run.switch_latency_s, fidelity_flags=run.fidelity_flags, bound=run.bound,
                           interval_s=run.interval_s)
 
-    def run_networks(self, d: Designs, holding: str, members: np.ndarray | None = None,
-                     deployment: Deployment | None = None) -> NetworkRun:
+    def run_networks(self, d: Designs, holding: str) -> NetworkRun:
         """Every network on designs ``d`` (one memory) with its weights held as ``holding``
-        (:data:`~imc_moo.model.performance.WEIGHT_HOLDING`) under ``deployment`` (default the problem's):
-        per inference, switching amortised, the power limit applied. ``members`` (n, W) bool: the networks that
-        share each design (a partition's, :mod:`imc_moo.problem.tenancy`; default all)."""
-        deployment = self.deployment if deployment is None else deployment
-        drop_weight_loading = d.technology.streams_weights and holding != "streamed"
-        r = evaluate_set(d, self.networks, [energy_coefficients(d.memory)] * len(self.networks),
-                         performance=self.performance, holding=holding, members=members)  # every array (n, W)
+        (:data:`~imc_moo.model.performance.WEIGHT_HOLDING`): per inference, switching amortised, the power limit
+        applied; arrays (n, W)."""
+        r = evaluate_set(d, self.networks, self._theta, performance=self.performance, holding=holding)
+        switch = self.deployment.amortised_switch_cost(d, self.networks)
+        return self._deployed(r, d.technology.streams_weights and holding != "streamed", switch,
+                              self.deployment.switches_for(len(self.networks)), d.total_area_mm2)
+
+    def run_pairs(self, d: Designs, holding: str, rows: np.ndarray, nets: np.ndarray,
+                  deployment: Deployment) -> NetworkRun:
+        """:meth:`run_networks` of the design x network pairs (``rows[i]``, network ``nets[i]``) only, arrays (P,),
+        the same numbers: the networks a design holds are those of its pairs (a partition's,
+        :mod:`imc_moo.problem.tenancy`), which share it by ``deployment``."""
+        r = evaluate_pairs(d, self.networks, [energy_coefficients(d.memory)] * len(self.networks), rows, nets,
+                           performance=self.performance, holding=holding)
+        switch = deployment.amortised_pair_switch_cost(d, self.networks, rows, nets)
+        return self._deployed(r, d.technology.streams_weights and holding != "streamed", switch,
+                              deployment.switches_for(len(self.networks)), d.total_area_mm2[rows])
+
+    def _deployed(self, r, drop_weight_loading: bool, switch: tuple[np.ndarray, np.ndarray], switches: bool,
+                  area: np.ndarray) -> NetworkRun:
+        """A :class:`NetworkRun` of the model's result ``r`` as deployed: SRAM weights held on chip do not pay the
+        weight loading, switching amortised, the power limit (``area`` per design, against ``r``'s arrays) applied
+        to the energy as deployed."""
         energy, latency, valid, fits, flags = r.energy_j, r.latency_s, r.valid, r.weights_fit, r.fidelity_flags
         if drop_weight_loading:
             energy = sum(v for k, v in r.energy_components_j.items() if k not in WEIGHT_LOAD_COMPONENTS)
-        switch_energy, switch_latency = deployment.amortised_switch_cost(d, self.networks, members)
-        switches = deployment.switches_for(len(self.networks))
+        switch_energy, switch_latency = switch
         if switches:
             energy += switch_energy
             latency += switch_latency
-        area = d.total_area_mm2
         bound = np.full(energy.shape, -1, dtype=np.int8)
         if r.timing is not None:  # bounded: the power limit applies to the energy as deployed, switching included
             latency, stretched = r.latency_s, r.power_stretched
