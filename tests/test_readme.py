@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SECTIONS = ["## Evaluate designs from Python", "### Use from Python or a notebook"]
+SECTIONS = ["## Evaluate designs from Python", "### Use from Python or a notebook",
+            "## Several models at once: a partitioned chip"]
 
 
 def python_block(heading: str) -> str:
