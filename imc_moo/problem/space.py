@@ -239,8 +239,11 @@ class GenomeKeys:
     def __init__(self, xl: np.ndarray, xu: np.ndarray):
         self.xl = np.asarray(xl, dtype=np.int64)
         cards = np.asarray(xu, dtype=np.int64) - self.xl + 1
-        if int(np.prod([int(c) for c in cards], dtype=object)) >= 2**63:
-            raise ValueError("the integer space is too large for int64 genome keys")
+        size = int(np.prod([int(c) for c in cards], dtype=object))
+        if size >= 2**63:
+            raise ValueError(f"the design space has {float(size):.3g} designs, more than the 2^63 a run can tell apart:"
+                             " narrow some value lists (space.<parameter>=[...]; a partitioned chip: space=tenancy, "
+                             "or fewer problem.partitions)")
         self.radix = np.cumprod(np.r_[1, cards[:-1]]).astype(np.int64)
 
     def __call__(self, genomes: np.ndarray) -> np.ndarray:

@@ -113,6 +113,7 @@ CATALOGUE = [
     (["problem=tenancy_rates", "problem.mix.rates_hz.resnet50=-1"], "mix.rates_hz.resnet50=-1 is not a positive"),
     (["problem=tenancy_cnn4", "problem.deployment=sometimes"], "unknown deployment 'sometimes'"),
     (["problem=tenancy_cnn4", "problem.weights_on_chip=true"], "weights_on_chip does not apply to a partitioned"),
+    (["problem.partitions=3"], "more than the 2^63 a run can tell apart: narrow some value lists"),
 ]
 
 
