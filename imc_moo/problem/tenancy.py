@@ -280,6 +280,10 @@ class PartitionedSpace:
             except DesignError as err:
                 raise ProblemError(f"{err} (a partitioned chip's lists must suit each of its memories: "
                                    f"{', '.join(memories)})") from None
+        try:
+            GenomeKeys(out.xl, out.xu)  # a run keys every design with an int64
+        except ValueError as err:
+            raise ProblemError(str(err)) from None
         return out
 
 
