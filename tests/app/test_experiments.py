@@ -25,13 +25,14 @@ def study(finished_sweep_of, name: str, *overrides: str) -> Path:
 
 def test_every_study_has_a_config():
     assert set(EXPERIMENTS) == {"joint_vs_baselines", "optimizers", "aggregations", "ablation", "technology",
-                                "deployment", "physics"}
+                                "deployment", "physics", "tenancy"}
 
 
 #: Narrower sweeps where the whole study would make the suite slow (tests/report/test_comparison.py covers the rest).
 NARROWED = {"optimizers": ("problem=rram_cnn4,sram_cnn4",),
             "deployment": ("problem.workloads=[resnet18,mobilenet_v3]", "problem.mix.inferences_per_switch=100,null"),
-            "physics": ("problem=rram_cnn4", "+method=joint")}
+            "physics": ("problem=rram_cnn4", "+method=joint"),
+            "tenancy": ("problem=tenancy_cnn4,tenancy_rates", "problem.partitions=2", "algorithm=random")}
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
