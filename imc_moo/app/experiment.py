@@ -363,6 +363,8 @@ def console_line(summary: dict, aggregation: str, outdir: Path) -> str:
                     "exist" if summary.get("over_power_limit") else ""))
             elif summary.get("bound"):
                 objectives += f", bound by {summary['bound']}"
+        if summary.get("power_at_rates_w") is not None:  # a mix with rates: what the chip draws serving them
+            objectives += f"; {_si(summary['power_at_rates_w'], 'W')} on average at the mix's rates"
     if summary["feasible"]:
         found = f"best EDAP {summary['edap']:.6g} mJ·ms·mm² (feasible{'; ' + objectives if objectives else ''})"
     else:

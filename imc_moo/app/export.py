@@ -55,7 +55,8 @@ def _plain(value: Any) -> Any:
 
 #: ``best.json``'s physics of the chip and of each network (columns of the archive, :meth:`WorkloadSetProblem.
 #: results_frame`).
-CHIP_PHYSICS = ("power_w", "power_density_w_per_mm2", "tops_per_w", "tops_per_mm2", "over_power_limit", "bound")
+CHIP_PHYSICS = ("power_w", "power_density_w_per_mm2", "tops_per_w", "tops_per_mm2", "over_power_limit", "bound",
+                "power_at_rates_w")
 PER_WORKLOAD_PHYSICS = ("power_w", "throughput_per_s", "tops_per_w", "tops_per_mm2", "bound")
 
 

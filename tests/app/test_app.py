@@ -347,6 +347,8 @@ def test_cli_partitioned_chip_run(cli, tmp_path):
     assert sorted(w for p in parts for w in p["networks"]) == sorted(["resnet50", "mobilenet_v3", "mobilebert"])
     assert sum(p["area_mm2"] for p in parts) == pytest.approx(best["area_mm2"], rel=1e-12)
     assert f"chip of {len(parts)} partition(s): p{parts[0]['partition']} {parts[0]['memory'].upper()}" in res.stdout
+    assert re.search(r"; [\d.]+ [mµk]?W on average at the mix's rates\)", res.stdout), res.stdout
+    assert best["power_at_rates_w"] > 0
     archive = pd.read_csv(out / "archive.csv")
     assert {"place_resnet50", "p0_memory", "p2_deployment", "power_at_rates_w", "g_load_p0"} <= set(archive)
     feasible = archive[archive["feasible"]]
