@@ -231,6 +231,14 @@ class PartitionedSpace:
                        macros_per_tile=take("macros_per_tile", np.int64), glb_depth=take("glb_depth", np.int64),
                        technology_nm=take("technology_nm", np.int64))
 
+    def stacked_designs(self, columns: Mapping[str, np.ndarray], where: Sequence[tuple[int, np.ndarray]],
+                        memory: str) -> Designs:
+        """The partition designs of ``memory`` of several partitions at once: for each (k, rows) of ``where``,
+        partition k of the designs ``rows``, one after another (what :meth:`partition_designs` gives each)."""
+        parts = [self.partition_designs(columns, k, rows, memory) for k, rows in where]
+        return Designs(memory=memory, **{f: np.concatenate([getattr(p, f) for p in parts])
+                                         for f in Designs.__dataclass_fields__ if f != "memory"})
+
     def decode(self, genomes: np.ndarray) -> pd.DataFrame:
         """Genomes -> the chip's table: the shared columns, each partition's (``p<k>_...``, with ``glb_mib``), its
         memory and each network's partition (``place_<network>``); with K = 1 and one memory, the plain design
@@ -390,31 +398,31 @@ class PartitionedProblem(WorkloadSetProblem):
         mode = np.full((n, self.partitions), -1, dtype=np.int8)
         capacity = np.full((n, W), -1.0)
         endurance = np.full(n, -1.0)
-        for k in range(self.partitions):
-            members_k = placement == k
-            built = members_k.any(axis=1)
-            memory_k = self.space.memory_of(cols, k)
-            for m in self.memories:
-                rows = np.flatnonzero(built & (memory_k == m))
-                if len(rows) == 0:
-                    continue
-                d = self.space.partition_designs(cols, k, rows, m)
-                members = members_k[rows]
-                area_parts[rows, k] = d.total_area_mm2
-                modes = self._partition_modes(d, m, members)
-                for code in np.unique(modes):
-                    mode_name = MODES[code]
-                    sel = np.flatnonzero(modes == code)
-                    part = d if len(sel) == len(rows) else d.take(sel)
-                    at, mem = rows[sel], members[sel]
-                    dep = self.deployments[(m, mode_name)]
-                    mode[at, k] = code
-                    pair_rows, pair_nets = np.nonzero(mem)  # each network on the designs it is placed on
-                    r = self.run_pairs(part, HOLDING[mode_name], pair_rows, pair_nets, dep)
-                    _scatter(run, r, at[pair_rows], pair_nets)
-                    capacity[at] = np.where(mem, self._capacity(part, mode_name, mem), capacity[at])
-                    if dep.has_endurance_constraint(W):
-                        endurance[at] = np.maximum(endurance[at], dep.endurance_constraint(part, self.networks, mem))
+        for m in self.memories:
+            # every built partition of memory m, of every design, as one stack of partition designs
+            where = [(k, np.flatnonzero((placement == k).any(axis=1) & (self.space.memory_of(cols, k) == m)))
+                     for k in range(self.partitions)]
+            origin = np.concatenate([rows for _, rows in where])  # the design each partition design belongs to
+            if len(origin) == 0:
+                continue
+            slot = np.concatenate([np.full(len(rows), k) for k, rows in where])  # and which partition it is
+            d = self.space.stacked_designs(cols, where, m)
+            members = placement[origin] == slot[:, None]
+            area_parts[origin, slot] = d.total_area_mm2
+            modes = self._partition_modes(d, m, members)
+            for code in np.unique(modes):
+                mode_name = MODES[code]
+                sel = np.flatnonzero(modes == code)
+                part = d if len(sel) == len(origin) else d.take(sel)
+                at, mem = origin[sel], members[sel]
+                dep = self.deployments[(m, mode_name)]
+                mode[at, slot[sel]] = code
+                pair_rows, pair_nets = np.nonzero(mem)  # each network on the designs it is placed on
+                r = self.run_pairs(part, HOLDING[mode_name], pair_rows, pair_nets, dep)
+                _scatter(run, r, at[pair_rows], pair_nets)
+                capacity[at[pair_rows], pair_nets] = self._capacity(part, mode_name, mem)[pair_rows, pair_nets]
+                if dep.has_endurance_constraint(W):
+                    np.maximum.at(endurance, at, dep.endurance_constraint(part, self.networks, mem))
         area = area_parts.sum(axis=1)
         edap = self.aggregate(run.energy_j) * self.aggregate(run.latency_s) * area * EDAP_SCALE
         if self._plain_constraints:
