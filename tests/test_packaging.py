@@ -32,7 +32,7 @@ from imc_moo.workloads import (
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: What the wheel is built from (a copy, so the build leaves no build/ or stale files in the checkout).
-SOURCES = ("pyproject.toml", "README.md", "imc_moo", "conf", "problems")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "imc_moo", "conf", "problems")
 TINY_SEARCH = ["budget=200", "algorithm.n_candidates=100", "algorithm.n_select=80", "algorithm.pop_size=20",
                "plots=false", "progress=false"]
 TINY_CNN = """\
@@ -232,3 +232,15 @@ def test_config_and_library_dirs_are_the_packaged_ones():
     # in this (editable) environment the packaged directories are the checkout's top-level conf/ and problems/
     if Path(imc_moo.__file__).resolve().is_relative_to(REPO_ROOT):
         assert Path(CONF_DIR) == REPO_ROOT / "conf" and PROBLEMS_DIR == REPO_ROOT / "problems"
+
+
+def test_wheel_says_its_license_and_types(wheel):
+    """MIT (the method's reference code's licence), the licence text, a citation of the method, and py.typed."""
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    assert "imc_moo/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: MIT" in metadata and "Classifier: Typing :: Typed" in metadata
+    citation = (REPO_ROOT / "CITATION.cff").read_text()
+    assert "arXiv:2603.03880" in citation and "arXiv:2410.16759" in citation and "cff-version: 1.2.0" in citation
