@@ -49,3 +49,11 @@ def imc_moo_import() -> None:
         from imc_moo.workloads.cli import main
         return main
     _run("imc-moo-import", load, "the network file is written whole or not at all")
+
+
+def imc_moo_cache() -> None:
+    """``imc-moo-cache`` (:func:`imc_moo.app.cache_command.main`)."""
+    def load():
+        from imc_moo.app.cache_command import main
+        return main
+    _run("imc-moo-cache", load, "entries are removed one by one; the rest stay")

@@ -446,7 +446,7 @@ class BoundedTable:
 
 
 @functools.cache
-def _code_digest() -> str:
+def code_digest() -> str:
     """Hash of the code the bounded sums come from: the reference tables' (:func:`model_digest`) and this module."""
     return hashlib.sha256((model_digest() + Path(__file__).read_text()).encode()).hexdigest()[:12]
 
@@ -457,7 +457,7 @@ def _cache_entry(network: Network, memory: str, perf: Performance, streamed: boo
     code (this module's and the reference tables')."""
     settings = hashlib.sha256(json.dumps({"bounds": perf.bounds.as_dict(), "batch": perf.batch,
                                           "streamed": streamed}, sort_keys=True).encode()).hexdigest()[:16]
-    code = _code_digest()
+    code = code_digest()
     network_hash = network_digest(network)
     key = f"bounded|{memory}|{network_hash}|{settings}|{code}"
     root = cache_dir()
