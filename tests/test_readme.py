@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SECTIONS = ["## Evaluate designs from Python", "### Use from Python or a notebook",
+SECTIONS = ["## Evaluate designs from Python", "### Use from Python or a notebook", "### With pymoo's own algorithms",
             "## Several models at once: a partitioned chip"]
 
 

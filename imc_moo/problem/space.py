@@ -175,10 +175,9 @@ class DesignSpace:
         if arr.ndim != 2 or arr.shape[1] != self.n_var:
             raise DesignError(f"genomes must have shape (n, {self.n_var}) for {self.name or self.memory}, "
                               f"got {arr.shape}")
-        rounded = np.rint(arr)
-        if not np.array_equal(rounded, arr):
-            raise DesignError("genomes must hold integer value indices; round or repair them first")
-        arr = rounded.astype(np.int64)
+        if not np.all(np.isfinite(arr)):
+            raise DesignError("genomes must hold finite value indices (a NaN or inf came in): repair them first")
+        arr = np.rint(arr).astype(np.int64)  # a float genome (pymoo's default operators) rounds as it evaluates
         bad = (arr < 0) | (arr > self.xu)
         if bad.any():
             i, j = np.argwhere(bad)[0]

@@ -477,6 +477,17 @@ class WorkloadSetProblem(Problem):
         """The design genomes (n, n_var) int64 of pymoo's decision vectors X (rounded)."""
         return self.space.check_genomes(np.rint(np.asarray(X, dtype=float)).astype(np.int64))
 
+    def table(self, X) -> pd.DataFrame:
+        """The designs of pymoo's decision vectors as one table (:meth:`results_frame`: decoded designs, objectives
+        and feasibility, per-network columns, units in the names): ``X`` an (n, n_var) array, integer or float
+        (rounded as :meth:`genomes_of` does), or a pymoo ``Result`` (its ``X``)."""
+        X = getattr(X, "X", X)
+        if X is None:
+            raise ProblemError("the pymoo result holds no designs (res.X is None: no feasible design was found); "
+                               "pass res.pop.get('X') for the last population")
+        genomes = self.genomes_of(np.atleast_2d(np.asarray(X, dtype=float)))
+        return self.results_frame(genomes, self.evaluate_genomes(genomes))
+
     def genome_keys(self, genomes: np.ndarray) -> np.ndarray:
         """One int64 identity per genome (n,)."""
         return self.space.keys(genomes)
