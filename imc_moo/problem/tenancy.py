@@ -350,7 +350,8 @@ class PartitionedProblem(WorkloadSetProblem):
         if not self.space.plain:  # capacity depends on the placement: no capacity-first sampling (algorithms.hamming)
             self.weights_on_chip = False
         Problem.__init__(self, n_var=self.space.n_var, n_obj=N_OBJ[self.objectives],
-                         n_ieq_constr=len(self.constraint_names), xl=self.space.xl, xu=self.space.xu, vtype=int)
+                         n_ieq_constr=len(self.constraint_names), xl=self.space.xl, xu=self.space.xu, vtype=int,
+                         **self._pymoo_kwargs)
 
     # -- deployment per partition -----------------------------------------------------------------------------
     def _modes(self, memory: str) -> tuple[str, ...]:

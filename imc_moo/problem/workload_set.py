@@ -76,6 +76,9 @@ EDA_NAMES = ("energy_j", "latency_s", "area_mm2")
 BOUND_NAMES = (*BOUNDS, POWER_BOUND)
 
 
+#: pymoo's ``Problem`` keywords a workload-set problem passes on (the rest it sets itself).
+PYMOO_KEYWORDS = ("elementwise_runner", "replace_nan_values_by", "exclude_from_serialization", "callback", "strict",
+                  "requires_kwargs")
 #: Requirements a problem may put on every network (``limits``), each a constraint.
 LIMITS = ("latency_s", "throughput_per_s", "power_w")
 
@@ -240,6 +243,8 @@ class WorkloadSetProblem(Problem):
         bounds: the chip's physical limits replacing the packaged ones (``conf/bounds/default.yaml``), e.g.
             ``{"dram_bytes_per_s": 25.6e9, "power_density_w_per_mm2": 0.5}``; bounded model only.
         batch: inferences processed together (bounded model: streamed weights fetched once per batch).
+        **pymoo_kwargs: pymoo's own ``Problem`` keywords, passed on (:data:`PYMOO_KEYWORDS`: ``callback``,
+            ``replace_nan_values_by``, ...).
     """
 
     def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
@@ -249,7 +254,15 @@ class WorkloadSetProblem(Problem):
                  hv: Mapping | None = None, library_dirs: Sequence[str] = (), deployment: str | None = None,
                  mix: Mapping | None = None, endurance_cycles: float | None = None,
                  performance: str | Performance = "bounded", bounds: Mapping | None = None, batch: int = 1,
-                 hv_latency_s: Mapping | None = None, pipeline: bool = False, limits: Mapping | None = None):
+                 hv_latency_s: Mapping | None = None, pipeline: bool = False, limits: Mapping | None = None,
+                 **pymoo_kwargs):
+        unknown = sorted(set(pymoo_kwargs) - set(PYMOO_KEYWORDS))
+        if unknown:
+            raise ProblemError(f"unknown keyword(s) {', '.join(unknown)}: the problem sets n_var, n_obj, bounds and "
+                               f"constraints itself; pymoo's Problem keywords it passes on are "
+                               f"{', '.join(PYMOO_KEYWORDS)}")
+        #: pymoo's own Problem keywords, passed on (e.g. callback, replace_nan_values_by)
+        self._pymoo_kwargs = dict(pymoo_kwargs)
         if objectives not in OBJECTIVES:
             raise ProblemError(f"unknown objectives {objectives!r}: use one of {', '.join(OBJECTIVES)}")
         if aggregation not in AGGREGATIONS:
@@ -325,7 +338,7 @@ class WorkloadSetProblem(Problem):
         n_capacity = (1 if self._resident else len(self.networks)) if self.weights_on_chip else 0
         super().__init__(n_var=space.n_var, n_obj=N_OBJ[objectives],
                          n_ieq_constr=n_capacity + self._endurance + len(self.limits) + 2,
-                         xl=space.xl, xu=space.xu, vtype=int)
+                         xl=space.xl, xu=space.xu, vtype=int, **self._pymoo_kwargs)
 
     # -- naming ----------------------------------------------------------------------------------------------
     @property

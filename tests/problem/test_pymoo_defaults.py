@@ -32,3 +32,10 @@ def test_a_result_without_designs_is_one_line():
 
     with pytest.raises(ProblemError, match="res.X is None"):
         WorkloadSetProblem("resnet18").table(Empty())
+
+
+def test_pymoo_problem_keywords_pass_through_and_others_are_named():
+    problem = WorkloadSetProblem("resnet18", replace_nan_values_by=1e30, exclude_from_serialization=["networks"])
+    assert problem.replace_nan_values_by == 1e30  # used to raise TypeError: unexpected keyword argument
+    with pytest.raises(ProblemError, match="unknown keyword.s. n_var: the problem sets n_var"):
+        WorkloadSetProblem("resnet18", n_var=3)
