@@ -161,8 +161,8 @@ def bounds(case: str, singles: pd.DataFrame, memories) -> dict:
     how = CASES[case]["aggregation"]
     singles = singles[singles["case"] == case]
     sub = singles[singles["memory"].isin(memories)]
-    names = list(problem(case, ("rram",), 1, None).workloads)
-    shares = problem(case, ("rram",), 1, None).deployment.shares
+    whole = problem(case, ("rram",), 1, None)
+    names, shares = list(whole.workloads), whole.deployment.shares
     relaxed = sub.groupby("network")["relaxed_edap"].min().reindex(names).to_numpy()
     bound = float(relaxed.max() if how == "max" else (shares @ np.sqrt(relaxed)) ** 2)
     best = sub.dropna(subset=["best_edap"])

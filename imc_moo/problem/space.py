@@ -39,6 +39,7 @@ __all__ = [
     "TECHNOLOGIES_NM",
     "DesignError",
     "DesignSpace",
+    "IntegerGenome",
     "available_spaces",
     "hamming",
     "make_space",
@@ -81,36 +82,17 @@ def space_lists(name: str) -> dict[str, Any]:
     return dict(_space_file(name))
 
 
-@dataclass(frozen=True)
-class DesignSpace:
-    """An ordered set of searched parameters with their value lists, plus fixed parameters.
-
-    Attributes:
-        memory: ``"rram"`` or ``"sram"``.
-        values: searched parameter name -> tuple of allowed values (SI units), in gene order.
-        fixed: parameter name -> fixed value for design columns that are not searched (e.g. SRAM
-            ``bits_per_cell = 1``, ``technology_nm = 32``).
-        name: a label for messages.
+class IntegerGenome:
+    """What a space of integer genomes is, given ``values`` (gene name -> its value list, in gene order) and a
+    ``label`` for messages: its genes and bounds, checking, sampling and keying genomes. The one such piece for the
+    design space (:class:`DesignSpace`) and the partitioned chip's (:class:`~imc_moo.problem.tenancy.PartitionedSpace`).
     """
 
-    memory: str
     values: Mapping[str, tuple]
-    fixed: Mapping[str, float] = field(default_factory=dict)
-    name: str = ""
 
-    def __post_init__(self) -> None:
-        if self.memory not in MEMORIES:
-            raise DesignError(f"unknown memory {self.memory!r}: use one of {', '.join(MEMORIES)}")
-        searchable = set(DESIGN_COLUMNS) - {"glb_mib"}
-        for key in list(self.values) + list(self.fixed):
-            if key not in searchable:
-                raise DesignError(f"unknown design parameter {key!r}: use one of {', '.join(sorted(searchable))}")
-        missing = searchable - set(self.values) - set(self.fixed)
-        if missing:
-            raise DesignError(f"design space {self.name!r} does not define {sorted(missing)}: give values or fix them")
-        for key, vals in self.values.items():
-            if len(vals) == 0 or len(set(vals)) != len(vals):
-                raise DesignError(f"parameter {key!r} needs a non-empty list of distinct values, got {vals}")
+    @property
+    def label(self) -> str:
+        return str(getattr(self, "name", ""))
 
     # -- size and bounds -------------------------------------------------------------------------------------
     @property
@@ -141,6 +123,74 @@ class DesignSpace:
         """Number of distinct designs."""
         return int(np.prod(self.cardinalities, dtype=object))
 
+    # -- genomes ---------------------------------------------------------------------------------------------
+    def check_genomes(self, genomes: np.ndarray) -> np.ndarray:
+        """Return genomes as an (n, n_var) int64 array or raise :class:`DesignError`."""
+        arr = np.asarray(genomes)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.n_var:
+            raise DesignError(f"genomes must have shape (n, {self.n_var}) for {self.label}, got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise DesignError("genomes must hold finite value indices (a NaN or inf came in): repair them first")
+        arr = np.rint(arr).astype(np.int64)  # a float genome (pymoo's default operators) rounds as it evaluates
+        bad = (arr < 0) | (arr > self.xu)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise DesignError(
+                f"gene {self.names[j]!r} index {arr[i, j]} is outside 0..{self.xu[j]} (design row {i}); "
+                "use an index into the parameter's value list"
+            )
+        return arr
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n uniformly random genomes, shape (n, n_var)."""
+        return rng.integers(0, self.cardinalities, size=(n, self.n_var), dtype=np.int64)
+
+    def keys(self, genomes: np.ndarray) -> np.ndarray:
+        """One int64 identity per genome (mixed-radix number), for hashing/de-duplication. Shape (n,)."""
+        return self._keys(self.check_genomes(genomes))
+
+    @functools.cached_property
+    def _keys(self) -> GenomeKeys:
+        return GenomeKeys(self.xl, self.xu)
+
+
+@dataclass(frozen=True)
+class DesignSpace(IntegerGenome):
+    """An ordered set of searched parameters with their value lists, plus fixed parameters.
+
+    Attributes:
+        memory: ``"rram"`` or ``"sram"``.
+        values: searched parameter name -> tuple of allowed values (SI units), in gene order.
+        fixed: parameter name -> fixed value for design columns that are not searched (e.g. SRAM
+            ``bits_per_cell = 1``, ``technology_nm = 32``).
+        name: a label for messages.
+    """
+
+    memory: str
+    values: Mapping[str, tuple]
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.memory
+
+    def __post_init__(self) -> None:
+        if self.memory not in MEMORIES:
+            raise DesignError(f"unknown memory {self.memory!r}: use one of {', '.join(MEMORIES)}")
+        searchable = set(DESIGN_COLUMNS) - {"glb_mib"}
+        for key in list(self.values) + list(self.fixed):
+            if key not in searchable:
+                raise DesignError(f"unknown design parameter {key!r}: use one of {', '.join(sorted(searchable))}")
+        missing = searchable - set(self.values) - set(self.fixed)
+        if missing:
+            raise DesignError(f"design space {self.name!r} does not define {sorted(missing)}: give values or fix them")
+        for key, vals in self.values.items():
+            if len(vals) == 0 or len(set(vals)) != len(vals):
+                raise DesignError(f"parameter {key!r} needs a non-empty list of distinct values, got {vals}")
+
     # -- genome <-> designs ----------------------------------------------------------------------------------
     def decode_arrays(self, genomes: np.ndarray) -> dict[str, np.ndarray]:
         """Genomes (n, n_var) of value indices -> one (n,) array per design parameter (genes and fixed values; not
@@ -166,26 +216,6 @@ class DesignSpace:
         for j, (key, vals) in enumerate(self.values.items()):
             genomes[:, j] = _index_of(np.asarray(vals, dtype=float), designs[key].to_numpy(dtype=float))
         return genomes
-
-    def check_genomes(self, genomes: np.ndarray) -> np.ndarray:
-        """Return genomes as an (n, n_var) int64 array or raise :class:`DesignError`."""
-        arr = np.asarray(genomes)
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        if arr.ndim != 2 or arr.shape[1] != self.n_var:
-            raise DesignError(f"genomes must have shape (n, {self.n_var}) for {self.name or self.memory}, "
-                              f"got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise DesignError("genomes must hold finite value indices (a NaN or inf came in): repair them first")
-        arr = np.rint(arr).astype(np.int64)  # a float genome (pymoo's default operators) rounds as it evaluates
-        bad = (arr < 0) | (arr > self.xu)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise DesignError(
-                f"gene {self.names[j]!r} index {arr[i, j]} is outside 0..{self.xu[j]} (design row {i}); "
-                "use an index into the parameter's value list"
-            )
-        return arr
 
     def validate(self, designs: pd.DataFrame) -> pd.DataFrame:
         """Check a design table lies in this space; fill fixed and derived columns. Returns a new typed table."""
@@ -213,19 +243,6 @@ class DesignSpace:
                 )
         designs["glb_mib"] = designs["glb_depth"].astype(float) / GLB_WORDS_PER_MIB
         return _typed(designs[list(DESIGN_COLUMNS) + [c for c in designs if c not in DESIGN_COLUMNS]])
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n uniformly random genomes, shape (n, n_var)."""
-        return rng.integers(0, self.cardinalities, size=(n, self.n_var), dtype=np.int64)
-
-    def keys(self, genomes: np.ndarray) -> np.ndarray:
-        """One int64 identity per genome (mixed-radix number), for hashing/de-duplication. Shape (n,)."""
-        return self._keys(self.check_genomes(genomes))
-
-    @functools.cached_property
-    def _keys(self) -> GenomeKeys:
-        return GenomeKeys(self.xl, self.xu)
-
 
 class GenomeKeys:
     """Mixed-radix int64 identity of integer genomes within bounds ``xl..xu`` (inclusive): the one way genomes

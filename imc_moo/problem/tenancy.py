@@ -37,6 +37,7 @@ network are those of its partition evaluated as a chip of its own, and its area 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -47,6 +48,7 @@ from pymoo.core.problem import Problem
 
 from imc_moo.hardware import DESIGN_COLUMNS, GLB_WORDS_PER_MIB, DesignError, HardwareError, memory_technology
 from imc_moo.model.cost import Designs, chip_cells, weight_cells
+from imc_moo.model.performance import power_limit_w
 from imc_moo.model.tabulated import network_table
 from imc_moo.problem.deployment import (
     DEPLOYMENTS,
@@ -56,7 +58,7 @@ from imc_moo.problem.deployment import (
     default_deployment,
     resident_capacity,
 )
-from imc_moo.problem.space import DesignSpace, GenomeKeys, space_from_lists, space_lists
+from imc_moo.problem.space import DesignSpace, GenomeKeys, IntegerGenome, space_from_lists, space_lists
 from imc_moo.problem.workload_set import EDAP_SCALE, N_OBJ, Evaluation, NetworkRun, ProblemError, WorkloadSetProblem
 
 #: Parameters each partition has of its own (``glb_depth``: its buffer bank).
@@ -83,7 +85,7 @@ class PartitionedEvaluation(Evaluation):
 
 
 @dataclass(frozen=True)
-class PartitionedSpace:
+class PartitionedSpace(IntegerGenome):
     """The genome of a partitioned chip: shared genes, K partitions' genes and a placement gene per network.
 
     Genes appear in the order of :data:`~imc_moo.hardware.DESIGN_COLUMNS`, a partition parameter once per partition
@@ -114,7 +116,7 @@ class PartitionedSpace:
         """The table column of a partition's parameter (prefixed ``p<k>_`` unless the chip is :attr:`plain`)."""
         return param if self.plain else f"p{k}_{param}"
 
-    @property
+    @functools.cached_property
     def all_values(self) -> dict[str, tuple]:
         """Every column's values in gene order, fixed ones included (one value)."""
         out: dict[str, tuple] = {}
@@ -132,60 +134,14 @@ class PartitionedSpace:
                 out[f"place_{w}"] = tuple(range(self.partitions))
         return out
 
-    @property
-    def values(self) -> dict[str, tuple]:
+    @functools.cached_property
+    def values(self) -> dict[str, tuple]:  # type: ignore[override]  # derived, not a field
         """Searched genes -> their values, in gene order."""
         return {k: v for k, v in self.all_values.items() if len(v) > 1}
 
     @property
     def fixed(self) -> dict[str, Any]:
         return {k: v[0] for k, v in self.all_values.items() if len(v) == 1}
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.values)
-
-    @property
-    def n_var(self) -> int:
-        return len(self.values)
-
-    @property
-    def cardinalities(self) -> np.ndarray:
-        return np.array([len(v) for v in self.values.values()], dtype=np.int64)
-
-    @property
-    def xl(self) -> np.ndarray:
-        return np.zeros(self.n_var, dtype=np.int64)
-
-    @property
-    def xu(self) -> np.ndarray:
-        return self.cardinalities - 1
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.cardinalities, dtype=object))
-
-    def check_genomes(self, genomes: np.ndarray) -> np.ndarray:
-        """(n, n_var) int64 genomes, or :class:`DesignError` naming the bad gene."""
-        arr = np.asarray(genomes)
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        if arr.ndim != 2 or arr.shape[1] != self.n_var:
-            raise DesignError(f"genomes must have shape (n, {self.n_var}) for {self.name}, got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise DesignError("genomes must hold finite value indices (a NaN or inf came in): repair them first")
-        arr = np.rint(arr).astype(np.int64)  # a float genome (pymoo's default operators) rounds as it evaluates
-        bad = (arr < 0) | (arr > self.xu)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise DesignError(f"gene {self.names[j]!r} index {arr[i, j]} is outside 0..{self.xu[j]} (design row {i})")
-        return arr
-
-    def keys(self, genomes: np.ndarray) -> np.ndarray:
-        return GenomeKeys(self.xl, self.xu)(self.check_genomes(genomes))
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.integers(0, self.cardinalities, size=(n, self.n_var), dtype=np.int64)
 
     def decode_arrays(self, genomes: np.ndarray) -> dict[str, np.ndarray]:
         """Genomes (n, n_var) -> one (n,) array per column of :attr:`all_values` (memories as names, placements as
@@ -478,8 +434,7 @@ class PartitionedProblem(WorkloadSetProblem):
         loads = [np.where(placement == k, busy, 0.0).sum(axis=1) / FRAME_S - 1.0 for k in range(self.partitions)]
         bounds = self.performance.bounds
         power = run.energy_j @ rates
-        limit = np.minimum(bounds.power_w if bounds.power_w is not None else np.inf,
-                           bounds.power_density_w_per_mm2 * area)
+        limit = power_limit_w(area, bounds)
         dram = run.dram_bytes @ rates
         return [*(x[:, None] for x in loads), (power / limit - 1.0)[:, None],
                 (dram / bounds.dram_bytes_per_s - 1.0)[:, None]]
