@@ -92,12 +92,12 @@ def partition_summary(design: pd.Series, workloads: list[str]) -> list[dict]:
     return out
 
 
-def partition_text(partitions: list[dict], memory: str = "") -> str:
+def partition_text(partitions: list[dict]) -> str:
     """One line of a partitioned chip, e.g. ``p0 SRAM 512x256 x128 macros, 1 MiB, 36.7 mm2, stream: resnet18, vgg16;
     p1 ...``."""
     return "; ".join(
-        f"p{p['partition']} {(p['memory'] or memory).upper()} {p['crossbar']}"
-        + (f" {p['bits_per_cell']}b/cell" if (p["memory"] or memory) == "rram" else "")
+        f"p{p['partition']} {p['memory'].upper()} {p['crossbar']}"
+        + (f" {p['bits_per_cell']}b/cell" if p["memory"] == "rram" else "")
         + f" x{p['macros']} macros, {p['glb_mib']:g} MiB, {p['area_mm2']:.3g} mm², {p['deployment']}: "
         + ", ".join(p["networks"]) for p in partitions)
 
