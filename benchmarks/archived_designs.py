@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from imc_moo.algorithms.exhaustive import exhaustive
+from imc_moo.problem.exhaustive import exhaustive
 from imc_moo.model.api import evaluate
 from imc_moo.paths import CONF_DIR
 from imc_moo.problem import WorkloadSetProblem, aggregate

@@ -3,7 +3,7 @@
     python benchmarks/deployment_exact.py runs/multirun/study_deployment
 
 For each distinct problem of the sweep (``+experiment=deployment``: set x memory x mode x switching rate), the
-exact least EDAP by exhaustive enumeration (:func:`imc_moo.algorithms.exhaustive.exhaustive`) beside the median
+exact least EDAP by exhaustive enumeration (:func:`imc_moo.problem.exhaustive.exhaustive`) beside the median
 over seeds of the runs' best feasible EDAP (``summary.csv`` of ``imc-moo-report``), and the gap. Prints a markdown
 table, the largest gap and the wall time. It asserts nothing.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from imc_moo.algorithms.exhaustive import exhaustive
+from imc_moo.problem.exhaustive import exhaustive
 from imc_moo.app.config import build_problem
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imc_moo.algorithms.exhaustive import ExhaustiveResult, exhaustive
+from imc_moo.problem.exhaustive import ExhaustiveResult, exhaustive
 from imc_moo.problem import EDA_NAMES, WorkloadSetProblem
 
 #: problem name (as in conf/problem) -> (memory, workload set, design-space variant)

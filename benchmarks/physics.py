@@ -2,7 +2,7 @@
 
     python benchmarks/physics.py [--out docs/physics] [--skip-mixed9]
 
-Every number is an exact optimum (:func:`imc_moo.algorithms.exhaustive.exhaustive`, the whole design space), so
+Every number is an exact optimum (:func:`imc_moo.problem.exhaustive.exhaustive`, the whole design space), so
 what moves is the model, not a search's luck:
 
 1. the exact EDAP optimum of each of the method's problems (``rram_cnn4``, ``sram_cnn4``, ``sram_mixed9``) under
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from imc_moo.algorithms.baselines import single_workload_problem
-from imc_moo.algorithms.exhaustive import exhaustive
+from imc_moo.problem.exhaustive import exhaustive
 from imc_moo.files import markdown_table
 from imc_moo.hardware import ChipBounds
 from imc_moo.problem import WorkloadSetProblem

@@ -440,6 +440,11 @@ class PartitionedProblem(WorkloadSetProblem):
                 (dram / bounds.dram_bytes_per_s - 1.0)[:, None]]
 
     # -- tables ---------------------------------------------------------------------------------------------------
+    def exact(self, max_designs: int = 0) -> None:
+        """No exact front: the enumeration walks one chip's genes, not partitions and placements (so
+        ``pareto_front()`` is None)."""
+        return None
+
     def results_frame(self, genomes: np.ndarray, ev) -> pd.DataFrame:
         """:meth:`WorkloadSetProblem.results_frame` plus, for K > 1, each partition's area and deployment mode
         (``p<k>_area_mm2``, ``p<k>_deployment``, empty when not built) and each network's partition, and with

@@ -27,7 +27,8 @@ Inequality constraints (feasible when <= 0), all normalised so their scales are 
 
 The problem is a pure function of genomes: it keeps no cache, count or archive. A run's evaluations (cache,
 distinct count, hard budget, evaluation order) live in its :class:`~imc_moo.algorithms.ledger.Ledger`, pymoo's
-evaluator.
+evaluator. The one thing it remembers is pymoo's own: :meth:`~pymoo.core.problem.Problem.pareto_front` (the exact
+front by enumeration, :mod:`imc_moo.problem.exhaustive`) is computed once per problem object.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from imc_moo.problem.deployment import (
     default_deployment,
     resident_capacity,
 )
+from imc_moo.problem.exhaustive import ExhaustiveResult, exhaustive
 from imc_moo.problem.space import DesignSpace, make_space, space_from_lists
 from imc_moo.workloads import load_workloads, search_path
 
@@ -72,6 +74,9 @@ COST_FACTOR_BY_NODE = {7: 3.8709, 10: 2.2431, 14: 1.4976, 22: 1.2828, 32: 1.0, 4
 #: Objective value given to designs the reference simulator cannot map: finite, and worse than any real design.
 PENALTY = 1e30
 EDA_NAMES = ("energy_j", "latency_s", "area_mm2")
+#: Largest design space whose exact front :meth:`WorkloadSetProblem.pareto_front` enumerates by default (the
+#: default RRAM space, 12.1 million designs, takes about 2 s; ``benchmarks/exhaustive.py``).
+EXACT_FRONT_MAX_DESIGNS = 100_000_000
 #: What bounds an inference's time (:attr:`Evaluation.bound`): the bounded model's resources, then the power limit.
 BOUND_NAMES = (*BOUNDS, POWER_BOUND)
 
@@ -204,7 +209,8 @@ class WorkloadSetProblem(Problem):
             ``.yml``, an ``.onnx`` model or a ``.csv`` layer table, converted on load), or a list of these and
             :class:`~imc_moo.workloads.Network` objects.
         memory: a memory technology of :mod:`imc_moo.hardware` (``"rram"``, ``"sram"``).
-        objectives: ``"eda"`` (energy, delay, area), ``"edap"`` (their product), ``"edap_cost"`` or ``"eta"``
+        objectives: ``"edap"`` (energy x delay x area, the method's score; the default, as on the command line),
+            ``"eda"`` (energy, delay, area: three objectives, for NSGA-II & co.), ``"edap_cost"`` or ``"eta"``
             (energy, time per inference at the chip's throughput, area: with ``pipeline`` the slowest layer's
             time, else the latency).
         aggregation: how per-network energy and delay combine: ``max``, ``mean``, ``sum`` or ``geomean``.
@@ -247,7 +253,7 @@ class WorkloadSetProblem(Problem):
             ``replace_nan_values_by``, ...).
     """
 
-    def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "eda",
+    def __init__(self, workloads: str | Sequence[str] = "cnn4", memory: str = "rram", objectives: str = "edap",
                  aggregation: str = "max", area_limit_mm2: float = 800.0,
                  space: str | Mapping | DesignSpace | None = None, technology_nm: int | Sequence[int] | None = None,
                  voltages: Sequence[float] | None = None, weights_on_chip: bool | None = None, name: str = "",
@@ -520,7 +526,38 @@ class WorkloadSetProblem(Problem):
         other = copy.copy(self)
         other.objectives = objectives
         other.n_obj = N_OBJ[objectives]
+        other.cache = {}  # pymoo's memo of pareto_front & co. is per objective space
         return other
+
+    # -- the exact front (pymoo's pareto_front / pareto_set) -------------------------------------------------------
+    def exact(self, max_designs: int = EXACT_FRONT_MAX_DESIGNS) -> ExhaustiveResult | None:
+        """The exact optimum and (energy, latency, area) front of the whole design space by enumeration
+        (:func:`~imc_moo.problem.exhaustive.exhaustive`), computed once per problem object; None when the space
+        holds more than ``max_designs`` designs."""
+        memo = self.__dict__.setdefault("cache", {})
+        if "exact" not in memo:
+            if self.space.size > max_designs:
+                return None
+            memo["exact"] = exhaustive(self)
+        return memo["exact"]
+
+    def _calc_pareto_front(self, max_designs: int = EXACT_FRONT_MAX_DESIGNS) -> np.ndarray | None:
+        """pymoo's ``problem.pareto_front()``: the exact front in this problem's objective space, (m, n_obj) sorted
+        rows — ``eda``: aggregated energy [J], latency [s], area [mm2] of every non-dominated feasible design;
+        ``edap``: the least feasible EDAP (1, 1). None where it is not known exactly: a space larger than
+        ``max_designs`` designs (default :data:`EXACT_FRONT_MAX_DESIGNS`), objectives ``edap_cost`` or ``eta``
+        (the enumeration keeps the energy-delay-area front only), or no feasible design."""
+        exact = self.exact(max_designs) if self.objectives in ("eda", "edap") else None
+        if exact is None or exact.best_genome is None:
+            return None
+        return exact.front_F.copy() if self.objectives == "eda" else np.array([[exact.best_edap]])
+
+    def _calc_pareto_set(self, max_designs: int = EXACT_FRONT_MAX_DESIGNS) -> np.ndarray | None:
+        """pymoo's ``problem.pareto_set()``: the genomes (m, n_var) of :meth:`pareto_front`'s rows, same order."""
+        exact = self.exact(max_designs) if self.objectives in ("eda", "edap") else None
+        if exact is None or exact.best_genome is None:
+            return None
+        return exact.front_genomes.copy() if self.objectives == "eda" else exact.best_genome[None, :].copy()
 
     # -- tables ----------------------------------------------------------------------------------------------
     def results_frame(self, genomes: np.ndarray, ev: Evaluation) -> pd.DataFrame:

@@ -3,7 +3,7 @@ Pareto front, as anytime curves, medians with IQR, two-sided tests with effect s
 exact one, and a plain-words verdict. Used by ``imc-moo-report`` for runs with ``exact_yardstick=true`` (the
 ``optimizers`` experiment, ``conf/experiment/optimizers.yaml``).
 
-The yardstick of a problem is :func:`imc_moo.algorithms.exhaustive.exhaustive` of it, computed once per report
+The yardstick of a problem is :func:`imc_moo.problem.exhaustive.exhaustive` of it, computed once per report
 and kept in ``<sweep>/exact/<problem>.npz`` (with the problem it describes, so a changed problem is recomputed).
 The model must be the one the runs used: each group's best recorded design is re-evaluated and a mismatch is
 reported, because gaps to an optimum of another model mean nothing.
@@ -86,7 +86,7 @@ def yardstick(cfg, store: Path) -> tuple[Yardstick, object]:
             if str(z["problem"]) == problem_yaml:
                 return Yardstick(float(z["best_edap"]), z["front"], float(z["hv"]), int(z["n_designs"]),
                                  float(z["wall_time_s"])), problem
-    from imc_moo.algorithms.exhaustive import exhaustive
+    from imc_moo.problem.exhaustive import exhaustive
 
     result = exhaustive(problem)
     hv = hypervolume(result.front_F, cfg.problem.hv.ideal, cfg.problem.hv.reference)

@@ -67,8 +67,8 @@ def judged(finished_sweep_of):
 
 
 def test_the_report_judges_every_run_against_the_exact_optimum(judged):
-    from imc_moo.algorithms.exhaustive import exhaustive
     from imc_moo.app.config import build_problem, compose_config
+    from imc_moo.problem.exhaustive import exhaustive
 
     finals = pd.read_csv(judged / "comparison_finals.csv")
     assert len(finals) == 9 and set(finals.label) == {"phased_ga_edap", "nsga2", "random"}
