@@ -36,13 +36,16 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import moocore
 import numpy as np
 import pandas as pd
 
 from imc_moo.model.api import EDAP_SCALE
-from imc_moo.problem.workload_set import Evaluation, WorkloadSetProblem
+
+if TYPE_CHECKING:  # the problem calls this module for its exact front (WorkloadSetProblem.pareto_front)
+    from imc_moo.problem.workload_set import Evaluation, WorkloadSetProblem
 
 BASE_LATENCY = "base_latency_s"
 #: Designs per chunk audited against ``problem.evaluate_genomes``: this many spread over the chunk, as many over
@@ -181,7 +184,8 @@ def exhaustive(problem: WorkloadSetProblem, chunk_size: int = 50_000, subspace: 
             least the number of base latencies enumerated.
         subspace: gene name -> value indices to enumerate for that gene (genes not named: all values).
         progress: called with an :class:`ExhaustiveProgress` after every chunk.
-        expand_base_latency, prune: the exact shortcuts of the module docstring (off: plain brute force).
+        expand_base_latency: the base-latency expansion of the module docstring (off: every base latency evaluated).
+        prune: the constraint pruning of the module docstring (off: every design through the cost model).
     """
     start = time.perf_counter()
     plan = _plan(problem, chunk_size, subspace)
@@ -190,7 +194,8 @@ def exhaustive(problem: WorkloadSetProblem, chunk_size: int = 50_000, subspace: 
     unit = (_unit_base_latency_problem(problem) if expand_base_latency and plan.base is not None and proportional
             else None)
     n_var = problem.space.n_var
-    best_genome, best_edap = None, np.inf
+    best_genome: np.ndarray | None = None
+    best_edap = np.inf
     front_G, front_F = np.empty((0, n_var), dtype=np.int64), np.empty((0, 3))
     n_feasible = n_model_evals = done = 0
     for chunk in range(plan.n_chunks):
@@ -202,7 +207,7 @@ def exhaustive(problem: WorkloadSetProblem, chunk_size: int = 50_000, subspace: 
         done += len(sc.genomes)
         if len(feasible):
             g, e = _lex_min_of_least(sc.genomes[feasible], sc.edap[feasible])
-            if e < best_edap or (e == best_edap and tuple(g) < tuple(best_genome)):
+            if best_genome is None or e < best_edap or (e == best_edap and tuple(g) < tuple(best_genome)):
                 best_genome, best_edap = g, e
             front_G, front_F = _merge_front(front_G, front_F, sc.genomes[feasible], sc.eda[feasible])
         if progress is not None:
@@ -250,7 +255,7 @@ def _unit_base_latency_problem(problem: WorkloadSetProblem) -> WorkloadSetProble
 def _design_feasible(problem: WorkloadSetProblem, genomes: np.ndarray) -> np.ndarray:
     """(n,) bool: the design-only constraints of ``problem`` (area, and capacity with weights on chip) hold,
     computed as :meth:`WorkloadSetProblem.evaluate_genomes` computes them."""
-    return (problem.design_constraints(problem.designs(genomes)) <= 0).all(axis=1)
+    return np.asarray((problem.design_constraints(problem.designs(genomes)) <= 0).all(axis=1))
 
 
 def _eda(ev: Evaluation, problem: WorkloadSetProblem) -> np.ndarray:
@@ -269,6 +274,7 @@ def _score_chunk(problem: WorkloadSetProblem, unit: WorkloadSetProblem | None, p
         ev = problem.evaluate_genomes(full[rows])
         feasible, edap, eda, model_evals = ev.feasible, ev.edap, _eda(ev, problem), len(rows)
     else:
+        assert plan.base is not None  # expanding over base latencies needs the gene
         genomes = outer[keep]
         genomes[:, plan.base] = 0
         ev = unit.evaluate_genomes(genomes)
@@ -305,7 +311,7 @@ def _audit(problem: WorkloadSetProblem, sc: _Scores) -> None:
         raise ExhaustiveError(
             "exhaustive search's shortcuts disagree with problem.evaluate_genomes on genomes "
             f"{sc.genomes[pick].tolist()}: rerun with expand_base_latency=False, prune=False and fix "
-            "imc_moo/algorithms/exhaustive.py to follow the problem's formulas")
+            "imc_moo/problem/exhaustive.py to follow the problem's formulas")
 
 
 def _lex_min_of_least(genomes: np.ndarray, edap: np.ndarray) -> tuple[np.ndarray, float]:

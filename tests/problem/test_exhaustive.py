@@ -1,4 +1,4 @@
-"""Tests of imc_moo.algorithms.exhaustive: the exact optimum and front equal brute force on small sub-spaces,
+"""Tests of imc_moo.problem.exhaustive: the exact optimum and front equal brute force on small sub-spaces,
 whatever the shortcuts, chunk sizes and aggregation; chunks stay bounded; the archive is untouched; the per-chunk
 audit catches a wrong shortcut."""
 
@@ -11,9 +11,9 @@ import moocore
 import numpy as np
 import pytest
 
-import imc_moo.algorithms.exhaustive as exhaustive_module
-from imc_moo.algorithms.exhaustive import ExhaustiveError, _lex_min_of_least, _merge_front, exhaustive
+import imc_moo.problem.exhaustive as exhaustive_module
 from imc_moo.problem import WorkloadSetProblem, aggregate
+from imc_moo.problem.exhaustive import ExhaustiveError, _lex_min_of_least, _merge_front, exhaustive
 
 #: Sub-spaces (gene -> value indices) around each space's optimum: RRAM 6,912 designs (264 feasible: most fail the
 #: capacity constraint, so pruning matters), SRAM 1,944 designs (1,890 feasible); three base latencies each.
