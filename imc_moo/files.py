@@ -84,11 +84,21 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, text)
 
 
+def float_text(value: float) -> str:
+    """A float as imc-moo writes it into a CSV: 10 significant digits, and always with a decimal point or an
+    exponent (``0.0``, ``4096.0``, ``1.5e-09``, ``inf``), so a float column whose values happen to be whole reads
+    back as float, not int."""
+    text = f"{value:.10g}"
+    return text if "." in text or "e" in text or "n" in text else text + ".0"  # "n": inf, nan
+
+
 def csv_text(table, header: bool = True) -> str:
     """A DataFrame as the CSV imc-moo writes: no index, floats to 10 significant digits (exact enough for every
-    quantity imc-moo reports, and stable across platforms). Each row's text depends on that row only, so the text
-    of consecutive row blocks (the header with the first) joins into the text of the whole table."""
-    return table.to_csv(index=False, header=header, float_format="%.10g")
+    quantity imc-moo reports, and stable across platforms) with a decimal point or an exponent
+    (:func:`float_text`), so each column reads back (``pandas.read_csv``) with the dtype it was written with,
+    whatever its values. Each row's text depends on that row only, so the text of consecutive row blocks (the
+    header with the first) joins into the text of the whole table."""
+    return table.to_csv(index=False, header=header, float_format=float_text)
 
 
 def write_csv(path: str | os.PathLike, table) -> Path:
@@ -104,7 +114,10 @@ def markdown_table(table, number: Callable[[str, Any], str] = lambda column, v: 
     cols = [str(c) for c in table.columns]
 
     def cell(column: str, v) -> str:
-        return number(column, v) if isinstance(v, (float, np.floating)) else str(v)
+        if isinstance(v, (float, np.floating)):
+            return number(column, v)
+        # labels such as rram_cnn4[deployment=resident] would read as markdown links, and | ends a cell
+        return str(v).replace("[", "\\[").replace("]", "\\]").replace("|", "\\|")
 
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(cell(c, v) for c, v in zip(cols, row)) + " |" for row in table.itertuples(index=False)]

@@ -58,3 +58,20 @@ def test_current_digest_follows_the_file(tmp_path):
     assert first == file_digest(path) == current_digest(path)
     write_atomic(path, b"ab")
     assert current_digest(path) == file_digest(path) != first
+
+
+def test_a_csv_column_reads_back_with_the_dtype_it_was_written_with(tmp_path):
+    """Floats whose values happen to be whole (a feasible fraction of 0 or 1, a hypervolume of 0, a violation sum
+    of 0) read back as floats, not ints; the text of each row stays independent of the others."""
+    import pandas as pd
+
+    from imc_moo.files import csv_text, write_csv
+
+    table = pd.DataFrame({"fraction": [0.0, 1.0], "hv": [0.0, 0.0], "big": [4096.0, 1e30], "x": [0.1 + 0.2, -0.0],
+                          "n": [1, 2], "ok": [True, False], "text": ["a", "b"]})
+    back = pd.read_csv(write_csv(tmp_path / "t.csv", table))
+    assert dict(back.drop(columns="text").dtypes.astype(str)) == {
+        "fraction": "float64", "hv": "float64", "big": "float64", "x": "float64", "n": "int64", "ok": "bool"}
+    assert pd.api.types.is_string_dtype(back["text"])
+    assert csv_text(table).splitlines()[1:] == ["0.0,0.0,4096.0,0.3,1,True,a", "1.0,0.0,1e+30,-0.0,2,False,b"]
+    assert csv_text(table.head(1)) + csv_text(table.tail(1), header=False) == csv_text(table)

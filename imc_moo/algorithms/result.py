@@ -16,13 +16,17 @@ from imc_moo.problem.indicators import best_row, pareto_front
 from imc_moo.problem.workload_set import WorkloadSetProblem
 
 HISTORY_COLUMNS = ("generation", "phase", "evaluations", "best_edap", "feasible_fraction")
+#: ``phase`` of a generation of a search without phases (NSGA-II, NSGA-III, GA, random search): a token, so the
+#: column is text for every algorithm.
+NO_PHASE = "none"
 
 
 class RunHistory:
     """One row per generation of a run (:data:`HISTORY_COLUMNS`), read off the run's root ledger.
 
     Row keys: ``generation`` (pymoo's n_gen for a single search, 1 = initial population; a run-wide counter for
-    runs made of several searches), ``phase`` (e.g. the phased GA's phase, a baseline's workload or stage),
+    runs made of several searches), ``phase`` (text: the phased GA's phase, a baseline's workload or stage,
+    :data:`NO_PHASE` for a search without phases),
     ``evaluations`` (distinct designs the whole run has evaluated so far), ``best_edap`` (least aggregated EDAP
     [mJ*ms*mm2] of the feasible designs in the root ledger's cache so far, NaN until one is feasible) and
     ``feasible_fraction`` (of the algorithm's population after that generation).
@@ -37,7 +41,8 @@ class RunHistory:
         self.progress = progress
         self.rows: list[dict] = []
 
-    def record(self, phase: str, feasible_fraction: float, generation: int | None = None) -> None:
+    def record(self, phase: str | None, feasible_fraction: float, generation: int | None = None) -> None:
+        phase = str(phase) if phase not in (None, "") else NO_PHASE
         row = {"generation": len(self.rows) + 1 if generation is None else int(generation), "phase": phase,
                "evaluations": self.ledger.spent, "best_edap": self.ledger.best_edap,
                "feasible_fraction": float(feasible_fraction)}
@@ -57,7 +62,8 @@ class HistoryCallback(Callback):
         history: the run's history.
         phase: a fixed phase label (a baseline's sub-search; generations then count run-wide); None = the
             algorithm's ``phase_label`` attribute if it has one (e.g.
-            :class:`~imc_moo.algorithms.phased_ga.PhasedGA`), else "", with pymoo's n_gen as the generation.
+            :class:`~imc_moo.algorithms.phased_ga.PhasedGA`), else :data:`NO_PHASE`, with pymoo's n_gen as the
+            generation.
     """
 
     def __init__(self, history: RunHistory, phase: str | None = None):

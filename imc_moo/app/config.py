@@ -34,7 +34,7 @@ from imc_moo.paths import CONF_DIR
 
 #: Hydra plugins the docs use -> what installs them (the extras of pyproject.toml, else the plugin's package).
 PLUGINS = {"joblib": "'imc-moo[joblib]'", "submitit_local": "'imc-moo[slurm]'", "submitit_slurm": "'imc-moo[slurm]'",
-           "optuna": "hydra-optuna-sweeper"}
+           "optuna": "'imc-moo[optuna]'"}
 #: The app's primary config (``conf/config.yaml``).
 PRIMARY = "config"
 

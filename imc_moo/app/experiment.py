@@ -28,6 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from imc_moo.app import resume
 from imc_moo.app.config import (
+    PLUGINS,
     ConfigError,
     algorithm_factory,
     build_problem,
@@ -208,7 +209,7 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
     without ``overwrite=true``."""
     from imc_moo.algorithms import RunHistory, run_algorithm
     from imc_moo.algorithms.ledger import Ledger
-    from imc_moo.app.export import ArchiveStream, fresh_stage, swap_in, write_best, write_tables
+    from imc_moo.app.export import ArchiveStream, fresh_stage, run_columns, swap_in, write_best, write_tables
     from imc_moo.files import write_text
     from imc_moo.problem.indicators import best_row, pareto_front
 
@@ -227,7 +228,7 @@ def run(cfg: DictConfig, outdir: Path, replace: bool = False) -> dict:
             "aggregation": cfg.problem.aggregation, "objectives": cfg.problem.objectives, "seed": cfg.seed,
             "budget": budget, "performance": problem.performance.mode, "batch": problem.performance.batch}
     ledger = Ledger(cap=budget)
-    streamed = ArchiveStream(stage, ledger)
+    streamed = ArchiveStream(stage, ledger, identity=run_columns(meta))
 
     def each_generation(row: dict) -> None:
         progress(row)
@@ -297,8 +298,25 @@ def _writable(directory: Path) -> bool:
         return False
 
 
+#: What the task returns for a job without a best EDAP: no feasible design, a failed job, a stopped Slurm job.
+#: A sweeper that optimizes (Optuna, Nevergrad) takes the task's return value as the objective to minimize, so it
+#: must be a number every sweeper accepts: None fails Hydra's Optuna sweeper ("Return value must be
+#: float-castable") and Nevergrad's (``direction * None``); NaN fails the Optuna trial and then the sweep
+#: ("Values cannot be specified when state is ... FAIL"). Infinity is a completed Optuna trial that is never the
+#: best of a minimize study while any job found a feasible design (TPE, random and CMA-ES sample on with it), and it
+#: is what Nevergrad's sweeper itself tells its optimizer for a failed job. A large finite penalty instead would be
+#: an EDAP no design has, reported as if one had. Ax's sweeper accepts inf too (it asserts a float), but fits a
+#: Gaussian process to the values, which neither inf nor such a penalty suits: searches that may find no feasible
+#: design belong to Optuna or Nevergrad.
+NO_EDAP = float("inf")
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
-def main(cfg: DictConfig) -> float | None:
+def main(cfg: DictConfig) -> float:
+    """One run (or one sweep job) of the composed config; returns its best EDAP [mJ·ms·mm²], the number a sweeper
+    that optimizes minimizes (``hydra/sweeper=optuna``, docs/guide/tuning.md), or :data:`NO_EDAP` (``inf``) when
+    there is none: no feasible design (``best.json`` has ``"edap": null``), a sweep job that failed (its
+    ``failed.json``) or a Slurm job that was stopped. Bad input in a single run exits with status 2."""
     hydra_cfg = HydraConfig.get()
     outdir = Path(hydra_cfg.runtime.output_dir)
     replace = False
@@ -308,7 +326,7 @@ def main(cfg: DictConfig) -> float | None:
         job = f"job {hydra_cfg.job.num} ({' '.join(hydra_cfg.overrides.task)})"
         if state.kind == "complete":
             print(f"imc-moo: {job}: skipped (complete): results in {outdir}")
-            return state.edap
+            return NO_EDAP if state.edap is None else float(state.edap)
         if state.kind == "conflict":  # checked before the sweep starts too, where the jobs can be told then
             raise resume.ResumeConflict(f"{state.detail}: the sweep cannot resume there: {RESUME_FIX}")
         replace = state.kind == "incomplete"
@@ -318,7 +336,7 @@ def main(cfg: DictConfig) -> float | None:
     except RunInterrupted as stop:
         print(f"imc-moo: {stop}", file=sys.stderr)
         if hydra_cfg.mode == RunMode.MULTIRUN and _in_submitit_job():
-            return None  # this job alone was stopped: the sweep goes on, SweepSummary counts the job incomplete
+            return NO_EDAP  # this job alone was stopped: the sweep goes on, SweepSummary counts the job incomplete
         sys.exit(stop.exit_code)
     except (ValueError, KeyError, OSError, HydraException, OmegaConfBaseException) as err:  # bad input: one line
         message = one_line(err.args[0] if isinstance(err, KeyError) and err.args else err)
@@ -331,9 +349,9 @@ def main(cfg: DictConfig) -> float | None:
         overrides = list(hydra_cfg.overrides.task)
         write_text(outdir / FAILED_FILE, json.dumps({"error": message, "overrides": overrides}, indent=2))
         print(f"imc-moo: error in job {hydra_cfg.job.num} ({' '.join(overrides)}): {message}", file=sys.stderr)
-        return None
+        return NO_EDAP  # a sampling sweeper takes the values that failed as the worst and samples on
     print(console_line(summary, cfg.problem.aggregation, outdir))
-    return summary["edap"]
+    return NO_EDAP if summary["edap"] is None else float(summary["edap"])
 
 
 def _si(value: float, unit: str) -> str:
@@ -503,11 +521,34 @@ def check_sweep(overrides: list[str]) -> tuple[DictConfig, Path]:
         cfg = compose_config(list(combo), return_hydra_config=True)
         check_keys(cfg)
         first = first or cfg
+    if first.hydra.sweeper.get("_target_") == BASIC_SWEEPER:
+        check_basic_sweep(overrides, first)
     sweep_dir = Path(first.hydra.sweep.dir)
     if not _creatable(sweep_dir):
         raise ConfigError(f"cannot create the sweep directory {sweep_dir}: choose a writable one with "
                           "hydra.sweep.dir=...")
     return first, sweep_dir
+
+
+def check_basic_sweep(overrides: list[str], cfg: DictConfig) -> None:
+    """Refuse what only a sampling sweeper draws from, an ``interval()`` (tagged or not), on Hydra's basic sweeper
+    (which says only that it does not support the sweep type, after the sweep started): one line naming the key,
+    a list to give instead and the sweeper that samples it. ``cfg``: the sweep's first job, for the sweeper's
+    ``params`` (a study config's)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = OmegaConf.to_container(cfg.hydra.sweeper, resolve=False).get("params") or {}
+    parsed = {}
+    for override in OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + list(overrides)):
+        parsed[override.get_key_element().lstrip("+~")] = override  # the command line replaces a parameter
+    for override in parsed.values():
+        if override.is_interval_sweep():
+            key, interval = override.get_key_element(), override.value()
+            values = ",".join(f"{v:g}" for v in (interval.start, (interval.start + interval.end) / 2, interval.end))
+            raise ConfigError(f"{override.input_line}: Hydra's basic sweeper runs lists, range() and choice() only; "
+                              "an interval is for a sweeper that samples: add hydra/sweeper=optuna "
+                              f"hydra.sweeper.n_trials=<trials> (pip install {PLUGINS['optuna']}; "
+                              f"docs/guide/tuning.md), or give the values to run, e.g. {key}={values}")
 
 
 #: What marks a directory as an earlier sweep's: Hydra's record of it and imc-moo-report's outputs.

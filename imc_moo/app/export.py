@@ -1,13 +1,21 @@
 """Write a run's results into its directory, atomically.
 
-Files (``best.json`` is written last, so its presence marks a complete run):
+Files (``best.json`` is written last, so its presence marks a complete run; every column of every file, with its
+unit, is in ``docs/reference/outputs.md``):
 
 * ``archive.csv``: every distinct design evaluated, in evaluation order (decoded parameters, aggregated and
   per-workload energy/latency/EDAP, feasibility);
 * ``pareto.csv``: the feasible, mutually non-dominated designs in (energy, delay, area);
+* ``pareto_networks.csv``: the same designs one row per design x network (:func:`~imc_moo.problem.workload_set.
+  per_network_table`), matched to ``pareto.csv`` by ``design_id``;
 * ``history.csv``: per generation: distinct evaluations so far, best feasible EDAP so far, hypervolume of the
   feasible archive so far (:mod:`imc_moo.problem.indicators`), feasible fraction of the generation's population;
 * ``best.json``: algorithm, problem, seed, budget, evaluations, edap, design, per_workload, wall_time_s, version.
+
+Every CSV starts with the run's identifier columns (:data:`~imc_moo.problem.workload_set.RUN_COLUMNS`: problem,
+algorithm, seed, label), so a sweep's tables pool with a plain concat; a value that does not exist is an empty cell
+(NaN), never a sentinel, and each column reads back (``pandas.read_csv``) with one dtype whatever the algorithm
+(:func:`imc_moo.files.csv_text`; text columns hold a token such as ``none`` rather than an empty cell).
 """
 
 from __future__ import annotations
@@ -31,8 +39,22 @@ from imc_moo.app.resume import (
 from imc_moo.files import csv_text, write_csv, write_text
 from imc_moo.problem.indicators import OBJECTIVES, anytime_hypervolume, best_row, hypervolume, pareto_front
 from imc_moo.problem.space import DESIGN_COLUMNS
-from imc_moo.problem.workload_set import PENALTY
+from imc_moo.problem.workload_set import RUN_COLUMNS, per_network_table
 from imc_moo.version import __version__
+
+
+def run_columns(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's identifier columns (:data:`~imc_moo.problem.workload_set.RUN_COLUMNS`: problem, algorithm, seed,
+    label) and their values, from the run's ``best.json`` fields (``meta``)."""
+    return {k: meta[k] for k in RUN_COLUMNS if k in meta}
+
+
+def with_run_columns(table: pd.DataFrame, identity: Mapping[str, Any]) -> pd.DataFrame:
+    """``table`` with the run's identifier columns first (one value each, on every row)."""
+    out = table.drop(columns=[k for k in identity if k in table.columns])
+    for i, (k, v) in enumerate(identity.items()):
+        out.insert(i, k, v)
+    return out
 
 
 def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame,
@@ -107,7 +129,7 @@ def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any])
     null, and the least-violating design with its EDAP (``least_violating_edap``, null if it cannot be mapped) and
     its ``violations`` (constraint -> normalised excess, e.g. area / limit - 1)."""
     feasible = bool(best["feasible"])
-    mapped = best["edap"] < PENALTY
+    mapped = bool(best["mappable"])
     per_workload = {
         w: {"energy_j": _plain(best[f"energy_j_{w}"]), "latency_s": _plain(best[f"latency_s_{w}"]),
             "area_mm2": _plain(best["area_mm2"]), "edap": _plain(best[f"edap_{w}"]),
@@ -124,7 +146,7 @@ def best_summary(best: pd.Series, workloads: list[str], meta: Mapping[str, Any])
         # what the chip delivers at that latency (imc_moo.model.performance.physics), where the archive has it
         **{k: _plain(best[k]) if mapped else None for k in CHIP_PHYSICS if k in best},
         **({} if feasible else {
-            "least_violating_edap": _plain(best["edap"]) if best["edap"] < PENALTY else None,
+            "least_violating_edap": _plain(best["edap"]) if mapped else None,
             "violations": {k[2:]: _plain(v) for k, v in best.items() if k.startswith("g_") and v > 0},
         }),
         "design": {c: _plain(best[c]) for c in design_columns(best.index)},
@@ -159,12 +181,15 @@ class ArchiveStream:
     """The run's archive appended to ``outdir/.archive.csv.partial`` as the run goes (call it once per generation:
     it appends what is new every :data:`STREAM_INTERVAL_S` seconds), so a stopped run keeps its archive within
     seconds: :meth:`finish` appends the rest and hands the file to :func:`write_tables`, which renames it to
-    ``archive.csv``. The text is the ledger's table (:meth:`~imc_moo.algorithms.ledger.Ledger.frame`) block by
-    block, the same bytes as writing it at once (:func:`imc_moo.files.csv_text`)."""
+    ``archive.csv``. The text is the ledger's table (:meth:`~imc_moo.algorithms.ledger.Ledger.frame`) with the run's
+    ``identity`` columns (:func:`run_columns`) block by block, the same bytes as writing it at once
+    (:func:`imc_moo.files.csv_text`)."""
 
-    def __init__(self, outdir: Path, ledger, interval_s: float | None = None):
+    def __init__(self, outdir: Path, ledger, interval_s: float | None = None,
+                 identity: Mapping[str, Any] | None = None):
         self.path = Path(outdir) / STREAMED_ARCHIVE
         self.ledger = ledger.root
+        self.identity = dict(identity or {})
         self.interval_s = STREAM_INTERVAL_S if interval_s is None else interval_s
         self.written = 0
         self.columns: list[str] | None = None
@@ -181,8 +206,8 @@ class ArchiveStream:
         n = len(store)
         if n > self.written:
             new = slice(self.written, n)
-            frame = store.problem.results_frame(store.genomes[new], store.records(new)).assign(
-                eval_order=store.eval_order[new])
+            frame = with_run_columns(store.problem.results_frame(store.genomes[new], store.records(new)).assign(
+                eval_order=store.eval_order[new]), self.identity)
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(csv_text(frame, header=self.written == 0))
             self.written = n
@@ -234,8 +259,9 @@ def swap_in(stage: Path, outdir: Path) -> None:
 def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, workloads: list[str],
                  meta: Mapping[str, Any], hv: Mapping[str, Mapping[str, float]],
                  anytime: bool = True, streamed: ArchiveStream | None = None) -> tuple[dict, pd.DataFrame]:
-    """Write archive.csv, pareto.csv and history.csv into ``outdir``; return the ``best.json`` payload and the
-    history with its hypervolume column. Call :func:`write_best` once everything else is written.
+    """Write archive.csv, pareto.csv, pareto_networks.csv and history.csv into ``outdir``, each with the run's
+    identifier columns (:func:`run_columns` of ``meta``); return the ``best.json`` payload and the history with its
+    hypervolume column. Call :func:`write_best` once everything else is written.
 
     ``meta`` holds algorithm, problem, seed, budget, evaluations, wall_time_s (and anything else to record).
     ``anytime=False`` (a stopped run, which must keep its work within seconds): the hypervolume of the last
@@ -244,6 +270,8 @@ def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, wor
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    identity = run_columns(meta)
+    archive = with_run_columns(archive, identity)
     front = pareto_front(archive)
     if anytime:
         history = history_with_hv(history, archive, hv)
@@ -257,7 +285,9 @@ def write_tables(outdir: Path, archive: pd.DataFrame, history: pd.DataFrame, wor
         os.replace(ready, outdir / "archive.csv")
     else:
         write_csv(outdir / "archive.csv", archive)
+    history = with_run_columns(history, identity)
     write_csv(outdir / "pareto.csv", front)
+    write_csv(outdir / "pareto_networks.csv", per_network_table(front, workloads))
     write_csv(outdir / "history.csv", history)
     final_hv = float(history["hypervolume"].iloc[-1]) if len(history) else 0.0
     return best_summary(best_row(archive), workloads, {**meta, "hypervolume": final_hv}), history

@@ -21,7 +21,6 @@ from cycler import cycler
 from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter, NullLocator
 
 from imc_moo.files import write_atomic
-from imc_moo.problem.workload_set import PENALTY
 
 LABELS = {"energy_j": "energy [J]", "latency_s": "delay [s]", "area_mm2": "area [mm²]",
           "edap": "EDAP [mJ·ms·mm²]", "evaluations": "distinct designs evaluated", "hypervolume": "hypervolume"}
@@ -133,7 +132,7 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
     feas = archive[archive["feasible"].astype(bool)]
     none_feasible = feas.empty
     if none_feasible:  # a result too: show where the search went (unmappable designs have no energy or delay)
-        feas = archive[archive["edap"] < PENALTY]
+        feas = archive[archive["mappable"].astype(bool)]
         title = f"{title} · NO feasible design".lstrip(" ·")
     shown = "infeasible designs" if none_feasible else "feasible designs"
     starred = "least violating" if none_feasible else "best EDAP"
@@ -141,7 +140,7 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
         _scatter(ax, feas, x, y, color="0.75", s=10, linewidth=0, label=shown)
         if not front.empty:
             _scatter(ax, front, x, y, color="C0", s=22, label="Pareto front")
-        if best["edap"] < PENALTY:
+        if bool(best["mappable"]):
             ax.scatter([best[x]], [best[y]], marker="*", s=220, color="C3", edgecolor=DARK, zorder=5, label=starred)
         if len(feas):
             ax.set(xscale=_scale(feas[x]), yscale=_scale(feas[y]))
@@ -155,7 +154,7 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         axes[0].legend(handles, labels)
-    if none_feasible and not best["edap"] < PENALTY:
+    if none_feasible and not bool(best["mappable"]):
         fig.text(0.01, 0.0, "the least violating design cannot map every network, so it has no energy or delay "
                  "to draw (its violations are in best.json)", fontsize=8, va="top")
     fig.suptitle(title)

@@ -7,6 +7,10 @@ import sys
 import time
 from collections.abc import Mapping
 
+#: A history row's ``phase`` that names no phase (:data:`imc_moo.algorithms.result.NO_PHASE`, spelled out here so
+#: the progress line does not import the search).
+NO_PHASES = (None, "", "none")
+
 
 class Progress:
     """Callable fed one history row per generation (keys ``generation``, ``phase``, ``evaluations``,
@@ -29,12 +33,13 @@ class Progress:
             return
         now = time.perf_counter()
         phase = row.get("phase")
-        due = now - self._last >= self.interval_s or (phase != self._phase and phase not in (None, ""))
+        phased = phase not in NO_PHASES
+        due = now - self._last >= self.interval_s or (phase != self._phase and phased)
         if now - self.start < self.quiet_s or not (self.tty or due):
             return
         best = row.get("best_edap")
         best_text = "none feasible yet" if best is None or not math.isfinite(best) else f"{best:.4g}"
-        phase_text = f" phase {phase}" if phase not in (None, "") else ""
+        phase_text = f" phase {phase}" if phased else ""
         line = (f"[{self.name}]{phase_text} gen {row.get('generation')} | "
                 f"{row.get('evaluations')}/{self.budget} designs | best EDAP {best_text} | {now - self.start:.0f} s")
         self.stream.write(("\r" + line.ljust(100)) if self.tty else line + "\n")

@@ -34,8 +34,8 @@ from imc_moo.files import current_digest
 
 #: The files of a run's results (``best.json`` last: its presence marks a complete run; :mod:`imc_moo.app.export`
 #: writes them). Here, so that a skipped job does not import pandas to find them.
-RESULT_FILES = ("archive.csv", "pareto.csv", "history.csv", "pareto.png", "convergence.png", "chip.png",
-                "interrupted.json", "inputs.json", "best.json")
+RESULT_FILES = ("archive.csv", "pareto.csv", "pareto_networks.csv", "history.csv", "pareto.png", "convergence.png",
+                "chip.png", "interrupted.json", "inputs.json", "best.json")
 #: A complete run's record of the network files it was computed from (:func:`inputs`), beside its results.
 INPUTS_FILE = "inputs.json"
 #: Keys that change how a run is shown or started, not its results: a job is "the same" whatever their values.

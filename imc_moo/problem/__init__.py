@@ -17,6 +17,7 @@ from imc_moo.problem.workload_set import (
     WorkloadSetProblem,
     aggregate,
     cost_factor,
+    per_network_table,
 )
 
 
@@ -51,5 +52,6 @@ __all__ = [
                                           "default_deployment",
                                           "make_problem",
                                           "make_space",
+                                          "per_network_table",
                                           "space_from_lists",
 ]

@@ -61,6 +61,9 @@ from imc_moo.problem.deployment import (
 from imc_moo.problem.space import DesignSpace, GenomeKeys, IntegerGenome, space_from_lists, space_lists
 from imc_moo.problem.workload_set import EDAP_SCALE, N_OBJ, Evaluation, NetworkRun, ProblemError, WorkloadSetProblem
 
+#: ``p<k>_deployment`` of a partition no network is placed on (not built).
+NOT_BUILT = "none"
+
 #: Parameters each partition has of its own (``glb_depth``: its buffer bank).
 PARTITION_PARAMS = ("bits_per_cell", "xbar_rows", "xbar_cols", "router_group", "tiles_per_chip", "macros_per_tile",
                     "glb_depth")
@@ -447,16 +450,16 @@ class PartitionedProblem(WorkloadSetProblem):
 
     def results_frame(self, genomes: np.ndarray, ev) -> pd.DataFrame:
         """:meth:`WorkloadSetProblem.results_frame` plus, for K > 1, each partition's area and deployment mode
-        (``p<k>_area_mm2``, ``p<k>_deployment``, empty when not built) and each network's partition, and with
-        rates the chip's power at them (``power_at_rates_w``)."""
+        (``p<k>_area_mm2``, ``p<k>_deployment``, :data:`NOT_BUILT` when not built) and each network's partition, and
+        with rates the chip's power at them (``power_at_rates_w``; NaN when a network cannot be mapped)."""
         df = super().results_frame(genomes, ev)
         if self.partitions > 1 or len(self.memories) > 1:
-            names = np.array(("", *MODES), dtype=object)
+            names = np.array((NOT_BUILT, *MODES), dtype=object)
             for k in range(self.partitions):
                 df[f"p{k}_area_mm2"] = ev.partition_area_mm2[:, k]
                 df[f"p{k}_deployment"] = names[ev.partition_mode[:, k].astype(np.int64) + 1]
         if self._rates is not None:
-            df["power_at_rates_w"] = ev.energy_j @ self._rates
+            df["power_at_rates_w"] = np.where(ev.valid.all(axis=1), ev.energy_j @ self._rates, np.nan)
         return df
 
     def describe(self) -> str:

@@ -496,16 +496,20 @@ class WorkloadSetProblem(Problem):
         """The design genomes (n, n_var) int64 of pymoo's decision vectors X (rounded)."""
         return self.space.check_genomes(np.rint(np.asarray(X, dtype=float)).astype(np.int64))
 
-    def table(self, X) -> pd.DataFrame:
+    def table(self, X, per_network: bool = False) -> pd.DataFrame:
         """The designs of pymoo's decision vectors as one table (:meth:`results_frame`: decoded designs, objectives
         and feasibility, per-network columns, units in the names): ``X`` an (n, n_var) array, integer or float
-        (rounded as :meth:`genomes_of` does), or a pymoo ``Result`` (its ``X``)."""
+        (rounded as :meth:`genomes_of` does), or a pymoo ``Result`` (its ``X``). ``per_network=True``: the long
+        table instead, one row per design x network (:func:`per_network_table`: ``design_id``, ``workload``,
+        ``mappable``, ``energy_j`` [J], ``latency_s`` [s], ``edap`` [mJ*ms*mm2], ``power_w`` [W],
+        ``throughput_per_s`` [1/s], ``tops_per_w``, ``tops_per_mm2``, ``bound``, ...)."""
         X = getattr(X, "X", X)
         if X is None:
             raise ProblemError("the pymoo result holds no designs (res.X is None: no feasible design was found); "
                                "pass res.pop.get('X') for the last population")
         genomes = self.genomes_of(np.atleast_2d(np.asarray(X, dtype=float)))
-        return self.results_frame(genomes, self.evaluate_genomes(genomes))
+        wide = self.results_frame(genomes, self.evaluate_genomes(genomes))
+        return per_network_table(wide, self.workloads) if per_network else wide
 
     def genome_keys(self, genomes: np.ndarray) -> np.ndarray:
         """One int64 identity per genome (n,)."""
@@ -561,28 +565,45 @@ class WorkloadSetProblem(Problem):
 
     # -- tables ----------------------------------------------------------------------------------------------
     def results_frame(self, genomes: np.ndarray, ev: Evaluation) -> pd.DataFrame:
-        """Decoded designs + aggregated objectives + feasibility (``cv``, the sum of violations, and one column
-        ``g_<constraint>`` per constraint, feasible when <= 0) + per-workload energy/latency/EDAP columns; when
-        switches cost, also the amortised switching energy and time per inference, per workload and as the mix's
-        share-weighted mean (``switch_energy_j``, ``switch_latency_s``)."""
+        """The designs' results as one wide table, one row per design (the columns of ``archive.csv``, each with its
+        unit in ``docs/reference/outputs.md``): ``design_id`` (the genome's key in the space, :meth:`genome_keys`:
+        the same design has the same id in every table and run of the space), the decoded design, the aggregated
+        objectives, ``mappable`` (every network can be mapped) and ``feasible``, ``cv`` (the sum of violations) and
+        one column ``g_<constraint>`` per constraint (feasible when <= 0), ``fidelity_warning`` (:data:`NO_WARNING`
+        if none), per-network ``mappable_``/energy/latency/EDAP columns; when switches cost, also the amortised
+        switching energy and time per inference, per network and as the mix's share-weighted mean
+        (``switch_energy_j``, ``switch_latency_s``); then what each design delivers (:meth:`_physics_columns`).
+
+        Values that do not exist are NaN, never a sentinel: a network that cannot be mapped has no energy, latency,
+        EDAP or physics, and a design with such a network no aggregated ones (``edap``, ``energy_j``,
+        ``latency_s``, ``interval_s``, the chip's physics; pymoo still scores it :data:`PENALTY`).
+        :func:`per_network_table` turns the table into one row per design x network."""
+        mapped = ev.valid.astype(bool)
+        mappable = mapped.all(axis=1)
         df = self.space.decode(genomes)
-        df["energy_j"] = self.aggregate(ev.energy_j)
-        df["latency_s"] = self.aggregate(ev.latency_s)
+        df.insert(0, "design_id", self.genome_keys(genomes))
+        df["energy_j"] = np.where(mappable, self.aggregate(ev.energy_j), np.nan)
+        df["latency_s"] = np.where(mappable, self.aggregate(ev.latency_s), np.nan)
         df["area_mm2"] = ev.area_mm2
         if self.pipeline:  # the time between inferences, aggregated as latency is (1 / throughput)
-            df["interval_s"] = self.aggregate(ev.interval_s)
-        df["edap"] = ev.edap
+            df["interval_s"] = np.where(mappable, self.aggregate(ev.interval_s), np.nan)
+        df["edap"] = np.where(mappable, ev.edap, np.nan)
         df["cost"] = ev.cost
+        df["mappable"] = mappable
         df["feasible"] = ev.feasible
         df["cv"] = np.maximum(ev.G, 0).sum(axis=1)
-        # designs the model is unsure of on some network (e.g. tiny SRAM chips refilling weights), "" if none
-        df["fidelity_warning"] = fidelity_warning_text(np.bitwise_or.reduce(ev.fidelity_flags, axis=1))
+        # designs the model is unsure of on some network (e.g. tiny SRAM chips refilling weights), "none" if none
+        warning = fidelity_warning_text(np.bitwise_or.reduce(ev.fidelity_flags, axis=1))
+        df["fidelity_warning"] = np.where(warning == "", NO_WARNING, warning).astype(object)
         for j, name in enumerate(self.constraint_names):
             df[f"g_{name}"] = ev.G[:, j]
         for w, name in enumerate(self.workloads):
-            df[f"energy_j_{name}"] = ev.energy_j[:, w]
-            df[f"latency_s_{name}"] = ev.latency_s[:, w]
-            df[f"edap_{name}"] = ev.energy_j[:, w] * ev.latency_s[:, w] * ev.area_mm2 * EDAP_SCALE
+            ok = mapped[:, w]
+            df[f"mappable_{name}"] = ok
+            df[f"energy_j_{name}"] = np.where(ok, ev.energy_j[:, w], np.nan)
+            df[f"latency_s_{name}"] = np.where(ok, ev.latency_s[:, w], np.nan)
+            df[f"edap_{name}"] = np.where(ok, ev.energy_j[:, w] * ev.latency_s[:, w] * ev.area_mm2 * EDAP_SCALE,
+                                          np.nan)
         if self.switches:
             shares = self.deployment.shares
             df["switch_energy_j"] = ev.switch_energy_j @ shares
@@ -597,21 +618,30 @@ class WorkloadSetProblem(Problem):
         """What each design delivers (:func:`imc_moo.model.performance.physics`) at the model's latency: for the
         chip, the power and density of its most power-hungry network, the TOPS/W of its least efficient and the
         TOPS/mm2 of its fastest, ``over_power_limit`` on any network, and ``bound`` (of its slowest network); per
-        network ``power_w_``, ``throughput_per_s_``, ``tops_per_w_``, ``tops_per_mm2_`` and ``bound_<network>``
-        (empty under the reference model, which bounds nothing)."""
+        network ``power_w_``, ``throughput_per_s_``, ``tops_per_w_``, ``tops_per_mm2_`` and ``bound_<network>``.
+        A network that cannot be mapped has none of these (NaN; ``bound`` :data:`NO_BOUND`), a design with such a
+        network no chip values; ``bound`` is :data:`NO_BOUND` under the reference model too, which bounds nothing."""
         macs = np.array([net.total_macs for net in self.networks], dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):  # unmappable designs may have zero latency
             delivered = physics(ev.energy_j, ev.interval_s, ev.area_mm2, macs, self.performance.bounds)
-        names = np.array(("", *BOUND_NAMES), dtype=object)[ev.bound.astype(np.int64) + 1]
-        df["power_w"] = delivered["power_w"].max(axis=1)
-        df["power_density_w_per_mm2"] = delivered["power_density_w_per_mm2"].max(axis=1)
-        df["tops_per_w"] = delivered["tops_per_w"].min(axis=1)
-        df["tops_per_mm2"] = delivered["tops_per_mm2"].max(axis=1)
-        df["over_power_limit"] = delivered["over_power_limit"].any(axis=1)
-        df["bound"] = names[np.arange(len(df)), ev.latency_s.argmax(axis=1)] if len(df) else ""
+        mapped = ev.valid.astype(bool)
+        mappable = mapped.all(axis=1)
+        names = np.array((NO_BOUND, *BOUND_NAMES), dtype=object)[ev.bound.astype(np.int64) + 1]
+        names[~mapped] = NO_BOUND
+
+        def chip(values: np.ndarray) -> np.ndarray:
+            return np.where(mappable, values, np.nan)
+
+        df["power_w"] = chip(delivered["power_w"].max(axis=1))
+        df["power_density_w_per_mm2"] = chip(delivered["power_density_w_per_mm2"].max(axis=1))
+        df["tops_per_w"] = chip(delivered["tops_per_w"].min(axis=1))
+        df["tops_per_mm2"] = chip(delivered["tops_per_mm2"].max(axis=1))
+        df["over_power_limit"] = (delivered["over_power_limit"] & mapped).any(axis=1)
+        df["bound"] = (names[np.arange(len(df)), ev.latency_s.argmax(axis=1)] if len(df)
+                       else np.empty(0, dtype=object))
         for w, name in enumerate(self.workloads):
             for col in ("power_w", "throughput_per_s", "tops_per_w", "tops_per_mm2"):
-                df[f"{col}_{name}"] = delivered[col][:, w]
+                df[f"{col}_{name}"] = np.where(mapped[:, w], delivered[col][:, w], np.nan)
             df[f"bound_{name}"] = names[:, w]
 
     def __repr__(self) -> str:
@@ -630,3 +660,59 @@ class WorkloadSetProblem(Problem):
         return (f"{self.memory.upper()} {'+'.join(self.workloads)} | objectives {self.objectives} "
                 f"({self.aggregation}) | area <= {self.area_limit_mm2:g} mm2 | space {self.space.name} "
                 f"({self.space.size:,} designs)" + ("" if default else f" | {dep.describe()}"))
+
+
+# -- result tables: tokens for absent text, and the long per-network table ---------------------------------------------
+#: ``fidelity_warning`` of a design the model has no doubt about (a token, not an empty cell: the column reads
+#: back as text).
+NO_WARNING = "none"
+#: ``bound`` / ``bound_<network>`` where nothing bounds the time: under the reference model (which bounds nothing)
+#: and for a network (a design) that cannot be mapped.
+NO_BOUND = "none"
+#: A run's identifier columns, first in every table a run writes (:mod:`imc_moo.app.export`), so a sweep's tables
+#: pool with a plain concat: the problem and run labels (as the report names them), the algorithm and the seed.
+RUN_COLUMNS = ("problem", "algorithm", "seed", "label")
+#: The values of the long per-network table (:func:`per_network_table`), in order, each where the wide table has it
+#: for every network (``switch_*``: when switches cost).
+PER_NETWORK_VALUES = ("mappable", "energy_j", "latency_s", "edap", "power_w", "throughput_per_s", "tops_per_w",
+                      "tops_per_mm2", "bound", "switch_energy_j", "switch_latency_s")
+
+
+def per_network_table(table: pd.DataFrame, workloads: Sequence[str] | None = None) -> pd.DataFrame:
+    """A wide results table (:meth:`WorkloadSetProblem.results_frame`, ``archive.csv``, ``pareto.csv``) as a long
+    one: one row per design x network, design-major, in the wide table's row order, so its values melt, group and
+    plot per network without parsing column names.
+
+    Columns: the wide table's identifier columns (:data:`RUN_COLUMNS` where present, ``design_id``), then
+    ``workload`` (the network), ``partition`` (a partitioned chip's: the network's partition), ``mappable`` (the
+    network can be mapped on the design; when false, the values below are NaN, ``bound`` :data:`NO_BOUND`),
+    ``energy_j`` [J] and ``latency_s`` [s] per inference (switching amortised), ``edap`` [mJ*ms*mm2] (that network's
+    energy x latency x the chip's area), ``power_w`` [W] (average power at the network's throughput),
+    ``throughput_per_s`` [inferences/s], ``tops_per_w`` [TOPS/W], ``tops_per_mm2`` [TOPS/mm2], ``bound`` (what
+    bounds most of its time, :data:`NO_BOUND` under the reference model) and, when switches cost,
+    ``switch_energy_j`` [J] and ``switch_latency_s`` [s] (the amortised switching cost per inference, included in
+    energy and latency). Value columns the wide table lacks are left out.
+
+    Args:
+        table: a wide results table (or a read-back ``archive.csv``/``pareto.csv``).
+        workloads: the networks, in order; default those of its ``mappable_<network>`` columns.
+    """
+    if workloads is None:
+        workloads = [str(c).removeprefix("mappable_") for c in table.columns if str(c).startswith("mappable_")]
+    keys = [c for c in (*RUN_COLUMNS, "design_id") if c in table.columns]
+    placed = all(f"place_{w}" in table.columns for w in workloads) and len(workloads) > 0
+    values = [v for v in PER_NETWORK_VALUES if all(f"{v}_{w}" in table.columns for w in workloads)]
+    columns = [*keys, "workload", *(["partition"] if placed else []), *values]
+    n, W = len(table), len(workloads)
+    if not W:
+        return pd.DataFrame(columns=columns)
+
+    def stacked(prefix: str) -> np.ndarray:  # (n * W,): design-major, the networks in order
+        return np.column_stack([table[f"{prefix}_{w}"].to_numpy() for w in workloads]).reshape(-1)
+
+    out = {k: np.repeat(table[k].to_numpy(), W) for k in keys}
+    out["workload"] = np.tile(np.asarray(workloads, dtype=object), n)
+    if placed:
+        out["partition"] = stacked("place")
+    out.update({v: stacked(v) for v in values})
+    return pd.DataFrame(out, columns=columns)

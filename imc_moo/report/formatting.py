@@ -18,4 +18,6 @@ def label_palette(labels) -> dict[str, tuple]:
 
 def md(df: pd.DataFrame, digits: int = 4) -> str:
     """A DataFrame as a markdown table (numbers to ``digits`` significant digits, "—" for missing ones)."""
+    # a swept key's whole numbers (pandas' Int64: <NA> where a run lacks the key) as ints, a missing one as "—"
+    df = df.apply(lambda c: c.astype(object).where(c.notna(), np.nan) if isinstance(c.dtype, pd.Int64Dtype) else c)
     return markdown_table(df, lambda column, v: f"{v:.{digits}g}" if np.isfinite(v) else "—")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from imc_moo.app.resume import read_record
+from imc_moo.app.resume import RECORD, RUN_CONTROL_KEYS, read_record
 
 SUMMARY_COLUMNS = ["run", "algorithm", "label", "problem", "aggregation", "budget", "seed", "edap", "hypervolume",
                    "evaluations", "wall_time_s", "feasible", "status", "reason"]
@@ -74,21 +74,35 @@ def read_table(path: Path, needed: tuple[str, ...] = ()) -> pd.DataFrame | None:
     return table
 
 
+def _sweep_lines(cfg) -> list[str]:
+    """A sweep's parameters as ``key=value`` lines from its ``multirun.yaml``: ``hydra.sweeper.params``, each
+    replaced by the command line's override of the same key, then the command line's others."""
+    from omegaconf import OmegaConf
+
+    node = cfg.hydra.sweeper.get("params")
+    params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
+    lines = {str(k).lstrip("+~"): f"{k}={v}" for k, v in params.items()}
+    for line in cfg.hydra.overrides.task:  # the command line replaces a sweep parameter of the same key
+        lines[line.split("=", 1)[0].lstrip("+~")] = line
+    return list(lines.values())
+
+
 def expected_jobs(sweep: Path) -> int | None:
     """How many jobs the sweep launches: the product of the sweep overrides' lengths (command line and
-    ``hydra.sweeper.params``) recorded in ``multirun.yaml``; None if that file is missing or unreadable."""
+    ``hydra.sweeper.params``) recorded in ``multirun.yaml``; None if that file is missing or unreadable, or if
+    another sweeper than Hydra's basic one ran the sweep (Optuna's runs ``n_trials`` jobs of its own choosing)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
+    from imc_moo.app.experiment import BASIC_SWEEPER
+
     try:
         cfg = OmegaConf.load(sweep / "multirun.yaml")
-        node = cfg.hydra.sweeper.get("params")
-        params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
-        lines = {str(k).lstrip("+~"): f"{k}={v}" for k, v in params.items()}
-        for line in cfg.hydra.overrides.task:  # the command line replaces a sweep parameter of the same key
-            lines[line.split("=", 1)[0].lstrip("+~")] = line
+        if cfg.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
+            return None
+        lines = _sweep_lines(cfg)
         total = 1
-        for override in OverridesParser.create().parse_overrides(list(lines.values())):
+        for override in OverridesParser.create().parse_overrides(lines):
             if override.is_sweep_override():
                 total *= len(list(override.sweep_string_iterator()))
         return total
@@ -118,11 +132,85 @@ def read_best(path: Path) -> tuple[dict | None, str | None]:
     return best, None
 
 
+def _override_key(override) -> str:
+    """An override's key as a column: without ``+``/``~``; a group option placed by its package
+    (``algorithm@algorithm.inner=nsga2``) at that package."""
+    return override.package or override.key_or_group
+
+
+def run_overrides(run: Path) -> dict:
+    """A run's command-line overrides as Hydra recorded them for its job (``.hydra/overrides.yaml``): key -> value,
+    typed as Hydra parses it (``80`` an int, ``0.2466`` a float, ``true`` a bool, a list or mapping as JSON text);
+    {} when the record is missing or damaged (the run keeps its row, without them)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import ListConfig, OmegaConf
+
+    try:
+        lines = OmegaConf.load(Path(run) / RECORD / "overrides.yaml")
+    except Exception:  # noqa: BLE001 - missing, truncated or not YAML: the run is reported without its overrides
+        return {}
+    if not isinstance(lines, ListConfig):
+        return {}
+    parser, out = OverridesParser.create(), {}
+    for line in lines:
+        try:
+            override = parser.parse_override(str(line))
+        except Exception:  # noqa: BLE001 - a line Hydra would not parse: that value is left out
+            continue
+        if override.is_delete() or override.is_sweep_override():
+            continue
+        value = override.value()
+        if isinstance(value, (list, dict)):
+            value = json.dumps(value, default=str)
+        out[_override_key(override)] = value
+    return out
+
+
+def swept_keys(sweep: Path) -> set[str]:
+    """The keys the sweep's command line or ``hydra.sweeper.params`` sweep (``multirun.yaml``: lists, ``range``,
+    ``choice``, ``interval``, ...); empty when that record is missing or damaged."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(_sweep_lines(OmegaConf.load(Path(sweep) / "multirun.yaml")))
+    except Exception:  # noqa: BLE001 - the keys whose values differ between the runs are columns all the same
+        return set()
+    return {_override_key(o) for o in parsed if o.is_sweep_override()}
+
+
+def _typed(column: pd.Series) -> pd.Series:
+    """A swept key's column: whole numbers as integers (empty where a run lacks the key), other numbers as floats,
+    anything else as it was recorded."""
+    values = column.dropna()
+    if values.empty or values.map(lambda v: isinstance(v, bool)).any():
+        return column
+    if values.map(lambda v: isinstance(v, int)).all():
+        return column.astype("Int64")
+    if values.map(lambda v: isinstance(v, (int, float))).all():
+        return column.astype(float)
+    return column
+
+
+def swept_columns(sweep: Path, overrides: dict[str, dict]) -> list[str]:
+    """The keys shown as columns of their own: those the sweep sweeps (:func:`swept_keys`) and any other whose
+    value differs between its runs (``overrides``: run -> :func:`run_overrides`), by name; not the keys the summary
+    has columns for already (``algorithm``, ``problem``, ``seed``, ``budget``) nor the run-control keys."""
+    keys = {k for each in overrides.values() for k in each}
+    swept = swept_keys(sweep)
+    recorded = [o for o in overrides.values() if o]  # a run without its record says nothing of what varies
+    varying = {k for k in keys if len({json.dumps(o.get(k), default=str) for o in recorded}) > 1}
+    return sorted(k for k in keys & (swept | varying) if k not in SUMMARY_COLUMNS and k not in RUN_CONTROL_KEYS)
+
+
 def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
-    """The summary table and the parsed ``best.json`` of every finished run."""
-    rows, bests = [], {}
+    """The summary table and the parsed ``best.json`` of every finished run. After ``label``, one column per swept
+    key (:func:`swept_columns`, e.g. ``algorithm.pop_size``, ``algorithm.mutation_prob``) holding each run's value,
+    from its Hydra record of the overrides it ran with (:func:`run_overrides`)."""
+    rows, bests, overrides = [], {}, {}
     for run in find_runs(sweep):
         rel = str(run.relative_to(sweep))
+        overrides[rel] = run_overrides(run)
         best, damage = read_best(run / "best.json")
         if best is None:
             rows.append({"run": rel, **run_identity(run), "status": "failed", "reason": damage or failure(run)})
@@ -136,7 +224,13 @@ def collect(sweep: Path) -> tuple[pd.DataFrame, dict[Path, dict]]:
     if expected is not None and numbers:  # job directories are named <job number>_...: name the missing ones
         rows += [{"run": f"job {n}", "status": "failed", "reason": "never started (no job directory)"}
                  for n in range(expected) if n not in numbers]
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS), bests
+    swept = swept_columns(sweep, overrides)
+    at = SUMMARY_COLUMNS.index("label") + 1
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS[:at] + swept + SUMMARY_COLUMNS[at:])
+    for key in swept:
+        summary[key] = _typed(pd.Series([overrides.get(r, {}).get(key) for r in summary.run], index=summary.index,
+                                        dtype=object))
+    return summary, bests
 
 
 def sweep_overrides(sweep: Path) -> list[str] | None:

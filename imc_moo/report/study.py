@@ -3,9 +3,10 @@
 Writes into the sweep directory:
 
 * ``summary.csv``: one row per run (algorithm, problem, seed, best EDAP, hypervolume, evaluations, wall time,
-  status); runs without ``best.json`` (crashed or still running) are listed with status ``failed``;
+  status); runs without ``best.json`` (crashed or still running) are listed with status ``failed``; each swept key
+  (``algorithm.pop_size``, ...) is a column of its own after ``label``, its values typed (numbers as numbers);
 * ``comparison.csv``: median and interquartile range per problem x algorithm of best EDAP, hypervolume,
-  evaluations and wall time;
+  evaluations and wall time, with the swept keys that hold one value per row;
 * ``normalized_edap.csv`` (when the sweep has ``specialized`` runs): per-workload EDAP of each method's design
   divided by the best workload-specific EDAP of the same problem and seed (METHOD.md §5.2's normalisation);
 * ``deployment.csv``, ``deployment_edap.png``, ``deployment_fronts.png`` and a section of ``report.md`` when runs
@@ -27,7 +28,7 @@ import pandas as pd
 
 from imc_moo.files import write_csv, write_text
 from imc_moo.report.formatting import label_palette, md
-from imc_moo.report.readers import ReportError, collect, find_runs, read_table, sweep_overrides
+from imc_moo.report.readers import SUMMARY_COLUMNS, ReportError, collect, find_runs, read_table, sweep_overrides
 
 #: Runs are compared within one problem variant (problem and aggregation) and budget, per algorithm label.
 GROUP = ["problem", "aggregation", "budget"]
@@ -44,16 +45,23 @@ def iqr(s: pd.Series) -> float:
 
 
 def comparison(summary: pd.DataFrame) -> pd.DataFrame:
-    """Median and IQR per problem variant x algorithm label over the finished runs (EDAP over feasible runs)."""
+    """Median and IQR per problem variant x algorithm label over the finished runs (EDAP over feasible runs). The
+    summary's swept-key columns (:func:`imc_moo.report.readers.swept_columns`) that hold one value per group (an
+    algorithm's knob, which its label names) follow ``label``, typed as in the summary."""
     ok = summary[summary.status == "ok"]
     if ok.empty:
         return pd.DataFrame()
     ok = ok.assign(edap=ok.edap.where(ok.feasible.astype(bool)))  # an infeasible run has no EDAP to compare
-    agg = ok.groupby(GROUP + ["label"]).agg(
+    groups = ok.groupby(GROUP + ["label"])
+    agg = groups.agg(
         runs=("seed", "size"), feasible_runs=("edap", "count"),
         edap_median=("edap", "median"), edap_iqr=("edap", iqr),
         hypervolume_median=("hypervolume", "median"), hypervolume_iqr=("hypervolume", iqr),
         evaluations_median=("evaluations", "median"), wall_time_s_median=("wall_time_s", "median"))
+    swept = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+    constant = [c for c in swept if (groups[c].nunique(dropna=False) <= 1).all()]
+    if constant:  # a key that varies within a group (over seeds, say) has no one value to show
+        agg = pd.concat([groups[constant].first(), agg], axis=1)
     return agg.reset_index().sort_values(GROUP + ["edap_median"])
 
 
@@ -161,7 +169,9 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
     if fronts:
         f = with_variant(pd.concat(fronts, ignore_index=True))
         if not f.empty:
-            f = f.rename(columns={"label": "algorithm", "area_mm2": "area [mm²]"})
+            # the legend names runs by label: the run's own algorithm column (pareto.csv's) gives way
+            f = f.drop(columns="algorithm", errors="ignore").rename(columns={"label": "algorithm",
+                                                                             "area_mm2": "area [mm²]"})
             g = sns.relplot(data=f, x="energy_j", y="latency_s", hue="algorithm", palette=palette,
                             hue_order=[x for x in labels if x in set(f.algorithm)], col="variant",
                             size="area [mm²]", sizes=(8, 80), alpha=0.6, height=3.8,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -177,7 +178,7 @@ def test_a_missing_hydra_plugin_is_one_line_naming_what_to_install(cli, tmp_path
 
 
 @pytest.mark.parametrize("name, package", [("joblib", "'imc-moo[joblib]'"), ("submitit_slurm", "'imc-moo[slurm]'"),
-                                           ("optuna", "hydra-optuna-sweeper")])
+                                           ("optuna", "'imc-moo[optuna]'")])
 def test_the_plugins_the_docs_use_name_their_extra(name, package):
     """On a plain install (no extras) Hydra says only that it cannot find the plugin's config."""
     from hydra.errors import MissingConfigException
@@ -188,6 +189,10 @@ def test_the_plugins_the_docs_use_name_their_extra(name, package):
     err = MissingConfigException(f"In 'hydra/config': Could not find 'hydra/{kind}/{name}'\n\nAvailable options "
                                  "in 'hydra/launcher':\n\tbasic\nConfig search path:\n\tprovider=hydra", None)
     assert one_line(err) == f"hydra/{kind}={name}: the {kind} is not installed: pip install {package}"
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extra = package.split("[")[1].split("]")[0]
+    plugin = {"joblib": "hydra-joblib-launcher", "optuna": "hydra-optuna-sweeper"}.get(name, "hydra-submitit-launcher")
+    assert any(req.startswith(plugin) for req in extras[extra]), extras.get(extra)  # the extra installs the plugin
 
 
 def test_output_into_a_closed_pipe_ends_quietly(tmp_path):

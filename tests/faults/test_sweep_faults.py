@@ -3,6 +3,7 @@ resumed sweeps (the same command into the same ``hydra.sweep.dir``) and the conf
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -45,6 +46,60 @@ def test_a_sweep_with_a_bad_input_for_every_job_stops_before_any_job(cli, tmp_pa
 def test_an_unwritable_sweep_directory_is_one_line(cli):
     code, lines = cli.run(["-m", "seed=0,1", "hydra.sweep.dir=/proc/imc_moo_sweep"])
     assert code == 2 and len(lines) == 1 and "cannot create the sweep directory" in lines[0]
+
+
+#: What only a sampling sweeper (Optuna, Nevergrad) draws from: an interval, tagged (log scale) or cast to int.
+SAMPLED = ["algorithm.mutation_prob=interval(0.05,1.0)", "algorithm.crossover_eta=tag(log, interval(5, 30))",
+           "algorithm.pop_size=int(interval(20, 140))"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is None,
+                    reason="hydra-optuna-sweeper is not installed: pip install 'imc-moo[optuna]'")
+@pytest.mark.parametrize("args", [SAMPLED, ["+tune=nsga2"], ["+tune=nsga2", *SAMPLED[:1], "seed=choice(0,1)"]],
+                         ids=["command line", "+tune=nsga2", "both"])
+def test_sweeper_only_syntax_passes_the_precheck_with_the_optuna_sweeper(tmp_path, args):
+    """The pre-check composes what it can tell before the sweep (intervals are the sweeper's to draw) and checks
+    that; it neither refuses the syntax nor starts anything."""
+    from imc_moo.app.experiment import check_numbers, check_sweep
+
+    overrides = ["hydra/sweeper=optuna", "algorithm=nsga2", *args, f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    check_numbers(overrides)
+    cfg, sweep_dir = check_sweep(overrides)
+    assert cfg.algorithm.name == "nsga2" and sweep_dir == tmp_path / "sweep" and not sweep_dir.exists()
+    assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
+
+
+@pytest.mark.parametrize("args, shown, values", [
+    (SAMPLED[:1], "algorithm.mutation_prob=interval(0.05,1.0)", "algorithm.mutation_prob=0.05,0.525,1"),
+    (SAMPLED[1:2], "algorithm.crossover_eta=tag(log, interval(5, 30))", "algorithm.crossover_eta=5,17.5,30"),
+    (SAMPLED[2:], "algorithm.pop_size=int(interval(20, 140))", "algorithm.pop_size=20,80,140"),
+], ids=["interval", "tag(log, interval)", "int(interval)"])
+def test_sweeper_only_syntax_on_the_basic_sweeper_is_one_line(cli, tmp_path, args, shown, values):
+    """Hydra's basic sweeper said only "BasicSweeper does not support sweep type : INTERVAL_SWEEP" once the sweep
+    had started (and that finished jobs keep their results: there were none)."""
+    sweep_dir = tmp_path / "sweep"
+    code, lines = cli.run(["-m", "algorithm=nsga2", *args, f"hydra.sweep.dir={sweep_dir}"])
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"imc-moo: error: {shown}: Hydra's basic sweeper runs lists, range() and choice() "
+                               "only"), lines
+    assert "hydra/sweeper=optuna" in lines[0] and "pip install 'imc-moo[optuna]'" in lines[0]
+    assert lines[0].endswith(f"e.g. {values}")
+    assert not sweep_dir.exists()
+
+
+def test_an_interval_in_a_study_configs_sweeper_params_on_the_basic_sweeper_is_refused():
+    from omegaconf import open_dict
+
+    from imc_moo.app.config import ConfigError, compose_config
+    from imc_moo.app.experiment import check_basic_sweep
+
+    cfg = compose_config(["algorithm=nsga2"], return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.sweeper.params = {"algorithm.mutation_prob": "interval(0.1, 0.5)", "seed": "0,1"}
+    with pytest.raises(ConfigError, match=r"^algorithm\.mutation_prob=interval\(0\.1, 0\.5\): Hydra's basic sweeper .*"
+                                          r"e\.g\. algorithm\.mutation_prob=0\.1,0\.3,0\.5$"):
+        check_basic_sweep(["seed=2,3"], cfg)
+    check_basic_sweep(["algorithm.mutation_prob=0.1,0.5"], cfg)  # the command line replaces the parameter
 
 
 
@@ -158,8 +213,8 @@ RESUME_CONFLICTS = [
     ("an interrupted run of another config", lambda s: _interrupted(_job(s, 2), budget=110), ["seed=0,1,2",
      "budget=120"], "2_rram_cnn4_random_seed2 holds the results of a different config (budget: 110 -> 120)"),
     ("record unreadable", lambda s: (_job(s, 1) / ".hydra" / "config.yaml").write_text("a: [x"),
-     ["seed=0,1,2", "budget=120"], "1_rram_cnn4_random_seed1 holds results (archive.csv, pareto.csv, history.csv, "
-     "inputs.json, best.json) but no readable .hydra/config.yaml"),
+     ["seed=0,1,2", "budget=120"], "1_rram_cnn4_random_seed1 holds results (archive.csv, pareto.csv, "
+     "pareto_networks.csv, history.csv, inputs.json, best.json) but no readable .hydra/config.yaml"),
     ("record missing", lambda s: shutil.rmtree(_job(s, 0) / ".hydra"), ["seed=0,1,2", "budget=120"],
      "no readable .hydra/config.yaml to tell which config they are for"),
     ("fewer jobs", None, ["seed=0,1", "budget=120"], "not jobs of this sweep (2_rram_cnn4_random_seed2)"),
