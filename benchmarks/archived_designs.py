@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from imc_moo.problem.exhaustive import exhaustive
 from imc_moo.model.api import evaluate
 from imc_moo.paths import CONF_DIR
 from imc_moo.problem import WorkloadSetProblem, aggregate
+from imc_moo.problem.exhaustive import exhaustive
 
 
 def _design(v, bits, rows, cols, srg, tic, mit, glb_mib, period_s=1e-9):

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from imc_moo.problem.exhaustive import exhaustive
 from imc_moo.app.config import build_problem
+from imc_moo.problem.exhaustive import exhaustive
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ of its networks (``~/.cache/imc_moo``), so the table shows steady-state runs; ``
 
 Algorithms: ``conf/algorithm/*.yaml`` (all of them unless ``--algorithms``); problems: ``rram_cnn4``,
 ``sram_cnn4``, ``sram_mixed9`` (``conf/problem``). The table is printed and written to ``<out>/e2e.md`` and
-``<out>/e2e.csv`` (default ``benchmarks/results``). ``--keep DIR`` keeps the run directories
+``<out>/e2e.csv`` (default ``docs/benchmarks``). ``--keep DIR`` keeps the run directories
 (``DIR/<problem>_<algorithm>[_r<i>]``) instead of deleting them, e.g. to compare result files between versions.
 The ``imc-moo`` run is the one beside this interpreter (the active venv's); the environment is passed through, so
 ``PYTHONPATH=<checkout> python benchmarks/e2e.py`` times another checkout. The script reports; it asserts nothing.
@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 PROBLEMS = ("rram_cnn4", "sram_cnn4", "sram_mixed9")
 #: the issue's target: every run of an algorithm on a method problem within this many seconds, end to end
 TARGET_S = 5.0
@@ -167,7 +167,7 @@ def main(argv=None) -> int:
                         help="budget override (default: the config's, the method's 3,300 designs)")
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="keep the run directories in DIR (default: temporary, deleted)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="output directory (default benchmarks/results)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="output directory (default docs/benchmarks)")
     parser.add_argument("--note", default="", help="a line added to the table's header (what was measured)")
     parser.add_argument("--no-warmup", action="store_true",
                         help="no untimed run per problem before its timed runs (the table cache may be cold)")

@@ -8,7 +8,7 @@ default, or the problems named by ``--problem`` (``rram_cnn4``, ``sram_cnn4``, `
 area <= 800 mm2, prints the least EDAP [mJ*ms*mm2], the best design,
 the size of the exact (energy, latency, area) front, wall time and designs/s, and the brute-force rate
 (``problem.evaluate_genomes`` on random genomes) for comparison. Writes, per problem, to ``--out``
-(default ``benchmarks/results``):
+(default ``docs/benchmarks``):
 
 * ``exhaustive_<memory>_<set>.csv``: the front, one row per point (:meth:`ExhaustiveResult.front_frame`: design
   columns, aggregated and per-workload energy/latency/EDAP, ``optimum`` marking the least-EDAP design);
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imc_moo.problem.exhaustive import ExhaustiveResult, exhaustive
 from imc_moo.problem import EDA_NAMES, WorkloadSetProblem
+from imc_moo.problem.exhaustive import ExhaustiveResult, exhaustive
 
 #: problem name (as in conf/problem) -> (memory, workload set, design-space variant)
 PROBLEMS = {
@@ -98,7 +98,7 @@ def _progress_printer(every_s: float = 30.0):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk-size", type=int, default=50_000, help="designs per chunk (default 50,000)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "benchmarks")
     parser.add_argument("--problem", nargs="+", choices=sorted(PROBLEMS), default=list(DEFAULT_PROBLEMS),
                         metavar="NAME", help=f"problems to enumerate: {', '.join(PROBLEMS)} "
                                              f"(default: {' '.join(DEFAULT_PROBLEMS)})")

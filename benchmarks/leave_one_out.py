@@ -11,7 +11,7 @@ Spearman rank correlation of EDAP. For comparison, the error with the packaged p
 
 Latency and area have no fitted coefficient, so leaving a network out cannot change them. N's layers and activity
 factors are the reference layer files' (exact), so this measures how the energy model transfers, not the
-importer's activity estimate. Writes ``benchmarks/results/leave_one_out.md`` and ``leave_one_out.csv`` (one row
+importer's activity estimate. Writes ``docs/benchmarks/leave_one_out.md`` and ``leave_one_out.csv`` (one row
 per memory x network, with the LOO theta). Asserts nothing; runs in seconds.
 """
 
@@ -38,7 +38,7 @@ from imc_moo.model.calibrate import (
 )
 from imc_moo.model.cost import ENERGY_COMPONENTS
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 
 
 def _fmt(column: str, v: float) -> str:
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python benchmarks/leave_one_out.py", description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE,
                         help="shared/reference directory (default: ../shared/reference from the repo root)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="output directory (default benchmarks/results)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="output directory (default docs/benchmarks)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     try:

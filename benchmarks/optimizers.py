@@ -5,7 +5,7 @@
 Runs ``imc-moo -m +experiment=optimizers [overrides] hydra.sweep.dir=<sweep dir>`` (the definition of the
 comparison: problems, algorithms in their native forms, budgets, seeds and the exact yardstick live in
 ``conf/experiment/optimizers.yaml``, nowhere else), then ``imc-moo-report <sweep dir>``, and copies the report's
-comparison section, its figures and CSVs to ``<out>`` (default ``benchmarks/results``) as ``optimizers.md``, with the
+comparison section, its figures and CSVs to ``<out>`` (default ``docs/benchmarks``) as ``optimizers.md``, with the
 command, the date, the machine and the wall time of the sweep and of the report. Overrides narrow or widen the
 sweep, e.g. ``seed=0,1,2 budget=300`` or ``problem=rram_cnn4``. The script reports; it asserts nothing.
 """
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
 SECTION = "## The optimizers against the exact yardstick"
 
 

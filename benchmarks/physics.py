@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 
 from imc_moo.algorithms.baselines import single_workload_problem
-from imc_moo.problem.exhaustive import exhaustive
 from imc_moo.files import markdown_table
 from imc_moo.hardware import ChipBounds
 from imc_moo.problem import WorkloadSetProblem
+from imc_moo.problem.exhaustive import exhaustive
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The method's three problems, as conf/problem configures them (objective EDAP, area <= 800 mm2).

@@ -1,7 +1,7 @@
 """Silicon sanity table: published RRAM and SRAM compute-in-memory macros beside the nearest design of imc-moo's
 template, under the reference and the bounded performance model.
 
-    python benchmarks/silicon.py [--out benchmarks/results]
+    python benchmarks/silicon.py [--out docs/benchmarks]
 
 For each chip (node, array size, cell bits, measured TOPS/W and TOPS/mm² as published; source cited), the
 template's nearest design: the same memory, the nearest node of the packaged tables (7-45 nm), the chip's array
@@ -107,7 +107,7 @@ def markdown(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks"))
     args = parser.parse_args(argv)
     rows = [sanity_row(c) for c in CHIPS]
     text = markdown(rows)

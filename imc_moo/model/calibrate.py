@@ -13,7 +13,7 @@
    **leave-one-network-out** (:func:`leave_one_network_out`: for each network, theta refitted on the fitting half
    of the other networks only, that network's held-out half scored): what a network without reference data gets.
 4. Writes ``imc_moo/model/data/coefficients.json``, a small held-out check set ``check_set.csv`` that the tests use
-   (so they do not need ``../shared``) and the report ``benchmarks/results/fidelity.md``.
+   (so they do not need ``../shared``) and the report ``docs/benchmarks/fidelity.md``.
 
 Latency and area have no free coefficient: they come out of the mapping and the tables as they are.
 """
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout: imc_moo/model/calibr
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference"
 #: The fidelity report written with the coefficients.
-REPORT = ROOT / "benchmarks" / "results" / "fidelity.md"
+REPORT = ROOT / "docs" / "benchmarks" / "fidelity.md"
 DESIGN_INPUTS = [c for c in DESIGN_COLUMNS if c != "glb_mib"]
 #: Components whose median share of energy is at least this are fitted; the rest keep theta = 1 (they are too
 #: small to be identified from network totals).

@@ -71,7 +71,7 @@ def import_onnx(path: str | os.PathLike, *, name: str | None = None,
     ain_src = f"default {DEFAULT_AIN} (imc_moo.workloads.DEFAULT_AIN): no calibration inputs"
     aw_src = (f"from each layer's weight values: symmetric {n_bins}-bin histogram over [-max|w|, max|w|]"
               f"{' (8-bit quantisation)' if n_bins == QUANT_BINS else ''}, offset encoding, 8-bit operands sliced"
-              " into bits-per-cell slices (COST_MODEL.md §2.2)")
+              " into bits-per-cell slices (docs/model/cost-model.md, Activity factors)")
     ain_by: dict[str, float] = {}
     aw_by: dict[str, np.ndarray] = {}
     if inputs is not None:

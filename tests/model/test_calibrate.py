@@ -16,7 +16,7 @@ needs_reference = pytest.mark.skipif(not (calibrate.DEFAULT_REFERENCE / "cimloop
 
 def test_the_packaged_data_and_report_are_where_the_module_says():
     assert (calibrate.DATA / "coefficients.json").is_file()
-    assert calibrate.REPORT.parent.name == "results" and calibrate.REPORT.parent.parent.name == "benchmarks"
+    assert calibrate.REPORT.parent.name == "benchmarks" and calibrate.REPORT.parent.parent.name == "docs"
 
 
 @needs_reference
