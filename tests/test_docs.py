@@ -141,3 +141,29 @@ def test_a_pages_commands_run_as_written(page, tmp_path):
                 continue  # the set-up commands: .ci/run itself runs them on a fresh machine
             else:
                 run_bash(block, tmp_path, env, where)
+
+
+def test_the_readmes_links_lead_somewhere():
+    """The README is read on GitHub and in the wheel's metadata: its relative links must name files of the checkout."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = [t for t in re.findall(r"\]\(([^)#\s]+)[^)]*\)", text) if not t.startswith("http")]
+    assert len(targets) >= 10
+    missing = [t for t in targets if not (ROOT / t).exists()]
+    assert not missing, missing
+
+
+def test_no_page_sends_the_reader_to_notes_that_do_not_ship():
+    """The reference notes the project was built from (METHOD.md, COST_MODEL.md, ...) are not part of imc-moo: a page
+    that cites them sends the reader nowhere (the README cited them eight times)."""
+    notes = re.compile(r"METHOD\.md|COST_MODEL\.md|PHYSICAL_BOUNDS\.md|SRAM_ENERGY_RESIDUAL\.md")
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    cited = [str(p.relative_to(ROOT)) for p in pages if notes.search(p.read_text(encoding="utf-8"))]
+    assert not cited, cited
+
+
+def test_the_readme_is_a_first_five_minutes_page():
+    """Set up, run, one example, where to read on: the rest lives in docs/ (the README was 1,315 lines)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 120
+    for heading in ("## Set up and run", "## From Python", "## Documentation", "## License and citation"):
+        assert heading in text

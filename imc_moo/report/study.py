@@ -315,7 +315,7 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
                 "aggregated EDAP. Per workload: each network's EDAP of the joint design vs the baseline's design "
                 "(for *specialized*, vs the best design found for that network alone, so it is usually negative: "
                 "the price of one design for all). These are relative reductions, not the original code's "
-                "differences of normalised scores in percentage points (METHOD.md §5.2).", ""]
+                "differences of normalised scores in percentage points.", ""]
         if not set_red.empty:
             t = set_red.groupby(["problem", "aggregation", "baseline"]).reduction_pct.agg(["median", "min", "max"])
             out += ["Set level (aggregated EDAP), % (median, min, max over seeds):", "", md(t.reset_index()), ""]
@@ -327,7 +327,7 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
         t = norm.groupby(["problem", "aggregation", "label", "workload"]).normalized_edap.median().unstack("workload")
         out += ["## Normalised per-workload EDAP", "",
                 "Each method's design's EDAP on each network divided by the best workload-specific (specialized) EDAP "
-                "of that network, same problem and seed (METHOD.md §5.2's normalisation); 1 = as good as a design "
+                "of that network, same problem and seed (the method's normalisation); 1 = as good as a design "
                 "made for that network alone. Median over seeds.", "", md(t.reset_index(), 3), ""]
     designs = best_designs(summary, bests)
     if not designs.empty:
@@ -336,7 +336,7 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
     if not front.empty:
         figures = [*figures, "edap_cost_front.png"]
         out += ["## Technology: EDAP vs manufacturing cost", "",
-                "Cost = area x node factor (METHOD.md §6.5, 32 nm = 1). Per node, over every feasible design the "
+                "Cost = area [mm2] x the node's relative cost per mm2 (the method's factors, 32 nm = 1), so a unitless relative manufacturing cost. Per node, over every feasible design the "
                 "runs with the `edap_cost` objectives evaluated: best EDAP and least cost.", "", md(per_node), "",
                 "The feasible designs non-dominated in (EDAP, cost), by cost:", "", md(front), ""]
     if figures:
