@@ -73,10 +73,21 @@ def save_figure(fig, path: Path) -> None:
 class ReadableLogLocator(Locator):
     """Log-axis ticks a reader can use: the sparsest of decades, 1-2-5 or 1-1.5-2-3-5-7 per decade that puts at
     least :attr:`MIN_TICKS` ticks in view, thinned to at most :attr:`MAX_TICKS`; linear "nice" ticks when the
-    range is too narrow for any (say 3.3 to 5). Matplotlib's own LogLocator can leave a single tick in view."""
+    range is too narrow for any (say 3.3 to 5). Matplotlib's own LogLocator can leave a single tick in view.
+
+    ``extremes``: the plotted data's least and greatest values. Where no tick lies within :attr:`NEAR` (a factor)
+    of one, a tick is added at it (3 significant digits), and the regular ticks too close to it to keep their
+    labels apart are dropped: the best EDAP of a figure can then be read off its axis."""
 
     MIN_TICKS, MAX_TICKS = 3, 8
     MANTISSAS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+    #: An extreme is readable off the axis when a labelled tick lies within this factor of it.
+    NEAR = 1.25
+    #: Ticks closer than this share of the axis's log span to an added extreme tick are dropped (labels apart).
+    CLEARANCE = 0.07
+
+    def __init__(self, extremes: tuple[float, ...] = ()):
+        self.extremes = tuple(float(e) for e in extremes if np.isfinite(e) and e > 0)
 
     def __call__(self):
         return self.tick_values(*self.axis.get_view_interval())
@@ -86,20 +97,58 @@ class ReadableLogLocator(Locator):
         if not (lo > 0 and np.isfinite(hi)):
             return MaxNLocator(5).tick_values(lo, hi)
         decades = np.arange(np.floor(np.log10(lo)) - 1, np.ceil(np.log10(hi)) + 2)
+        ticks = MaxNLocator(5).tick_values(lo, hi)
         for mantissas in self.MANTISSAS:
-            ticks = np.sort(np.outer(10.0 ** decades, mantissas).ravel())
-            inside = ticks[(ticks >= lo * (1 - 1e-9)) & (ticks <= hi * (1 + 1e-9))]
+            grid = np.sort(np.outer(10.0 ** decades, mantissas).ravel())
+            inside = grid[(grid >= lo * (1 - 1e-9)) & (grid <= hi * (1 + 1e-9))]
             if len(inside) >= self.MIN_TICKS:
-                return inside[::-(-len(inside) // self.MAX_TICKS)]
-        return MaxNLocator(5).tick_values(lo, hi)
+                ticks = inside[::-(-len(inside) // self.MAX_TICKS)]
+                break
+        return self._with_extremes(np.asarray(ticks, dtype=float), lo, hi)
+
+    def _with_extremes(self, ticks: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        span = np.log10(hi / lo) if hi > lo else 1.0
+        for e in self.extremes:
+            if not lo * (1 - 1e-9) <= e <= hi * (1 + 1e-9):
+                continue
+            shown = ticks[ticks > 0]
+            if len(shown) and np.min(np.abs(np.log10(shown / e))) <= np.log10(self.NEAR):
+                continue
+            mark = float(f"{e:.3g}")
+            ticks = ticks[(ticks <= 0) | (np.abs(np.log10(np.where(ticks > 0, ticks, 1) / mark)) >= self.CLEARANCE * span)]
+            ticks = np.sort(np.append(ticks, mark))
+        return ticks
 
 
-def plain_log_ticks(axis) -> None:
-    """Readable log-axis ticks (:class:`ReadableLogLocator`) labelled as plain numbers (``0.5``, ``2``,
-    ``1e-07``), never ``3×10⁰``."""
-    axis.set_major_locator(ReadableLogLocator())
+def plain_log_ticks(axis, extremes=()) -> None:
+    """Readable log-axis ticks (:class:`ReadableLogLocator`, with a tick near each of ``extremes``: the plotted
+    values' least and greatest) labelled as plain numbers (``0.5``, ``2``, ``1e-07``), never ``3×10⁰``."""
+    values = np.asarray(list(extremes), dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    axis.set_major_locator(ReadableLogLocator((values.min(), values.max()) if len(values) else ()))
     axis.set_major_formatter(FuncFormatter(lambda value, _: plain_number(value)))
     no_minor_ticks(axis)
+
+
+#: The units a reader uses per quantity, largest first: (name, factor from the SI value).
+READER_UNITS = {"energy_j": (("J", 1.0), ("mJ", 1e3), ("µJ", 1e6), ("nJ", 1e9), ("pJ", 1e12)),
+                "latency_s": (("s", 1.0), ("ms", 1e3), ("µs", 1e6), ("ns", 1e9)),
+                "power_w": (("kW", 1e-3), ("W", 1.0), ("mW", 1e3), ("µW", 1e6))}
+
+
+def reader_unit(values, quantity: str) -> tuple[str, float]:
+    """The unit of ``quantity`` (a key of :data:`READER_UNITS`) in which the median of ``values`` (SI) reads
+    from 1 to 1,000, and its factor: ``reader_unit(latencies_s, "latency_s") -> ("ms", 1e3)``."""
+    units = READER_UNITS[quantity]
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return units[0] if quantity != "power_w" else units[1]
+    median = float(np.median(v))
+    for name, factor in units:
+        if median * factor >= 1.0:
+            return name, factor
+    return units[-1]
 
 
 def plain_number(value: float) -> str:
@@ -136,6 +185,17 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
         title = f"{title} · NO feasible design".lstrip(" ·")
     shown = "infeasible designs" if none_feasible else "feasible designs"
     starred = "least violating" if none_feasible else "best EDAP"
+    # energy and delay in the units their values read in (mJ, ms, ...), as the console line gives them
+    units = {"area_mm2": ("mm²", 1.0), **{k: reader_unit(feas[k], k) for k in ("energy_j", "latency_s")}}
+    names = {"energy_j": "energy", "latency_s": "delay", "area_mm2": "area"}
+
+    def scaled(table):
+        return table.assign(**{k: table[k] * f for k, (_, f) in units.items() if k in table})
+
+    feas, front = scaled(feas), scaled(front) if not front.empty else front
+    best = best.copy()
+    for k, (_, f) in units.items():
+        best[k] = best[k] * f if pd.notna(best[k]) else best[k]
     for ax, (x, y) in zip(axes, pairs):
         _scatter(ax, feas, x, y, color="0.75", s=10, linewidth=0, label=shown)
         if not front.empty:
@@ -148,12 +208,12 @@ def pareto_plot(archive: pd.DataFrame, front: pd.DataFrame, best: pd.Series, pat
                 if _scale(feas[col]) == "linear":
                     axis.set_major_locator(MaxNLocator(4))
                 else:
-                    no_minor_ticks(axis)
-        ax.set(xlabel=_over(LABELS[x], aggregation if x != "area_mm2" else None),
-               ylabel=_over(LABELS[y], aggregation if y != "area_mm2" else None))
+                    plain_log_ticks(axis, feas[col])
+        ax.set(xlabel=_over(f"{names[x]} [{units[x][0]}]", aggregation if x != "area_mm2" else None),
+               ylabel=_over(f"{names[y]} [{units[y][0]}]", aggregation if y != "area_mm2" else None))
     handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        axes[0].legend(handles, labels)
+    if handles:  # below the panels, never over the designs
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles), frameon=False)
     if none_feasible and not bool(best["mappable"]):
         fig.text(0.01, 0.0, "the least violating design cannot map every network, so it has no energy or delay "
                  "to draw (its violations are in best.json)", fontsize=8, va="top")
@@ -243,12 +303,12 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "", aggrega
     if history["best_edap"].notna().any():
         _convergence_line(history, "best_edap", a)
         a.set(yscale="log")
-        plain_log_ticks(a.yaxis)
+        plain_log_ticks(a.yaxis, history["best_edap"])
     else:
         a.text(0.5, 0.5, "no feasible design found", transform=a.transAxes, ha="center", va="center")
     a.set(xlabel=LABELS["evaluations"], ylabel=_over("best " + LABELS["edap"], aggregation))
     _convergence_line(history, "hypervolume", b, color="C2")
-    b.set(xlabel=LABELS["evaluations"], ylabel="hypervolume (log-normalised box, 0-1)")
+    b.set(xlabel=LABELS["evaluations"], ylabel="hypervolume (share of the problem's box, log objectives)")
     fig.suptitle(title)
     fig.tight_layout()  # the right panel's label otherwise runs into the left panel's ticks
     save_figure(fig, path)

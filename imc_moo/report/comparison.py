@@ -348,7 +348,7 @@ def _markdown(finals, tests, lead, sticks, warnings, figures) -> str:
 def _figures(sweep: Path, finals, curves, exacts: dict[str, Yardstick]) -> list[str]:
     import matplotlib.pyplot as plt
 
-    from imc_moo.app.plots import LABELS, plain_log_ticks, save_figure, set_theme
+    from imc_moo.app.plots import LABELS, plain_log_ticks, reader_unit, save_figure, set_theme
     from imc_moo.report.formatting import label_palette
 
     set_theme()
@@ -369,14 +369,16 @@ def _figures(sweep: Path, finals, curves, exacts: dict[str, Yardstick]) -> list[
                 ax.plot(q.index, q[0.5], color=palette[label], label=label)
                 ax.fill_between(q.index, q[0.25], q[0.75], color=palette[label], alpha=0.15, linewidth=0)
             ax.set(xscale="log", xlabel=LABELS["evaluations"], ylabel=title, title=variant)
-            plain_log_ticks(ax.xaxis)
+            plain_log_ticks(ax.xaxis, d.evaluations)
             if metric == "edap_ratio":  # 1 = the optimum; log: a 2x gap and a 1 % gap both readable
                 ax.set_yscale("log")
-                plain_log_ticks(ax.yaxis)
+                plain_log_ticks(ax.yaxis, d[metric])
             elif metric == "igd_plus":
                 ax.set_yscale("symlog", linthresh=1e-3)
                 ax.set_ylim(bottom=0)
-    axes[0][0].legend(fontsize=7)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.97), fontsize=8, frameon=False,
+               title="algorithm")
     fig.suptitle("anytime: median and IQR over seeds (the runs of the largest budget)")
     fig.tight_layout()
     save_figure(fig, sweep / "comparison_anytime.png")
@@ -395,17 +397,25 @@ def _figures(sweep: Path, finals, curves, exacts: dict[str, Yardstick]) -> list[
             pts = archive[archive.feasible.astype(bool)][list(OBJECTIVES)].to_numpy(dtype=float)
             fronts[label] = pts[nondominated(pts)] if len(pts) else pts
         fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+        scale = {k: reader_unit(exact.front[:, OBJECTIVES.index(k)], k) if k in ("energy_j", "latency_s")
+                 else ("mm²", 1.0) for k in OBJECTIVES}
+        names = {"energy_j": "energy", "latency_s": "delay", "area_mm2": "area"}
         for ax, (x, y) in zip(axes, pairs):
             i, j = OBJECTIVES.index(x), OBJECTIVES.index(y)
-            ax.scatter(exact.front[:, i], exact.front[:, j], s=16, color="0.55", marker="x", linewidth=0.7,
-                       label="exact front", zorder=1)
+            fx, fy = scale[x][1], scale[y][1]
             for label, pts in fronts.items():
-                ax.scatter(pts[:, i], pts[:, j], s=10, color=palette[label], alpha=0.8, linewidth=0, label=label,
-                           zorder=2)
-            ax.set(xscale="log", yscale="log", xlabel=LABELS[x], ylabel=LABELS[y])
-            plain_log_ticks(ax.xaxis)
-            plain_log_ticks(ax.yaxis)
-        axes[0].legend(fontsize=7)
+                ax.scatter(pts[:, i] * fx, pts[:, j] * fy, s=14, color=palette[label], alpha=0.7, linewidth=0,
+                           label=label, zorder=2)
+            # the yardstick on top: every exact point stays visible over the algorithms' points
+            ax.scatter(exact.front[:, i] * fx, exact.front[:, j] * fy, s=18, color="k", marker="x", linewidth=0.8,
+                       label="exact front", zorder=3)
+            ax.set(xscale="log", yscale="log", xlabel=f"{names[x]} [{scale[x][0]}]",
+                   ylabel=f"{names[y]} [{scale[y][0]}]")
+            everything = np.vstack([exact.front, *[f for f in fronts.values() if len(f)]])
+            plain_log_ticks(ax.xaxis, everything[:, i] * fx)
+            plain_log_ticks(ax.yaxis, everything[:, j] * fy)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.95), fontsize=8, frameon=False)
         fig.suptitle(f"{variant}: each algorithm's front (median-HV seed, {budget:,} designs) vs the exact front")
         fig.tight_layout()
         name = f"comparison_fronts_{_safe(variant)}.png"

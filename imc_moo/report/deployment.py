@@ -142,7 +142,7 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from imc_moo.app.plots import plain_log_ticks, save_figure, set_theme
+    from imc_moo.app.plots import plain_log_ticks, reader_unit, save_figure, set_theme
     from imc_moo.problem.indicators import nondominated
 
     set_theme()
@@ -173,8 +173,8 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
             ax.axvline(np.sqrt(finite.max() * never_x), color="0.6", lw=0.8, ls=":")  # the axis breaks before never
         ax.xaxis.set_minor_locator(plt.NullLocator())
         ax.tick_params(axis="x", rotation=30)
-        plain_log_ticks(ax.yaxis)
-        ax.legend(fontsize=7)
+        plain_log_ticks(ax.yaxis, table[table.workloads == w].edap_median)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     if missing:
         fig.text(0.01, 0.0, "no feasible design: " + "; ".join(missing), fontsize=7, va="top", wrap=True)
     fig.tight_layout()
@@ -187,7 +187,15 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
     rates = sorted(runs.inferences_per_switch.unique())
     n_finite = sum(np.isfinite(rates))
     colour = {v: ("k" if not np.isfinite(v) else cmap(i / max(1, n_finite - 1))) for i, v in enumerate(rates)}
+    units = {}
     for row, w in zip(axes, sets):
+        mine = runs[(runs.workloads == w) & runs.feasible]
+        row_fronts = [read_table(r / "pareto.csv") for r in mine.run]
+        row_fronts = pd.concat([f for f in row_fronts if f is not None and not f.empty] or [pd.DataFrame(
+            {"energy_j": [], "latency_s": []})])
+        (e_unit, e_f), (t_unit, t_f) = (reader_unit(row_fronts.energy_j, "energy_j"),
+                                        reader_unit(row_fronts.latency_s, "latency_s"))
+        units[w] = (e_unit, t_unit)
         for ax, (memory, mode) in zip(row, cases):
             ax.set_title(f"{w}: {memory.upper()} {mode}", fontsize=8)
             sel = runs[(runs.workloads == w) & (runs.memory == memory) & (runs.deployment == mode) & runs.feasible]
@@ -200,21 +208,22 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
                 pts = pd.concat(fronts)[["energy_j", "latency_s"]].drop_duplicates().to_numpy(dtype=float)
                 pts = pts[nondominated(pts)]
                 pts = pts[np.argsort(pts[:, 0])]
-                ax.plot(pts[:, 0], pts[:, 1], ".-", ms=3, lw=0.8, color=colour[v])
+                ax.plot(pts[:, 0] * e_f, pts[:, 1] * t_f, ".-", ms=3, lw=0.8, color=colour[v])
                 drawn = True
             if drawn:
                 ax.set(xscale="log", yscale="log")
-                plain_log_ticks(ax.xaxis)
-                plain_log_ticks(ax.yaxis)
+                plain_log_ticks(ax.xaxis, row_fronts.energy_j * e_f)
+                plain_log_ticks(ax.yaxis, row_fronts.latency_s * t_f)
                 ax.tick_params(labelsize=7)
+                ax.set_xlabel(f"energy [{e_unit}]", fontsize=7)
+                ax.set_ylabel(f"delay [{t_unit}]", fontsize=7)
             else:
                 ax.text(0.5, 0.5, "no feasible design", ha="center", va="center", transform=ax.transAxes, fontsize=8)
     handles = [Line2D([], [], color=colour[v], marker=".", label=ips_label(v)) for v in rates]
     fig.legend(handles=handles, title="inferences\nper switch", loc="center right", fontsize=7, title_fontsize=7)
-    fig.supxlabel("energy per inference [J], aggregated over the networks (front of every feasible design the runs "
-                  "evaluated)", fontsize=8)
-    fig.supylabel("delay per inference [s], aggregated", fontsize=8)
-    fig.tight_layout(rect=(0.015, 0, 0.92, 1))
+    fig.supxlabel("energy and delay per inference, aggregated over the networks: the front of every feasible design "
+                  "the runs evaluated", fontsize=8)
+    fig.tight_layout(rect=(0, 0, 0.92, 1))
     save_figure(fig, sweep / "deployment_fronts.png")
     return ["deployment_edap.png", "deployment_fronts.png"]
 

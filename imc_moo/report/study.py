@@ -11,8 +11,10 @@ Writes into the sweep directory:
   divided by the best workload-specific EDAP of the same problem and seed (METHOD.md §5.2's normalisation);
 * ``deployment.csv``, ``deployment_edap.png``, ``deployment_fronts.png`` and a section of ``report.md`` when runs
   name a deployment or a workload mix (:mod:`imc_moo.report.deployment`, e.g. ``+experiment=deployment``);
-* figures: ``best_edap_box.png``, ``convergence.png`` (median with IQR band over seeds), ``pareto_fronts.png``,
-  ``normalized_edap.png`` and, for EDAP-vs-cost runs, ``edap_cost_front.png``;
+* figures (:mod:`imc_moo.report.figures`: one panel per problem variant x budget, at most 4,000 px a side, more
+  panels in ``<name>_2.png``, ...): ``best_edap_box.png``, ``convergence.png`` and ``convergence_hypervolume.png``
+  (median with IQR band over seeds), ``pareto_fronts.png``, ``normalized_edap.png`` and, for EDAP-vs-cost runs,
+  ``edap_cost_front.png``;
 * ``report.md``: the study report — these tables with how each number is computed, the joint design's EDAP
   reduction against each baseline, normalised per-workload EDAP, the best designs, the technology front, figures.
 """
@@ -86,124 +88,58 @@ def normalized_edap(bests: dict[Path, dict]) -> pd.DataFrame:
 
 
 def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: pd.DataFrame) -> list[str]:
-    import matplotlib.pyplot as plt
+    """The study's figures (:mod:`imc_moo.report.figures`: a panel per problem variant x budget, bounded size)."""
     import seaborn as sns
 
-    from imc_moo.app.plots import LABELS, plain_log_ticks, save_figure
+    from imc_moo.report import figures
 
     sns.set_theme(style="whitegrid", context="paper")
     made = []
     ok = with_variant(summary[summary.status == "ok"])
+    ok = ok.assign(budget=ok.budget.astype(int))
     norm = with_variant(norm) if not norm.empty else norm
-    feasible = ok[ok.feasible.astype(bool)] if "feasible" in ok else ok
     palette = label_palette(ok.label.dropna())
-    labels = list(palette)
     aggregated = {v: a for v, a in zip(ok.variant, ok.aggregation.fillna("max"))}
-    infeasible = sorted(set(ok.variant) - set(feasible.variant))
 
     def edap_label(variant: str) -> str:
-        return f"best EDAP ({aggregated.get(variant, 'max')} over networks) [mJ·ms·mm²]"
+        return f"best EDAP [mJ·ms·mm²]\n{aggregated.get(variant, 'max')} over networks"
 
-    if not feasible.empty:
-        variants = sorted(feasible.variant.unique())
-        ncol = min(3, len(variants))
-        nrow = -(-len(variants) // ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.8 * nrow), squeeze=False)
-        for ax, v in zip(axes.flat, variants):
-            d = feasible[feasible.variant == v]
-            order = sorted(d.label.unique())
-            # median with interquartile bar (seaborn's boxplot breaks on one-run groups with matplotlib 3.11)
-            sns.pointplot(data=d, x="label", y="edap", order=order, ax=ax, estimator="median", errorbar=("pi", 50),
-                          linestyle="none", marker="D", color="0.2", capsize=0.25)
-            sns.stripplot(data=d, x="label", y="edap", order=order, hue="label", palette=palette, ax=ax, size=4,
-                          alpha=0.8, legend=False)
-            ax.set(yscale="log", title=v, xlabel="", ylabel=edap_label(v))
-            plain_log_ticks(ax.yaxis)
-            ax.margins(y=0.15)
-            ax.tick_params(axis="x", rotation=30)
-        for ax in list(axes.flat)[len(variants):]:
-            ax.set_visible(False)
-        note = "◆ median over seeds, bar: interquartile range, dots: one run each"
-        if infeasible:
-            note += f"; no feasible design in any run: {', '.join(infeasible)}"
-        fig.text(0.01, 0.0, note, fontsize=8, va="top")
-        fig.tight_layout()
-        save_figure(fig, sweep / "best_edap_box.png")
-        made.append("best_edap_box.png")
+    if not ok.empty:
+        made += figures.edap_box(sweep, ok, palette, edap_label)
     hist, fronts = [], []
     for run, best in bests.items():
-        ident = {k: best.get(k) for k in ("label", "problem", "aggregation", "seed")}
+        ident = {k: best.get(k) for k in ("label", "problem", "aggregation", "seed", "budget")}
         for name, into in (("history.csv", hist), ("pareto.csv", fronts)):
             table = read_table(run / name, ("evaluations", "best_edap") if name == "history.csv" else ())
             if table is not None:
-                into.append(table.assign(**ident))
+                into.append(table.drop(columns=[c for c in ident if c in table], errors="ignore").assign(**ident))
     if hist:
-        h = with_variant(pd.concat(hist, ignore_index=True)).dropna(subset=["best_edap"])
-        if not h.empty:
-            # put every run on a common evaluation grid so seeds can be banded
-            grid = np.unique(np.linspace(0, h.evaluations.max(), 40).round())
-            banded = []
-            for (alg, prob, seed), r in h.groupby(["label", "variant", "seed"]):
-                r = r.sort_values("evaluations")
-                idx = np.searchsorted(r.evaluations.to_numpy(), grid, side="right") - 1
-                keep = idx >= 0
-                banded.append(pd.DataFrame({"evaluations": grid[keep], "best_edap": r.best_edap.to_numpy()[idx[keep]],
-                                            "hypervolume": r.hypervolume.to_numpy()[idx[keep]],
-                                            "label": alg, "variant": prob, "seed": seed}))
-            b = pd.concat(banded, ignore_index=True)
-            fig, axes = plt.subplots(b.variant.nunique(), 2, figsize=(11, 3.6 * b.variant.nunique()), squeeze=False)
-            for row, (prob, d) in zip(axes, b.groupby("variant")):
-                sns.lineplot(data=d.rename(columns={"label": "algorithm"}), x="evaluations", y="best_edap",
-                             hue="algorithm", palette=palette, hue_order=[x for x in labels if x in set(d.label)],
-                             ax=row[0], estimator="median", errorbar=("pi", 50))
-                row[0].set(yscale="log", title=prob, xlabel=LABELS["evaluations"], ylabel=edap_label(prob))
-                plain_log_ticks(row[0].yaxis)
-                sns.lineplot(data=d, x="evaluations", y="hypervolume", hue="label", palette=palette, ax=row[1],
-                             estimator="median", errorbar=("pi", 50), legend=False)
-                row[1].set(title=prob, xlabel=LABELS["evaluations"],
-                           ylabel="hypervolume (log-normalised box, 0-1)")
-            fig.text(0.01, 0.0, "lines: median over seeds; bands: interquartile range", fontsize=8, va="top")
-            fig.tight_layout()
-            save_figure(fig, sweep / "convergence.png")
-            made.append("convergence.png")
+        h = with_variant(pd.concat(hist, ignore_index=True))
+        h = h[h.budget.notna()].assign(budget=lambda t: t.budget.astype(int))
+        banded = []
+        for (label, variant, budget, seed), r in h.groupby(["label", "variant", "budget", "seed"]):
+            # every run on its budget's evaluation grid, so seeds can be banded
+            grid = np.unique(np.linspace(0, budget, 40).round())
+            r = r.sort_values("evaluations")
+            idx = np.searchsorted(r.evaluations.to_numpy(), grid, side="right") - 1
+            keep = idx >= 0
+            banded.append(pd.DataFrame({"evaluations": grid[keep], "best_edap": r.best_edap.to_numpy()[idx[keep]],
+                                        "hypervolume": r.hypervolume.to_numpy()[idx[keep]], "label": label,
+                                        "variant": variant, "budget": budget, "seed": seed}))
+        if banded:
+            counts = ok.groupby(["variant", "budget", "label"]).agg(
+                runs=("seed", "size"), feasible=("feasible", lambda f: int(f.astype(bool).sum()))).reset_index()
+            made += figures.convergence(sweep, pd.concat(banded, ignore_index=True), counts, palette, edap_label)
     if fronts:
         f = with_variant(pd.concat(fronts, ignore_index=True))
+        f = f[f.budget.notna() & f.energy_j.notna()].assign(budget=lambda t: t.budget.astype(int))
         if not f.empty:
-            # the legend names runs by label: the run's own algorithm column (pareto.csv's) gives way
-            f = f.drop(columns="algorithm", errors="ignore").rename(columns={"label": "algorithm",
-                                                                             "area_mm2": "area [mm²]"})
-            g = sns.relplot(data=f, x="energy_j", y="latency_s", hue="algorithm", palette=palette,
-                            hue_order=[x for x in labels if x in set(f.algorithm)], col="variant",
-                            size="area [mm²]", sizes=(8, 80), alpha=0.6, height=3.8,
-                            facet_kws={"sharex": False, "sharey": False})
-            g.set(xscale="log", yscale="log")
-            g.set_titles("{col_name}")
-            for ax in g.axes.flat:
-                plain_log_ticks(ax.xaxis)
-                plain_log_ticks(ax.yaxis)
-                ax.tick_params(axis="x", rotation=30)
-            for variant, ax in g.axes_dict.items():
-                over = f"{aggregated.get(variant, 'max')} over networks"
-                ax.set(xlabel=f"{LABELS['energy_j']}, {over}", ylabel=f"{LABELS['latency_s']}, {over}")
-            save_figure(g.figure, sweep / "pareto_fronts.png")
-            made.append("pareto_fronts.png")
+            drawn = set(zip(f.variant, f.budget))
+            infeasible = sorted({f"{v}, {b:,} designs" for v, b in zip(ok.variant, ok.budget) if (v, b) not in drawn})
+            made += figures.pareto_fronts(sweep, f, palette, aggregated, infeasible)
     if not norm.empty:
-        n = norm.rename(columns={"label": "algorithm"})
-        g = sns.catplot(data=n, x="workload", y="normalized_edap", hue="algorithm", palette=palette,
-                        hue_order=[x for x in labels if x in set(n.algorithm)], col="variant", kind="bar",
-                        saturation=1,
-                        errorbar=("pi", 50), height=3.8, aspect=1.4, sharex=False)
-        for ax in g.axes.flat:
-            ax.axhline(1.0, color="k", lw=0.8, ls="--")
-        g.set_titles("{col_name}")
-        g.set_axis_labels("", "EDAP on the network / specialized design's")
-        g.tick_params(axis="x", rotation=30)
         missing = sorted(set(ok.variant) - set(norm.variant))
-        if missing:
-            g.figure.text(0.01, 0.0, f"not shown (no feasible design or no specialized run): {', '.join(missing)}",
-                          fontsize=8, va="top")
-        save_figure(g.figure, sweep / "normalized_edap.png")
-        made.append("normalized_edap.png")
+        made += figures.normalized(sweep, norm, palette, missing)
     return made
 
 
@@ -275,14 +211,17 @@ def technology_front(sweep: Path, bests: dict[Path, dict]) -> pd.DataFrame:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from imc_moo.app.plots import save_figure
+    from imc_moo.app.plots import plain_log_ticks, save_figure
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     sns.scatterplot(data=arch.sample(min(len(arch), 4000), random_state=0), x="cost", y="edap", hue="technology_nm",
                     palette="viridis", s=8, linewidth=0, ax=ax, legend="full")
-    ax.plot(front.sort_values("cost").cost, front.sort_values("cost").edap, "k.-", label="EDAP-cost front")
-    ax.set(xscale="log", yscale="log", xlabel="manufacturing cost (area x node factor)", ylabel="EDAP [mJ·ms·mm²]")
-    ax.legend(fontsize=7, title="node [nm]")
+    ax.plot(front.sort_values("cost").cost, front.sort_values("cost").edap, "k.-", label="EDAP-cost front", zorder=5)
+    ax.set(xscale="log", yscale="log", ylabel="EDAP [mJ·ms·mm²]",
+           xlabel="relative manufacturing cost: area [mm²] × the node's cost per mm² (32 nm = 1)")
+    plain_log_ticks(ax.xaxis, arch.cost)
+    plain_log_ticks(ax.yaxis, arch.edap)
+    ax.legend(fontsize=7, title="node [nm]", loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     save_figure(fig, sweep / "edap_cost_front.png")
     cols = ["technology_nm", "edap", "cost", "area_mm2", *[k for k in DESIGN_KEYS if k != "technology_nm"]]
     per_node = arch.groupby("technology_nm").agg(best_edap=("edap", "min"), min_cost=("cost", "min"),
@@ -336,8 +275,9 @@ def study_markdown(sweep: Path, summary: pd.DataFrame, comp: pd.DataFrame, norm:
     if not front.empty:
         figures = [*figures, "edap_cost_front.png"]
         out += ["## Technology: EDAP vs manufacturing cost", "",
-                "Cost = area [mm2] x the node's relative cost per mm2 (the method's factors, 32 nm = 1), so a unitless relative manufacturing cost. Per node, over every feasible design the "
-                "runs with the `edap_cost` objectives evaluated: best EDAP and least cost.", "", md(per_node), "",
+                "Cost = area [mm2] x the node's relative cost per mm2 (the method's factors, 32 nm = 1), so a "
+                "unitless relative manufacturing cost. Per node, over every feasible design the runs with the "
+                "`edap_cost` objectives evaluated: best EDAP and least cost.", "", md(per_node), "",
                 "The feasible designs non-dominated in (EDAP, cost), by cost:", "", md(front), ""]
     if figures:
         out += ["## Figures", ""] + [f"![{f}]({f})" for f in figures]
