@@ -115,7 +115,8 @@ class ReadableLogLocator(Locator):
             if len(shown) and np.min(np.abs(np.log10(shown / e))) <= np.log10(self.NEAR):
                 continue
             mark = float(f"{e:.3g}")
-            ticks = ticks[(ticks <= 0) | (np.abs(np.log10(np.where(ticks > 0, ticks, 1) / mark)) >= self.CLEARANCE * span)]
+            apart = np.abs(np.log10(np.where(ticks > 0, ticks, 1) / mark)) >= self.CLEARANCE * span
+            ticks = ticks[(ticks <= 0) | apart]
             ticks = np.sort(np.append(ticks, mark))
         return ticks
 

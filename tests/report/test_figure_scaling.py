@@ -1,7 +1,8 @@
-"""The report's figures stay readable whatever the sweep (issue 26): a sweep of 19 problem variants with long override
+"""The report's figures stay readable whatever the sweep (issue 26): a sweep of 9 problem variants with long override
 names, two budgets, runs that found no feasible design and a specialized reference is reported, and every figure it
-draws is checked as it is saved: within its size bound (the report's 4,000 px a side, 2,000 here), no two labels overlapping, a labelled tick within a factor
-1.5 of the least and greatest value plotted on every log axis, and the failed runs counted."""
+draws is checked as it is saved: within its size bound (the report's 4,000 px a side, 2,000 here), no two labels
+overlapping, a labelled tick within a factor 1.5 of the least and greatest value plotted on every log axis, and the
+failed runs counted."""
 
 from __future__ import annotations
 
