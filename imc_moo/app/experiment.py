@@ -415,6 +415,8 @@ class SweepSummary(Callback):
         failed = [j for j in unfinished if (j / FAILED_FILE).is_file()]
         stopped = [j for j in unfinished if j not in failed and (j / INTERRUPTED_FILE).is_file()]
         SweepSummary.failed = [j.name for j in failed + stopped]
+        print(f"imc-moo: sweep ended: {len(jobs) - len(unfinished)} of {len(jobs)} jobs complete in {sweep}; "
+              f"next: imc-moo-report {sweep}", flush=True)
         for what, why, tip in (("failed", [f"{j.name}: {_reason(j, FAILED_FILE)}" for j in failed], ""),
                                ("incomplete", [f"{j.name}: {_reason(j, INTERRUPTED_FILE)}" for j in stopped],
                                 "; the same command again resumes the sweep")):
@@ -684,6 +686,67 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+#: What a run writes per design it evaluates (archive.csv's row: fixed columns, and per network) and per run (the
+#: other files, with and without figures) [bytes]: the default run writes 1.9 MB of archive for 2,993 designs of 4
+#: networks, 50 kB of other tables and 130 kB of figures.
+ARCHIVE_BYTES_PER_DESIGN = (200, 110)
+RUN_BYTES = {True: 180_000, False: 50_000}
+
+
+def notes(cfg: DictConfig) -> list[str]:
+    """What the user should know before a run starts, one line each: a knob that has no effect with the others
+    (``mix.shares`` under ``max`` or ``sum``), a budget that ends before the search proper (within the phased GA's
+    initial sample or a GA's first population)."""
+    out = []
+    problem = cfg.problem
+    shares = OmegaConf.select(problem, "mix.shares")
+    if shares and problem.aggregation in ("max", "sum"):
+        what = "the worst network" if problem.aggregation == "max" else "one inference of each network"
+        out.append(f"problem.mix.shares has no effect with problem.aggregation={problem.aggregation} ({what}): "
+                   "give problem.aggregation=mean or geomean to weight the networks by their shares")
+    algorithm = cfg.algorithm
+    name = str(algorithm.get("name", ""))
+    budget = int(cfg.budget)
+    if name.startswith("phased_ga") and algorithm.get("hamming_init", True) and algorithm.get("n_select"):
+        first = int(algorithm.n_select)
+        what = f"the phased GA's initial sample (algorithm.n_select={first})"
+        rest, fix = "its GA phases never run", "or lower algorithm.n_select"
+    elif name in ("nsga2", "nsga3", "ga") or (name.startswith("phased_ga") and algorithm.get("pop_size")):
+        first, what = int(algorithm.pop_size), f"the first population (algorithm.pop_size={algorithm.pop_size})"
+        rest, fix = "no generation is bred from it", "or lower algorithm.pop_size"
+    else:
+        return out
+    if budget <= first:
+        out.append(f"budget={budget:,} ends within {what}: {rest}, so the run is a random sample; give budget > "
+                   f"{first:,} {fix}")
+    return out
+
+
+def sweep_plan(cfg: DictConfig, overrides: list[str], directory: Path) -> str:
+    """The line a sweep starts with: how many jobs, where, about how much they write, and the report to run after."""
+    from imc_moo.workloads import load_workloads, search_path
+
+    params = [f"{k}={v}" for k, v in (OmegaConf.to_container(cfg.hydra.sweeper, resolve=False).get("params")
+                                       or {}).items()]
+    combos = sweep_combinations(params + list(overrides))
+    trials = OmegaConf.select(cfg, "hydra.sweeper.n_trials")
+    if combos is not None and cfg.hydra.sweeper.get("_target_") == BASIC_SWEEPER:
+        budgets = [int(next((c.split("=", 1)[1] for c in combo if c.startswith("budget=")), cfg.budget))
+                   for combo in combos]
+    elif trials:
+        budgets = [int(cfg.budget)] * int(trials)
+    else:
+        return f"imc-moo: sweep into {directory}; when it ends: imc-moo-report {directory}"
+    try:
+        networks = len(load_workloads(cfg.problem.workloads, search_path(cfg.problem.library_dirs)))
+    except Exception:  # noqa: BLE001 - an estimate only: each job checks its own networks
+        networks = 4
+    fixed, per_network = ARCHIVE_BYTES_PER_DESIGN
+    size = sum(b * (fixed + per_network * networks) + RUN_BYTES[bool(cfg.plots)] for b in budgets)
+    return (f"imc-moo: sweep of {len(budgets):,} jobs into {directory} (about {size / 1e6:,.2g} MB of results); "
+            f"when it ends: imc-moo-report {directory}")
+
+
 def cli() -> None:
     """Console entry point: pre-checks a single run's or a sweep's overrides, claims its output directory (one
     process per directory, :mod:`imc_moo.app.lock`), then hands over to Hydra with that directory fixed."""
@@ -715,6 +778,10 @@ def cli() -> None:
             held.close()
             print(f"imc-moo: error: {clipped(one_line(err))}", file=sys.stderr)
             sys.exit(2)
+        for line in notes(cfg):
+            print(f"imc-moo: note: {line}", file=sys.stderr)
+        if sweep:
+            print(sweep_plan(cfg, [a for a in args if not a.startswith("-")], directory), flush=True)
         # Hydra would resolve ${now:...} again, a few microseconds later: give it the directory just claimed
         sys.argv = [sys.argv[0], *args, f"{key}={_quoted(directory)}"]
         with mode_known(cfg):  # Hydra need not compose the config once more to learn its mode
