@@ -101,7 +101,7 @@ def test_every_library_file_loads_with_consistent_arrays():
 
 def test_resnet18_stem_shape():
     net = load_network("resnet18")
-    assert net.layer_names[0] == "00"
+    assert net.layer_names[0] == "conv1"
     assert net.shape_array()[0].tolist() == [3, 64, 7, 7, 112, 112, 1]
 
 
