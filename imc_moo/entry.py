@@ -57,3 +57,19 @@ def imc_moo_cache() -> None:
         from imc_moo.app.cache_command import main
         return main
     _run("imc-moo-cache", load, "entries are removed one by one; the rest stay")
+
+
+def imc_moo_select() -> None:
+    """``imc-moo-select`` (:func:`imc_moo.report.selection.main`)."""
+    def load():
+        from imc_moo.report.selection import main
+        return main
+    _run("imc-moo-select", load, "the selection's file is written whole or not at all")
+
+
+def imc_moo_design() -> None:
+    """``imc-moo-design`` (:func:`imc_moo.report.design.main`)."""
+    def load():
+        from imc_moo.report.design import main
+        return main
+    _run("imc-moo-design", load, "the report's directory is written whole or not at all")

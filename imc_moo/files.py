@@ -24,6 +24,9 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 #: The mode of a file this module writes.
 FILE_MODE = 0o666 & ~_UMASK
+#: The mode of a directory an ordinary ``mkdir`` makes (a directory made by :func:`tempfile.mkdtemp` and renamed
+#: into place gets it: a report directory, say).
+DIR_MODE = 0o777 & ~_UMASK
 
 
 def write_atomic(path: str | os.PathLike, content: str | bytes | Callable[[IO[bytes]], None], *,

@@ -52,9 +52,8 @@ def run_columns(meta: Mapping[str, Any]) -> dict[str, Any]:
 def with_run_columns(table: pd.DataFrame, identity: Mapping[str, Any]) -> pd.DataFrame:
     """``table`` with the run's identifier columns first (one value each, on every row)."""
     out = table.drop(columns=[k for k in identity if k in table.columns])
-    for i, (k, v) in enumerate(identity.items()):
-        out.insert(i, k, v)
-    return out
+    ids = pd.DataFrame({k: [v] * len(out) for k, v in identity.items()}, index=out.index)
+    return pd.concat([ids, out], axis=1)  # framed at once: inserting column by column fragments a wide table
 
 
 def history_with_hv(history: pd.DataFrame, archive: pd.DataFrame,

@@ -17,15 +17,18 @@ from imc_moo.model.cost import (
     AREA_COMPONENTS,
     ENERGY_COMPONENTS,
     Designs,
+    LayerActions,
     chip_cells,
     layer_actions,
     layer_costs,
     network_weights,
     weight_cells,
 )
+from imc_moo.model.mapping import STATE_DIMS
 from imc_moo.model.performance import (
     BOUNDS,
     SPILL_COMPONENT,
+    WEIGHT_HOLDING,
     Performance,
     PerformanceError,
     Timing,
@@ -206,7 +209,43 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
     if not per_layer:
         return evaluate_set(d, [network], [theta], performance=perf, holding=holding).column(0)
     if holding == "set":
-        raise PerformanceError("holding='set' needs every network of the set: use evaluate_set")
+        raise PerformanceError("holding='set' needs every network of the set: use evaluate_set (evaluate_set_layers "
+                               "for the per-layer breakdown)")
+    return _per_layer(d, network, theta, perf, holding)
+
+
+#: The dims of the mapping's temporal loops whose product is a layer's weight tiles (:data:`LAYER_DETAILS`).
+_WEIGHT_TILE_DIMS = [STATE_DIMS.index(k) for k in "CMRSGY"]
+#: The per-layer columns ``details=True`` adds (:func:`evaluate_set_layers`, :func:`evaluate_layers`), besides one
+#: ``energy_<component>_j`` column per energy component. Arrays (n, L):
+#:
+#: * ``copies``: copies of the layer's weights the chip works with (bounded: the spare-crossbar rule of
+#:   :func:`~imc_moo.model.performance.layer_copies`; reference: the reference mapping's), also without details
+#:   under the bounded model; ``reads``: crossbar reads in sequence per inference with those copies;
+#: * ``reference_copies``: the reference mapping's copies (the spatial P x Q factors of the macro levels);
+#: * ``crossbars_per_copy``: crossbars one copy of the layer's weights occupies, row groups x column groups x G;
+#: * ``crossbars``: crossbars the layer occupies while it runs: weights held on chip under the bounded model,
+#:   ``copies x crossbars_per_copy`` (every layer of the held networks at once, :func:`~imc_moo.model.performance.
+#:   spare_crossbars`); otherwise the reference mapping's macros (the layer alone on the chip, ceil-split padding
+#:   included: :attr:`~imc_moo.model.mapping.LayerMapping.macros`);
+#: * ``crossbar_share``: ``crossbars`` / the chip's crossbars, 0-1;
+#: * ``row_groups``, ``col_groups``: crossbars along the rows (C x R x S) and the columns (M x weight slices) of one
+#:   copy of one group's weights;
+#: * ``weight_tiles``: weight tiles one copy cycles through in time (the temporal C, M, R, S, G and weight-slice
+#:   factors; 1 when every weight is in space, which held weights need);
+#: * ``weight_cells``: cells one copy of the weights fills (weights x weight slices);
+#: * ``cell_fill``: ``weight_cells`` / the cells of ``crossbars_per_copy`` crossbars, 0-1;
+#: * ``macs``: multiply-accumulates per inference.
+LAYER_DETAILS = ("reference_copies", "crossbars_per_copy", "crossbars", "crossbar_share", "row_groups", "col_groups",
+                 "weight_tiles", "weight_cells", "cell_fill", "macs")
+
+
+def _per_layer(d: Designs, network: Network, theta: dict[str, float], perf: Performance, holding: str,
+               spare_given: np.ndarray | None = None,
+               details: bool = False) -> tuple[NetworkResult, dict[str, np.ndarray]]:
+    """The per-layer path of :func:`evaluate_network` (chunked over designs to bound memory); ``spare_given`` (n,):
+    the spare crossbars of a set held at once (:func:`evaluate_set_layers`), else those of the network alone;
+    ``details``: the mapping columns of :data:`LAYER_DETAILS` and the energy per component too."""
     n, L = d.n, network.n_layers
     step = max(1, MAX_PAIRS_PER_CHUNK // max(L, 1))
     cycles = np.empty(n)
@@ -222,9 +261,13 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
     layers["mappable"] = np.empty((n, L), dtype=bool)
     if perf.bounded:
         layers["bound"] = np.empty((n, L), dtype=np.int64)
+    if perf.bounded or details:
         layers["reads"] = np.empty((n, L))
         layers["copies"] = np.empty((n, L))
+    if perf.bounded:
         layers.update({f"{r}_s": np.empty((n, L)) for r in BOUNDS})
+    if details:
+        layers.update({k: np.empty((n, L)) for k in LAYER_DETAILS})
     for start in range(0, n, step):
         sl = slice(start, min(n, start + step))
         part = d.take(np.arange(sl.start, sl.stop)) if (sl.start, sl.stop) != (0, n) else d
@@ -238,7 +281,8 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
         layers["latency_s"][sl] = lc.cycles * part.base_latency_s[:, None]
         layers["mappable"][sl] = lc.mappable
         if perf.bounded:
-            spare[sl] = spare_crossbars(part, crossbars[sl, None], holding)[:, 0]
+            spare[sl] = (spare_crossbars(part, crossbars[sl, None], holding)[:, 0] if spare_given is None
+                         else spare_given[sl])
             t = layer_times(part, network, a, perf, timed_spare(spare[sl], holding)[0], holding == "streamed")
             components = bounded_energy_pj(lc.energy_pj, t.spill_bits, perf, holding)
             layers["reads"][sl] = t.cycles
@@ -251,9 +295,16 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
             bounded_s[sl] = t.time_s.sum(axis=1)
             longest[sl] = t.time_s.max(axis=1, initial=0.0)
             spill[sl] = t.spill_bits.sum(axis=1)
+        elif details:
+            layers["reads"][sl] = lc.cycles
+            layers["copies"][sl] = a.copies
         for k, v in components.items():
             energy_pj.setdefault(k, np.empty(n))[sl] = v.sum(axis=1)
+            if details:
+                layers.setdefault(f"energy_{k}_j", np.empty((n, L)))[sl] = v * 1e-12
         layers["energy_j"][sl] = sum(components.values()) * 1e-12
+        if details:
+            _layer_details(part, network, a, layers, sl, held=perf.bounded and holding != "streamed")
     timing = None
     if perf.bounded:
         timing = Timing(time_s=bounded_s, bound=by_bound.argmax(axis=1).astype(np.int8), by_bound_s=by_bound,
@@ -261,6 +312,62 @@ def evaluate_network(d: Designs, network: Network, theta: dict[str, float] | Non
                         fits=timed_spare(spare, holding)[1])
     result = _network_result(d, weight_cells(d, network), energy_pj, cycles, valid, perf, timing)
     return result, layers
+
+
+def _layer_details(d: Designs, network: Network, a: LayerActions, layers: dict[str, np.ndarray], sl: slice,
+                   held: bool) -> None:
+    """Fill the :data:`LAYER_DETAILS` rows ``sl`` of ``layers`` (its ``copies`` already filled) for designs ``d``."""
+    m = a.mapping
+    assert m is not None  # layer_actions keeps its mapping
+    one_copy = a.crossbars.astype(float)
+    on_chip = layers["copies"][sl] * one_copy if held else m.macros.astype(float)
+    cells = network.weights[None, :] * d.weight_slices[:, None].astype(float)
+    layers["reference_copies"][sl] = a.copies
+    layers["crossbars_per_copy"][sl] = one_copy
+    layers["crossbars"][sl] = on_chip
+    layers["crossbar_share"][sl] = on_chip / d.n_macros[:, None]
+    layers["row_groups"][sl] = m.row_groups
+    layers["col_groups"][sl] = m.col_groups
+    layers["weight_tiles"][sl] = np.prod(m.temporal[..., _WEIGHT_TILE_DIMS], axis=-1)
+    layers["weight_cells"][sl] = cells
+    layers["cell_fill"][sl] = cells / (one_copy * (d.xbar_rows * d.xbar_cols)[:, None])
+    layers["macs"][sl] = network.macs[None, :]
+
+
+def evaluate_set_layers(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]] | None = None,
+                        *, performance: Performance | str | None = None, holding: str | None = None,
+                        details: bool = False) -> list[tuple[NetworkResult, dict[str, np.ndarray]]]:
+    """The per-layer breakdown of every network of a set on designs ``d``, its weights held as ``holding``:
+    :func:`evaluate_network` with ``per_layer`` for each network, and ``holding="set"`` too (every network's
+    weights resident at once: each network's copies share the chip's spare crossbars in proportion to their
+    crossbars, :func:`~imc_moo.model.performance.spare_crossbars`, as :func:`evaluate_set` times them).
+
+    Args:
+        thetas: the energy coefficients per network (default the memory's calibrated ones).
+        performance: a :class:`~imc_moo.model.performance.Performance` or a mode name (default ``bounded``).
+        holding: :data:`~imc_moo.model.performance.WEIGHT_HOLDING` (default the memory's, :func:`default_holding`).
+        details: add the mapping columns of :data:`LAYER_DETAILS` (copies, crossbars, row and column groups,
+            weight tiles, cells, MACs) and ``energy_<component>_j`` [J] per energy component.
+
+    Returns:
+        One ``(result, layers)`` per network, in order: the network's :class:`NetworkResult` (arrays (n,); the
+        numbers of :func:`evaluate_set` to 1e-9) and its (n, L) per-layer arrays ``energy_j`` [J], ``latency_s``
+        [s] (bounded: the layer's time before the power limit, which stretches whole inferences: they sum to
+        ``result.timing.time_s``), ``cycles`` (the reference's), ``mappable``; bounded, ``bound`` (index into
+        :data:`~imc_moo.model.performance.BOUNDS`) and ``<resource>_s`` [s]; bounded or with ``details``,
+        ``copies`` and ``reads``; with ``details``, :data:`LAYER_DETAILS` and ``energy_<component>_j``.
+    """
+    perf = Performance.of(performance)
+    holding = default_holding(d.memory) if holding is None else holding
+    if holding not in WEIGHT_HOLDING:
+        raise PerformanceError(f"unknown weight holding {holding!r}: use one of {', '.join(WEIGHT_HOLDING)}")
+    if thetas is None:
+        thetas = [energy_coefficients(d.memory)] * len(networks)
+    spare = None
+    if perf.bounded and holding == "set":
+        spare = spare_crossbars(d, set_costs(d, networks, thetas)[3], holding)
+    return [_per_layer(d, net, theta, perf, holding, None if spare is None else spare[:, w], details)
+            for w, (net, theta) in enumerate(zip(networks, thetas))]
 
 
 def evaluate_set(d: Designs, networks: Sequence[Network], thetas: Sequence[dict[str, float]], *,
@@ -427,12 +534,19 @@ def evaluate(designs: pd.DataFrame, workloads: str | Network | Sequence[str | Ne
 
 def evaluate_layers(designs: pd.DataFrame, workload: str | Network, memory: str = "rram", *,
                     performance: str | Performance = "bounded", bounds: Mapping | None = None,
-                    batch: int = 1) -> pd.DataFrame:
+                    batch: int = 1, details: bool = False, holding: str | None = None) -> pd.DataFrame:
     """Per-layer breakdown of one network: one row per design x layer with ``design_id``, ``layer``,
-    ``energy_j``, ``latency_s``, ``cycles`` and ``mappable``; bounded (the default, see :func:`evaluate`), also
-    ``bound`` (the resource that sets the layer's time) and ``<resource>_s`` (the time each resource needs,
-    :data:`~imc_moo.model.performance.BOUNDS`). The network's latency is the sum of its layers' (bounded: then
-    stretched by the power limit, which applies to the whole inference)."""
+    ``energy_j`` [J], ``latency_s`` [s], ``cycles`` and ``mappable``; bounded (the default, see :func:`evaluate`),
+    also ``bound`` (the resource that sets the layer's time), ``<resource>_s`` [s] (the time each resource needs,
+    :data:`~imc_moo.model.performance.BOUNDS`), ``copies`` and ``reads``. The network's latency is the sum of its
+    layers' (bounded: then stretched by the power limit, which applies to the whole inference).
+
+    ``details=True`` adds how each layer is mapped, :data:`LAYER_DETAILS`: ``copies`` (the replicas of its
+    weights) and ``reads``, ``reference_copies``, ``crossbars_per_copy``, ``crossbars`` and ``crossbar_share`` (of
+    the chip's crossbars, 0-1), ``row_groups``, ``col_groups``, ``weight_tiles`` (time-multiplexed weight tiles),
+    ``weight_cells``, ``cell_fill`` (0-1) and ``macs``; and the energy per component, ``energy_<component>_j``
+    [J], which sum to ``energy_j``. ``holding``: how the weights are held
+    (:data:`~imc_moo.model.performance.WEIGHT_HOLDING`; default the memory's, :func:`default_holding`)."""
     d = designs_from_frame(designs, memory)
     nets = load_workloads(workload)
     if len(nets) != 1:
@@ -440,7 +554,7 @@ def evaluate_layers(designs: pd.DataFrame, workload: str | Network, memory: str 
                             " — give a single network name, path or Network")
     (net,) = nets
     perf = Performance.of(performance, bounds, batch)
-    _, layers = evaluate_network(d, net, per_layer=True, performance=perf)
+    [(_, layers)] = evaluate_set_layers(d, [net], performance=perf, holding=holding, details=details)
     n, L = d.n, net.n_layers
     if "bound" in layers:
         layers["bound"] = np.array(BOUNDS, dtype=object)[layers["bound"]]

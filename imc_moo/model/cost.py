@@ -226,6 +226,8 @@ class LayerActions:
     aw: np.ndarray
     copies: np.ndarray
     crossbars: np.ndarray
+    #: the mapping the counts come from (row and column groups, temporal tiles, macros: breakdowns read it)
+    mapping: LayerMapping | None = None
 
 
 def _glb_input_bits(m: LayerMapping, Q: np.ndarray, q_temporal: bool) -> np.ndarray:
@@ -306,6 +308,7 @@ def layer_actions(d: Designs, network: Network) -> LayerActions:
         aw=network.aw[:, d.bits_per_cell - 1].T,
         copies=m.spatial[..., _D["P"]] * m.spatial[..., _D["Q"]],  # rows and columns never place P or Q
         crossbars=m.row_groups * m.col_groups * network.G,
+        mapping=m,
     )
 
 

@@ -143,6 +143,8 @@ class LayerMapping:
             ceil split spans its padding: C = 768 on 512 rows is 2 row groups of 512, 1024 rows in all).
         tile_row_groups: the product of the C, R, S factors on the macros-per-tile level: row groups side by side
             in one tile, whose partial sums the tile adds before its output buffer.
+        macros: the crossbar macros the layer's mapping occupies, the product of every macro level's spatial
+            factors (the padding of ceil splits included; weight tiles left temporal share them in turn).
     """
 
     row_groups: np.ndarray
@@ -153,6 +155,7 @@ class LayerMapping:
     p_replicas: np.ndarray
     rows_spanned: np.ndarray
     tile_row_groups: np.ndarray
+    macros: np.ndarray
 
 
 class MappingTables:
@@ -246,6 +249,7 @@ class MappingTables:
         rows_spanned = spatial[..., _D["C"]] * spatial[..., _D["R"]] * spatial[..., _D["S"]]
         n_k = len(MACRO_CAPACITIES)
         levels = []  # spatial factors of each macro level, innermost (macros per tile) first
+        macros = np.ones(first.shape[:2], dtype=np.int64)
         for capacity in macro_capacities:
             at = state * n_k + grid_index(MACRO_CAPACITIES, capacity, "macro-level capacity")[:, None]
             nxt = self._next.reshape(-1).take(at)
@@ -255,13 +259,15 @@ class MappingTables:
             level = self._fac.reshape(-1, len(STATE_DIMS)).take(at, axis=0)
             levels.append(level)
             spatial *= level
+            macros *= np.prod(level, axis=-1, dtype=np.int64)
             state = nxt
         tile = levels[0]
         return LayerMapping(row_groups=row_groups, col_groups=col_groups, temporal=self._states.take(state, axis=0),
                             spatial=spatial, spatial_router=level,
                             p_replicas=spatial[..., _D["P"]],  # rows/columns never place P
                             rows_spanned=rows_spanned,
-                            tile_row_groups=tile[..., _D["C"]] * tile[..., _D["R"]] * tile[..., _D["S"]])
+                            tile_row_groups=tile[..., _D["C"]] * tile[..., _D["R"]] * tile[..., _D["S"]],
+                            macros=macros)
 
     def _fill_first(self, missing: np.ndarray) -> None:
         """Fill the ``_first`` entries at flat indices ``missing`` (in index order, so state ids do not depend on

@@ -367,6 +367,20 @@ class WorkloadSetProblem(Problem):
         return self.deployment.switches_for(len(self.networks))
 
     @property
+    def weight_holding(self) -> str:
+        """How the bounded model sees the weights while a network runs
+        (:data:`~imc_moo.model.performance.WEIGHT_HOLDING`): ``streamed`` (SRAM ``stream``), ``set`` (``resident``:
+        every network's weights at once) or ``network`` (the running network's)."""
+        return self._holding
+
+    @property
+    def pays_weight_loading(self) -> bool:
+        """Whether an inference pays the cost model's weight loading
+        (:data:`~imc_moo.model.performance.WEIGHT_LOAD_COMPONENTS`): not where a memory that streams weights
+        (SRAM) holds them on chip (:meth:`run_networks`)."""
+        return not (memory_technology(self.memory).streams_weights and self._holding != "streamed")
+
+    @property
     def latency_proportional_to_base_latency(self) -> bool:
         """Each workload's latency is its cycle count x ``base_latency_s`` (false when an amortised switching
         time is added)."""
@@ -580,8 +594,9 @@ class WorkloadSetProblem(Problem):
         :func:`per_network_table` turns the table into one row per design x network."""
         mapped = ev.valid.astype(bool)
         mappable = mapped.all(axis=1)
-        df = self.space.decode(genomes)
-        df.insert(0, "design_id", self.genome_keys(genomes))
+        decoded = self.space.decode(genomes)
+        # the columns gathered first and framed once: a column at a time, pandas warns of a fragmented frame
+        df: dict[str, object] = {"design_id": self.genome_keys(genomes), **{c: decoded[c] for c in decoded.columns}}
         df["energy_j"] = np.where(mappable, self.aggregate(ev.energy_j), np.nan)
         df["latency_s"] = np.where(mappable, self.aggregate(ev.latency_s), np.nan)
         df["area_mm2"] = ev.area_mm2
@@ -612,9 +627,9 @@ class WorkloadSetProblem(Problem):
                 df[f"switch_energy_j_{name}"] = ev.switch_energy_j[:, w]
                 df[f"switch_latency_s_{name}"] = ev.switch_latency_s[:, w]
         self._physics_columns(df, ev)
-        return df
+        return pd.DataFrame(df, index=decoded.index)
 
-    def _physics_columns(self, df: pd.DataFrame, ev: Evaluation) -> None:
+    def _physics_columns(self, df: dict, ev: Evaluation) -> None:
         """What each design delivers (:func:`imc_moo.model.performance.physics`) at the model's latency: for the
         chip, the power and density of its most power-hungry network, the TOPS/W of its least efficient and the
         TOPS/mm2 of its fastest, ``over_power_limit`` on any network, and ``bound`` (of its slowest network); per
@@ -637,8 +652,8 @@ class WorkloadSetProblem(Problem):
         df["tops_per_w"] = chip(delivered["tops_per_w"].min(axis=1))
         df["tops_per_mm2"] = chip(delivered["tops_per_mm2"].max(axis=1))
         df["over_power_limit"] = (delivered["over_power_limit"] & mapped).any(axis=1)
-        df["bound"] = (names[np.arange(len(df)), ev.latency_s.argmax(axis=1)] if len(df)
-                       else np.empty(0, dtype=object))
+        n = len(ev.area_mm2)
+        df["bound"] = names[np.arange(n), ev.latency_s.argmax(axis=1)] if n else np.empty(0, dtype=object)
         for w, name in enumerate(self.workloads):
             for col in ("power_w", "throughput_per_s", "tops_per_w", "tops_per_mm2"):
                 df[f"{col}_{name}"] = np.where(mapped[:, w], delivered[col][:, w], np.nan)
