@@ -84,7 +84,7 @@ class ReadableLogLocator(Locator):
     #: An extreme is readable off the axis when a labelled tick lies within this factor of it.
     NEAR = 1.25
     #: Ticks closer than this share of the axis's log span to an added extreme tick are dropped (labels apart).
-    CLEARANCE = 0.07
+    CLEARANCE = 0.1
 
     def __init__(self, extremes: tuple[float, ...] = ()):
         self.extremes = tuple(float(e) for e in extremes if np.isfinite(e) and e > 0)
@@ -309,7 +309,7 @@ def convergence_plot(history: pd.DataFrame, path: Path, title: str = "", aggrega
         a.text(0.5, 0.5, "no feasible design found", transform=a.transAxes, ha="center", va="center")
     a.set(xlabel=LABELS["evaluations"], ylabel=_over("best " + LABELS["edap"], aggregation))
     _convergence_line(history, "hypervolume", b, color="C2")
-    b.set(xlabel=LABELS["evaluations"], ylabel="hypervolume (share of the problem's box, log objectives)")
+    b.set(xlabel=LABELS["evaluations"], ylabel="hypervolume\n(share of the problem's box, log objectives)")
     fig.suptitle(title)
     fig.tight_layout()  # the right panel's label otherwise runs into the left panel's ticks
     save_figure(fig, path)

@@ -257,7 +257,7 @@ def pareto_fronts(sweep: Path, fronts: pd.DataFrame, palette: dict, aggregated: 
             for lab in sorted(d.label.unique()):
                 pts = d[d.label == lab][["energy_j", "latency_s", "area_mm2"]].astype(float).dropna().drop_duplicates()
                 pts = pts[nondominated(pts.to_numpy(dtype=float))]
-                ax.scatter(pts.energy_j * e_f, pts.latency_s * t_f, s=60 * pts.area_mm2 / area_max,
+                ax.scatter(pts.energy_j * e_f, pts.latency_s * t_f, s=marker_size(pts.area_mm2, area_max),
                            color=palette[lab], alpha=0.7, linewidth=0.3, edgecolor="w")
                 shown += [lab] if lab not in shown else []
             over = aggregated.get(key[0], "max")
@@ -272,10 +272,10 @@ def pareto_fronts(sweep: Path, fronts: pd.DataFrame, palette: dict, aggregated: 
             set_panel_title(ax, *titles[key])
         sizes = [v for v in _round_values(area_max)]
         handles = label_handles(palette, shown) + [Line2D([], [], linestyle="none", marker="o", color="0.6",
-                                                          markersize=np.sqrt(60 * v / area_max), label=f"{v:g} mm²")
-                                                   for v in sizes]
+                                                          markersize=np.sqrt(marker_size(v, area_max)),
+                                                          label=f"{v:g} mm²") for v in sizes]
         notes = ["each algorithm's designs on the front of any of its runs (pooled over seeds), non-dominated among "
-                 "them; marker area proportional to chip area"]
+                 "them; marker area grows linearly with chip area (legend)"]
         if infeasible:
             notes.append(f"no run found a feasible design (no panel): {', '.join(infeasible)}")
         handles = label_handles(palette, sorted(shown)) + handles[len(shown):]
@@ -284,6 +284,12 @@ def pareto_fronts(sweep: Path, fronts: pd.DataFrame, palette: dict, aggregated: 
         save_figure(fig, sweep / name)
         made.append(name)
     return made
+
+
+def marker_size(area_mm2, area_max: float):
+    """A marker's area [points²] for a chip area: linear in the area from zero, plus a floor so the smallest chips
+    stay visible (the legend's sizes use the same rule)."""
+    return 6 + 64 * np.asarray(area_mm2, dtype=float) / area_max
 
 
 def _round_values(top: float) -> list[float]:

@@ -112,7 +112,9 @@ def _figures(sweep: Path, summary: pd.DataFrame, bests: dict[Path, dict], norm: 
         for name, into in (("history.csv", hist), ("pareto.csv", fronts)):
             table = read_table(run / name, ("evaluations", "best_edap") if name == "history.csv" else ())
             if table is not None:
-                into.append(table.drop(columns=[c for c in ident if c in table], errors="ignore").assign(**ident))
+                kept = ["evaluations", "best_edap", "hypervolume"] if name == "history.csv" else \
+                    ["energy_j", "latency_s", "area_mm2"]
+                into.append(table[[c for c in kept if c in table]].assign(**ident))
     if hist:
         h = with_variant(pd.concat(hist, ignore_index=True))
         h = h[h.budget.notna()].assign(budget=lambda t: t.budget.astype(int))

@@ -163,7 +163,12 @@ def drawn(sweep):
     original = plots.save_figure
 
     def check_and_save(fig, path):
-        checked[Path(path).name] = {"overlaps": overlaps(fig), "far": far_extremes(fig)}
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        checked[Path(path).name] = {
+            "overlaps": overlaps(fig), "far": far_extremes(fig),
+            "titles": [ax.get_title(loc="left") for ax in panels], "xmax": [ax.get_xlim()[1] for ax in panels],
+            "captions": [" ".join(t.get_text() for t in ax.texts) for ax in panels],
+            "legends": len(fig.legends) + sum(ax.get_legend() is not None for ax in panels)}
         original(fig, path)
 
     plots.save_figure = check_and_save
@@ -206,3 +211,28 @@ def test_failed_runs_are_counted_on_the_figures_that_summarise_runs(sweep, drawn
     assert (~summary.feasible.astype(bool)).sum() == VARIANTS * len(BUDGETS)
     report_md = (sweep / "report.md").read_text()
     assert "best_edap_box.png" in report_md and "best_edap_box_2.png" in report_md
+
+
+def test_one_panel_per_variant_and_budget_with_short_titles(drawn):
+    titles = drawn["best_edap_box.png"]["titles"] + drawn["best_edap_box_2.png"]["titles"]
+    assert len(titles) == VARIANTS * len(BUDGETS)
+    assert sum(t.endswith(", 300 designs") for t in titles) == VARIANTS
+    assert sum(t.endswith(", 1,000 designs") for t in titles) == VARIANTS
+    assert all("[" not in t and len(t) < 40 for t in titles), titles  # the overrides go to the caption line
+    assert all("deployment=reprogram" in c for c in drawn["best_edap_box.png"]["captions"])
+
+
+def test_convergence_axes_end_at_their_budget_and_share_one_legend(drawn):
+    for name in ("convergence.png", "convergence_2.png"):
+        d = drawn[name]
+        for title, xmax in zip(d["titles"], d["xmax"]):
+            assert xmax == (300 if title.endswith(", 300 designs") else 1000), (title, xmax)
+        assert d["legends"] == 1
+        # every panel counts the runs that found nothing
+        assert all("random: 1/2 runs feasible" in c for c in d["captions"]), d["captions"][:2]
+
+
+def test_normalized_panels_in_order(drawn):
+    titles = drawn["normalized_edap.png"]["titles"]
+    letters = [t.split(")")[0] for t in titles]
+    assert letters == sorted(letters, key=lambda x: (len(x), x))
