@@ -743,8 +743,10 @@ def sweep_plan(cfg: DictConfig, overrides: list[str], directory: Path) -> str:
         networks = 4
     fixed, per_network = ARCHIVE_BYTES_PER_DESIGN
     size = sum(b * (fixed + per_network * networks) + RUN_BYTES[bool(cfg.plots)] for b in budgets)
-    return (f"imc-moo: sweep of {len(budgets):,} jobs into {directory} (about {size / 1e6:,.2g} MB of results); "
-            f"when it ends: imc-moo-report {directory}")
+    mb = size / 1e6
+    shown = f"{mb:,.0f}" if mb >= 10 else f"{mb:.2g}"
+    return (f"imc-moo: sweep of {len(budgets):,} jobs into {directory} (up to about {shown} MB of results: runs that "
+            f"stop before their budget write less); when it ends: imc-moo-report {directory}")
 
 
 def cli() -> None:

@@ -33,9 +33,9 @@ def test_a_sweep_says_its_jobs_directory_size_and_report_command(tmp_path):
     overrides = ["algorithm=random,nsga2", "budget=300,3300", "seed=0,1,2"]
     cfg = compose_config([f"hydra.sweep.dir={tmp_path}"], return_hydra_config=True)  # the first job's, as the CLI
     line = sweep_plan(cfg, overrides, tmp_path)
-    assert line.startswith(f"imc-moo: sweep of 12 jobs into {tmp_path} (about ")
+    assert line.startswith(f"imc-moo: sweep of 12 jobs into {tmp_path} (up to about ")
     # 6 jobs of 300 and 6 of 3,300 designs on 4 networks: about 15 MB
-    size = float(line.split("(about ")[1].split(" MB")[0])
+    size = float(line.split("(up to about ")[1].split(" MB")[0])
     assert 10 < size < 20, line
     assert line.endswith(f"when it ends: imc-moo-report {tmp_path}")
 
