@@ -217,6 +217,53 @@ def _read_run(run: Path) -> dict:
     return best
 
 
+def resolve_run(run: str | Path, design_id: int | None = None, row: int | None = None) -> tuple[Path, str | None]:
+    """The run directory to report: ``run`` itself, or, for a sweep's directory, one of its finished jobs (the one
+    whose ``pareto.csv`` or ``archive.csv`` holds ``design_id``; without it the job of the least feasible EDAP, the
+    sweep's best chip) and a note saying which. ``row`` is one run's and needs the job's directory."""
+    from imc_moo.report.readers import ReportError, find_runs
+
+    run = Path(run)
+    if not run.is_dir() or (run / "best.json").is_file() or (run / ".hydra").is_dir():
+        return run, None
+    try:
+        jobs = [j for j in find_runs(run) if (j / "best.json").is_file()]
+    except ReportError:
+        return run, None  # not a sweep either: _read_run says what the directory is
+    if not jobs:
+        raise DesignReportError(f"{run} is a sweep without a finished run (no job has a best.json): finish the sweep "
+                                "(the same command again resumes it) or give a design as key=value pairs")
+    if row is not None:
+        raise DesignReportError(f"--row picks a row of one run's pareto.csv, and {run} is a sweep of {len(jobs)} "
+                                f"runs: give a job's directory (e.g. {jobs[0]}), or --design-id (imc-moo-select "
+                                "prints it)")
+    if design_id is not None:
+        for job in jobs:
+            for name in ("pareto.csv", "archive.csv"):
+                try:
+                    ids = pd.read_csv(job / name, usecols=["design_id"])["design_id"]
+                except (OSError, ValueError):
+                    continue
+                if (ids == design_id).any():
+                    return job, f"design {design_id} found in the sweep's run {job.relative_to(run)} ({name})"
+        raise DesignReportError(f"no run of the sweep {run} evaluated a design with design_id {design_id}: take an "
+                                "id from its pareto.csv files (imc-moo-select prints them)")
+    scored = []
+    for job in jobs:
+        try:
+            best = json.loads((job / "best.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if best.get("feasible") and isinstance(best.get("edap"), (int, float)):
+            scored.append((float(best["edap"]), str(job), job))
+    if not scored:
+        raise DesignReportError(f"no run of the sweep {run} found a feasible design: give one of its job "
+                                f"directories (e.g. {jobs[0]}) to report its least-violating design")
+    edap, _, job = min(scored)
+    return job, f"the sweep's best chip: run {job.relative_to(run)} (EDAP {edap:.6g} mJ·ms·mm², the least of " \
+                f"{len(jobs)} finished runs)"
+
+
 def _packaged_problems() -> list[str]:
     from imc_moo.paths import CONF_DIR
 
@@ -343,7 +390,8 @@ def design_report(run: str | Path | None = None, *, design: Mapping[str, Any] | 
     Args:
         run: a finished run's directory: its best design (``best.json``) on its own problem (its
             ``.hydra/config.yaml``: networks, performance model, bounds, batch, deployment), so the numbers are
-            the run's. None: the design is ``design``, on ``workloads`` and ``memory``.
+            the run's; or a sweep's directory (:func:`resolve_run`: the job holding ``design_id``, else the job of
+            the least feasible EDAP). None: the design is ``design``, on ``workloads`` and ``memory``.
         design: design parameters (a mapping, or ``key=value`` strings): the whole design without ``run``
             (``technology_nm`` defaults to the space's 32 nm, SRAM's ``bits_per_cell`` to 1; ``glb_mib`` in MiB or
             ``glb_depth`` in words), else the parameters to change in the run's design. Values must be in the
@@ -384,7 +432,9 @@ def design_report(run: str | Path | None = None, *, design: Mapping[str, Any] | 
             raise DesignReportError(f"{', '.join(given)} cannot change a run's problem (its networks, memory and "
                                     "performance model are the run's): drop them, or give the design as key=value "
                                     "pairs without a run directory")
-        run = Path(run)
+        run, picked = resolve_run(run, design_id, row)
+        if picked:
+            notes.append(picked)
         best = _read_run(run)
         base, source = _picked_design(run, best, row, design_id)
         problem = _run_problem(run, best, notes)
@@ -1040,6 +1090,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.workloads is not None:
             workloads = [w.strip() for w in args.workloads.split(",") if w.strip()] or args.workloads
             workloads = workloads[0] if isinstance(workloads, list) and len(workloads) == 1 else workloads
+        if run is not None:  # a sweep's directory: the job reported (its report goes into the job's directory)
+            run, _ = resolve_run(run, args.design_id, args.row)
         out = Path(args.out) if args.out else (Path(run) / DEFAULT_DIR if run else Path(DEFAULT_DIR))
         report = design_report(run, design=pairs, row=args.row, design_id=args.design_id, workloads=workloads,
                                memory=args.memory, performance=args.performance, batch=args.batch, out=out,
@@ -1062,4 +1114,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["DesignReport", "DesignReportError", "design_report", "main", "parse_assignments", "write_report"]
+__all__ = ["DesignReport", "DesignReportError", "design_report", "main", "parse_assignments", "resolve_run",
+           "write_report"]

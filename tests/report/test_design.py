@@ -294,3 +294,33 @@ def test_every_column_of_the_reports_tables_is_documented(runs):
                     for d in documented]
         missing = [c for c in table.columns if not any(p.match(c) for p in patterns)]
         assert not missing, (name, missing)
+
+
+@pytest.fixture(scope="module")
+def sweep(finished_sweep_of) -> Path:
+    return finished_sweep_of("algorithm=random,phased_ga", "seed=0,1", "budget=600", "plots=false", "progress=false")
+
+
+def test_a_sweeps_directory_reports_its_best_chip_or_the_run_holding_a_design(sweep, tmp_path, capsys):
+    bests = {j: json.loads((j / "best.json").read_text()) for j in sweep.glob("*/best.json") for j in [j.parent]}
+    feasible = {j: b["edap"] for j, b in bests.items() if b["feasible"]}
+    best_job = min(feasible, key=feasible.get)
+    report = design_report(sweep)
+    assert str(best_job) in report.source and any("the sweep's best chip" in n for n in report.notes)
+    assert report.networks.energy_j.tolist() == [bests[best_job]["per_workload"][w]["energy_j"]
+                                                 for w in report.networks.network]
+    # a design of another run, by its id: found in that run's files
+    other = next(j for j in sorted(feasible) if j != best_job)
+    front = pd.read_csv(other / "pareto.csv")
+    picked = design_report(sweep, design_id=int(front.design_id.iloc[-1]))
+    assert str(other) in picked.source
+    # the command writes into the job's directory (of a copy: the session's sweep is shared); a row is one run's
+    import shutil
+
+    sweep = Path(shutil.copytree(sweep, tmp_path / "sweep"))
+    assert main([str(sweep), "--no-plots"]) == 0
+    assert (sweep / best_job.name / "design" / "design.md").is_file()
+    capsys.readouterr()
+    assert main([str(sweep), "--row", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is a sweep of 4 runs: give a job's directory" in err[0]
