@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from cycler import cycler
-from matplotlib.ticker import FuncFormatter, Locator, MaxNLocator, NullFormatter, NullLocator
+from matplotlib.ticker import Formatter, Locator, MaxNLocator, NullFormatter, NullLocator
 
 from imc_moo.files import write_atomic
 
@@ -121,13 +121,28 @@ class ReadableLogLocator(Locator):
         return ticks
 
 
+class PlainFormatter(Formatter):
+    """Tick labels as plain numbers (:func:`plain_number`), with as many significant digits as it takes for
+    neighbouring labels to differ (15.55 and 15.6, not 15.6 twice) on a narrow range."""
+
+    def __call__(self, value, pos=None):
+        return plain_number(value)
+
+    def format_ticks(self, values):
+        for digits in range(3, 8):
+            labels = [plain_number(v, digits) for v in values]
+            if len(set(labels)) == len(labels):
+                return labels
+        return labels
+
+
 def plain_log_ticks(axis, extremes=()) -> None:
     """Readable log-axis ticks (:class:`ReadableLogLocator`, with a tick near each of ``extremes``: the plotted
     values' least and greatest) labelled as plain numbers (``0.5``, ``2``, ``1e-07``), never ``3×10⁰``."""
     values = np.asarray(list(extremes), dtype=float)
     values = values[np.isfinite(values) & (values > 0)]
     axis.set_major_locator(ReadableLogLocator((values.min(), values.max()) if len(values) else ()))
-    axis.set_major_formatter(FuncFormatter(lambda value, _: plain_number(value)))
+    axis.set_major_formatter(PlainFormatter())
     no_minor_ticks(axis)
 
 
@@ -152,12 +167,12 @@ def reader_unit(values, quantity: str) -> tuple[str, float]:
     return units[-1]
 
 
-def plain_number(value: float) -> str:
-    """A tick label: 3 significant digits (``0.5``, ``2``, ``1e-07``), whole numbers from 1,000 to 10^7 in full
-    with thousands separators (``3,300``, not ``3.3e+03``)."""
+def plain_number(value: float, digits: int = 3) -> str:
+    """A tick label: ``digits`` significant digits (``0.5``, ``2``, ``1e-07``), whole numbers from 1,000 to 10^7 in
+    full with thousands separators (``3,300``, not ``3.3e+03``)."""
     if 1e3 <= abs(value) < 1e7 and float(value).is_integer():
         return f"{value:,.0f}"
-    return f"{value:.3g}"
+    return f"{value:.{digits}g}"
 
 
 def no_minor_ticks(axis) -> None:

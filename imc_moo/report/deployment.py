@@ -181,8 +181,8 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
     save_figure(fig, sweep / "deployment_edap.png")
 
     cases = sorted({(m, d) for m, d in zip(table.memory, table.deployment)})
-    fig, axes = plt.subplots(len(sets), len(cases), figsize=(3.2 * len(cases), 2.9 * len(sets)), squeeze=False,
-                             sharex="row", sharey="row")  # one scale per workload set: the cases compare at a glance
+    # one unit per workload set (its row), each panel its own range, so every front's extremes can be read off
+    fig, axes = plt.subplots(len(sets), len(cases), figsize=(3.2 * len(cases), 2.9 * len(sets)), squeeze=False)
     cmap = plt.get_cmap("viridis")
     rates = sorted(runs.inferences_per_switch.unique())
     n_finite = sum(np.isfinite(rates))
@@ -200,6 +200,7 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
             ax.set_title(f"{w}: {memory.upper()} {mode}", fontsize=8)
             sel = runs[(runs.workloads == w) & (runs.memory == memory) & (runs.deployment == mode) & runs.feasible]
             drawn = False
+            shown = []
             for v in rates:
                 fronts = [read_table(r / "pareto.csv") for r in sel[sel.inferences_per_switch == v].run]
                 fronts = [f for f in fronts if f is not None and not f.empty]
@@ -209,15 +210,19 @@ def deployment_figures(sweep: Path, runs: pd.DataFrame, table: pd.DataFrame) -> 
                 pts = pts[nondominated(pts)]
                 pts = pts[np.argsort(pts[:, 0])]
                 ax.plot(pts[:, 0] * e_f, pts[:, 1] * t_f, ".-", ms=3, lw=0.8, color=colour[v])
+                shown.append(pts * [e_f, t_f])
                 drawn = True
             if drawn:
                 ax.set(xscale="log", yscale="log")
-                plain_log_ticks(ax.xaxis, row_fronts.energy_j * e_f)
-                plain_log_ticks(ax.yaxis, row_fronts.latency_s * t_f)
+                mine = np.vstack(shown)
+                plain_log_ticks(ax.xaxis, mine[:, 0])
+                plain_log_ticks(ax.yaxis, mine[:, 1])
                 ax.tick_params(labelsize=7)
                 ax.set_xlabel(f"energy [{e_unit}]", fontsize=7)
                 ax.set_ylabel(f"delay [{t_unit}]", fontsize=7)
             else:
+                ax.set_xticks([])
+                ax.set_yticks([])
                 ax.text(0.5, 0.5, "no feasible design", ha="center", va="center", transform=ax.transAxes, fontsize=8)
     handles = [Line2D([], [], color=colour[v], marker=".", label=ips_label(v)) for v in rates]
     fig.legend(handles=handles, title="inferences\nper switch", loc="center right", fontsize=7, title_fontsize=7)

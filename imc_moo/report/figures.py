@@ -105,7 +105,7 @@ def set_panel_title(ax, title: str, caption: str, panel_w: float = PANEL_W, aler
 
 
 def finish(fig, notes: Iterable[str], legend_handles=None, legend_title: str | None = None) -> None:
-    """Notes below the panels (wrapped to the figure's width), the legend outside them on the right."""
+    """Notes above the panels (wrapped to the figure's width), the legend outside them on the right."""
     width_in = fig.get_size_inches()[0]
     lines = []
     for note in notes:
@@ -114,8 +114,8 @@ def finish(fig, notes: Iterable[str], legend_handles=None, legend_title: str | N
         fig.legend(handles=legend_handles, title=legend_title, loc="upper left", bbox_to_anchor=(1.0, 0.98),
                    fontsize=8, title_fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1))
-    if lines:
-        fig.text(0.01, 0.0, "\n".join(lines), fontsize=7.5, va="top", ha="left")
+    if lines:  # above the panels: below them, long upright tick labels may reach past the figure's edge
+        fig.text(0.01, 1.0, "\n".join(lines), fontsize=7.5, va="bottom", ha="left")
 
 
 def label_handles(palette: dict, labels: Iterable[str], marker: str = "o"):
@@ -141,9 +141,12 @@ def edap_box(sweep: Path, ok: pd.DataFrame, palette: dict, edap_label) -> list[s
 
     keys = sorted({panel_key(r) for _, r in ok.iterrows()})
     titles = panel_titles(keys)
+    # room below each panel for its algorithm labels: upright ones (more than 3 per panel) as long as the longest
+    upright = ok.groupby(["variant", "budget"]).label.nunique().max() > 3
+    panel_h = PANEL_H + (0.07 * max(len(str(lab)) for lab in ok.label) if upright else 0.4)
     made = []
-    for p, panels in enumerate(pages(len(keys), legend=False)):
-        fig, axes = new_page(len(panels), legend=False)
+    for p, panels in enumerate(pages(len(keys), panel_h=panel_h, legend=False)):
+        fig, axes = new_page(len(panels), panel_h=panel_h, legend=False)
         any_failed = False
         for ax, key in zip(axes, [keys[i] for i in panels]):
             d = ok[(ok.variant == key[0]) & (ok.budget == key[1])]
@@ -163,7 +166,10 @@ def edap_box(sweep: Path, ok: pd.DataFrame, palette: dict, edap_label) -> list[s
                     any_failed = True
                     ax.annotate(f"{len(fe)}/{len(runs)}\nfeasible", (x, 1.0), xycoords=("data", "axes fraction"),
                                 ha="center", va="top", fontsize=7, color="#c44e52")
-            ax.set_xticks(range(len(order)), order, rotation=30, ha="right", fontsize=7.5)
+            # labels slanted while they fit side by side, upright beyond (long labels of many algorithms)
+            slant = 30 if len(order) <= 3 else 90
+            ax.set_xticks(range(len(order)), order, rotation=slant, ha="right" if slant < 90 else "center",
+                          fontsize=7.5)
             ax.set_xlim(-0.6, len(order) - 0.4)
             values = feasible.edap.to_numpy(dtype=float)
             if len(values):

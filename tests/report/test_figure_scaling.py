@@ -156,6 +156,46 @@ def far_extremes(fig) -> list[str]:
     return bad
 
 
+def report_checked(sweep: Path) -> dict:
+    """Report ``sweep``, checking every figure as it is saved (the report's own 4,000 px bound)."""
+    checked = {}
+    original = plots.save_figure
+
+    def check_and_save(fig, path):
+        checked[Path(path).name] = {"overlaps": overlaps(fig), "far": far_extremes(fig)}
+        original(fig, path)
+
+    plots.save_figure = check_and_save
+    try:
+        report(sweep, plots=True)
+    finally:
+        plots.save_figure = original
+    return checked
+
+
+#: The studies' sweeps as tests/app/test_experiments.py runs them (the same command lines: made once per session).
+STUDIES = {"deployment": ("+experiment=deployment", "seed=0", "budget=150", "problem.workloads=[resnet18,mobilenet_v3]",
+                          "problem.mix.inferences_per_switch=100,null"),
+           "optimizers": ("+experiment=optimizers", "seed=0", "budget=150", "problem=rram_cnn4,sram_cnn4"),
+           "technology": ("+experiment=technology", "seed=0", "budget=150")}
+
+
+@pytest.mark.parametrize("name", sorted(STUDIES))
+def test_every_figure_of_a_study_is_readable(finished_sweep_of, tmp_path, name):
+    """The figures the synthetic sweep does not draw: the deployment section's, the optimizer comparison's (against
+    the exact front), the technology front; on the studies' own (narrowed) sweeps."""
+    sweep = Path(shutil.copytree(finished_sweep_of(*STUDIES[name]), tmp_path / name))
+    checked = report_checked(sweep)
+    own = {"deployment": "deployment_edap.png", "optimizers": "comparison_anytime.png",
+           "technology": "edap_cost_front.png"}[name]
+    assert own in checked, sorted(checked)
+    for figure, d in checked.items():
+        height, width = matplotlib.image.imread(sweep / figure).shape[:2]
+        assert max(height, width) <= 4000, (figure, width, height)
+        assert not d["overlaps"], (figure, d["overlaps"][:5])
+        assert not d["far"], (figure, d["far"][:5])
+
+
 @pytest.fixture(scope="module")
 def drawn(sweep):
     """Every figure of the report, checked as it is saved."""
