@@ -641,6 +641,23 @@ def _holding_text(holding: str) -> str:
             "set": "of every network held on chip at once"}[holding]
 
 
+def _component_table(long: pd.DataFrame, nets: pd.DataFrame, names: Mapping[str, str], units, total_label: str,
+                     total_column: str, drop_zero_rows: bool = False) -> tuple[str, pd.DataFrame]:
+    """A quantity by component (rows, named by ``names`` in its order) and network (columns), in the unit of
+    ``units`` its values read in, with a last row of each network's total (``nets[total_column]``); with
+    ``drop_zero_rows``, the components that are zero on every network are left out (unless all are)."""
+    wide = long.pivot(index="component", columns="network", values="value")
+    wide = wide.loc[[c for c in names if c in wide.index], list(nets["network"])]
+    if drop_zero_rows:
+        nonzero = (wide.fillna(0) != 0).any(axis=1)
+        wide = wide[nonzero] if nonzero.any() else wide
+    unit, scale = unit_for(wide.to_numpy(), units)
+    table = (wide / scale).reset_index()
+    table["component"] = [names[c] for c in table["component"]]
+    total = {"component": total_label, **{n: v / scale for n, v in zip(nets["network"], nets[total_column])}}
+    return unit, pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
 # -- formatting ----------------------------------------------------------------------------------------------------
 def unit_for(values, units=ENERGY_UNITS) -> tuple[str, float]:
     """The unit of ``units`` ((name, scale) from the largest) a table or axis of ``values`` reads best in: the
@@ -744,30 +761,16 @@ def markdown(report: DesignReport, plots: bool = True, top: int = TOP_LAYERS) ->
 
     energy = comps[comps["quantity"] == "energy_j"]
     if len(energy):
-        wide = energy.pivot(index="component", columns="network", values="value")
-        order = [c for c in ENERGY_NAMES if c in wide.index]
-        wide = wide.loc[order, list(nets["network"])]
-        unit, scale = unit_for(wide.to_numpy())
-        table = (wide / scale).reset_index()
-        table["component"] = [ENERGY_NAMES[c] for c in table["component"]]
-        total = {"component": "**total**", **{n: v / scale for n, v in zip(nets["network"], nets["energy_j"])}}
-        table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+        unit, table = _component_table(energy, nets, ENERGY_NAMES, ENERGY_UNITS, "**total**", "energy_j")
         lines += [f"### Energy by component [{unit} per inference]", "", _md(table), ""]
         if not f.get("pays_weight_loading", True):
             lines += ["The weights stay on chip, so the stream model's weight loading (DRAM weight fetch, cell writes, "
                       "weight drivers) is not paid.", ""]
     timed = comps[comps["quantity"] == "time_s"]
     if len(timed):
-        wide = timed.pivot(index="component", columns="network", values="value")
-        order = [c for c in TIME_NAMES if c in wide.index]
-        wide = wide.loc[order, list(nets["network"])]
-        wide = wide[(wide.fillna(0) != 0).any(axis=1)] if (wide.fillna(0) != 0).any(axis=None) else wide
-        unit, scale = unit_for(wide.to_numpy(), TIME_UNITS)
-        table = (wide / scale).reset_index()
-        table["component"] = [TIME_NAMES[c] for c in table["component"]]
-        total = {"component": "**latency**", **{n: v / scale for n, v in zip(nets["network"], nets["latency_s"])}}
-        table = pd.concat([table, pd.DataFrame([total])], ignore_index=True).rename(columns={"component":
-                                                                                                "bound by"})
+        unit, table = _component_table(timed, nets, TIME_NAMES, TIME_UNITS, "**latency**", "latency_s",
+                                       drop_zero_rows=True)
+        table = table.rename(columns={"component": "bound by"})
         lines += [f"### Time by what bounds it [{unit} per inference]", "",
                   "Each layer takes as long as the slowest resource it uses; a row sums the layers that resource "
                   "bounds." if f.get("performance") == "bounded" else
