@@ -539,9 +539,8 @@ def check_basic_sweep(overrides: list[str], cfg: DictConfig) -> None:
     ``params`` (a study config's)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    params = OmegaConf.to_container(cfg.hydra.sweeper, resolve=False).get("params") or {}
     parsed = {}
-    for override in OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.items()] + list(overrides)):
+    for override in OverridesParser.create().parse_overrides(sweeper_params(cfg.hydra.sweeper) + list(overrides)):
         parsed[override.get_key_element().lstrip("+~")] = override  # the command line replaces a parameter
     for override in parsed.values():
         if override.is_interval_sweep():
@@ -575,6 +574,13 @@ def job_dirs(sweep_dir: Path) -> set[Path]:
 #: ``hydra.sweeper._target_`` of Hydra's basic sweeper (``hydra/sweeper/basic.yaml``), whose job order
 #: :func:`sweep_combinations` follows.
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+
+
+def sweeper_params(sweeper) -> list[str]:
+    """The sweeper's own ``params`` (a study config's ``hydra.sweeper.params``) as ``key=value`` lines, unresolved;
+    ``sweeper`` the ``hydra.sweeper`` node or its container."""
+    node = sweeper if isinstance(sweeper, dict) else OmegaConf.to_container(sweeper, resolve=False)
+    return [f"{k}={v}" for k, v in (node.get("params") or {}).items()]
 
 
 def sweep_combinations(overrides: list[str]) -> list[list[str]] | None:
@@ -620,8 +626,7 @@ def sweep_jobs(overrides: list[str], limit: int | None = None) -> list[tuple[Pat
         subdir = OmegaConf.to_container(master.hydra.sweep, resolve=False).get("subdir") or ""
         if sweeper.get("_target_") != BASIC_SWEEPER or "hydra.job.id" in str(subdir):
             return None
-        params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
-        combos = sweep_combinations(params + [o.input_line for o in task])
+        combos = sweep_combinations(sweeper_params(sweeper) + [o.input_line for o in task])
         if combos is None or len(combos) > (MAX_RESUME_CHECKED_JOBS if limit is None else limit):
             return None
         jobs = []
@@ -726,9 +731,7 @@ def sweep_plan(cfg: DictConfig, overrides: list[str], directory: Path) -> str:
     """The line a sweep starts with: how many jobs, where, about how much they write, and the report to run after."""
     from imc_moo.workloads import load_workloads, search_path
 
-    params = [f"{k}={v}" for k, v in (OmegaConf.to_container(cfg.hydra.sweeper, resolve=False).get("params")
-                                       or {}).items()]
-    combos = sweep_combinations(params + list(overrides))
+    combos = sweep_combinations(sweeper_params(cfg.hydra.sweeper) + list(overrides))
     trials = OmegaConf.select(cfg, "hydra.sweeper.n_trials")
     if combos is not None and cfg.hydra.sweeper.get("_target_") == BASIC_SWEEPER:
         budgets = [int(next((c.split("=", 1)[1] for c in combo if c.startswith("budget=")), cfg.budget))
