@@ -156,20 +156,29 @@ def far_extremes(fig) -> list[str]:
     return bad
 
 
-def report_checked(sweep: Path) -> dict:
-    """Report ``sweep``, checking every figure as it is saved (the report's own 4,000 px bound)."""
+def report_checked(sweep: Path, max_side_px: int | None = None) -> dict:
+    """Report ``sweep``, checking every figure as it is saved (within ``max_side_px``, default the report's own
+    4,000 px bound): its overlapping labels, far log extremes, panel titles, axis ends, captions and legends."""
     checked = {}
     original = plots.save_figure
 
     def check_and_save(fig, path):
-        checked[Path(path).name] = {"overlaps": overlaps(fig), "far": far_extremes(fig)}
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        checked[Path(path).name] = {
+            "overlaps": overlaps(fig), "far": far_extremes(fig),
+            "titles": [ax.get_title(loc="left") for ax in panels], "xmax": [ax.get_xlim()[1] for ax in panels],
+            "captions": [" ".join(t.get_text() for t in ax.texts) for ax in panels],
+            "legends": len(fig.legends) + sum(ax.get_legend() is not None for ax in panels)}
         original(fig, path)
 
     plots.save_figure = check_and_save
+    bound = figures.MAX_SIDE_PX
+    figures.MAX_SIDE_PX = max_side_px or bound
     try:
         report(sweep, plots=True)
     finally:
         plots.save_figure = original
+        figures.MAX_SIDE_PX = bound
     return checked
 
 
@@ -198,27 +207,8 @@ def test_every_figure_of_a_study_is_readable(finished_sweep_of, tmp_path, name):
 
 @pytest.fixture(scope="module")
 def drawn(sweep):
-    """Every figure of the report, checked as it is saved."""
-    checked = {}
-    original = plots.save_figure
-
-    def check_and_save(fig, path):
-        panels = [ax for ax in fig.axes if ax.get_visible()]
-        checked[Path(path).name] = {
-            "overlaps": overlaps(fig), "far": far_extremes(fig),
-            "titles": [ax.get_title(loc="left") for ax in panels], "xmax": [ax.get_xlim()[1] for ax in panels],
-            "captions": [" ".join(t.get_text() for t in ax.texts) for ax in panels],
-            "legends": len(fig.legends) + sum(ax.get_legend() is not None for ax in panels)}
-        original(fig, path)
-
-    plots.save_figure = check_and_save
-    bound, figures.MAX_SIDE_PX = figures.MAX_SIDE_PX, MAX_SIDE_PX
-    try:
-        report(sweep, plots=True)
-    finally:
-        plots.save_figure = original
-        figures.MAX_SIDE_PX = bound
-    return checked
+    """Every figure of the report, checked as it is saved (the test's tighter bound)."""
+    return report_checked(sweep, MAX_SIDE_PX)
 
 
 def test_every_figure_is_drawn_and_paged(drawn, sweep):
